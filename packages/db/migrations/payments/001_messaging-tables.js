@@ -1,0 +1,1 @@
+export { up } from '../shared/messaging-tables.js';

@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+
+/** The schemas Surety owns, in the order their migrations run. */
+export const schemas = ['orders', 'payments', 'inventory', 'notifications', 'gateway'] as const;
+export type SchemaName = (typeof schemas)[number];
+
+const migrationsRoot = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+/**
+ * migrate brings every schema up to date, each with its own migrations table inside it, so a
+ * service's schema can move on its own. Concurrent callers wait on the advisory lock.
+ */
+export async function migrate(
+  databaseUrl: string,
+  log: (message: string) => void = () => undefined,
+): Promise<void> {
+  for (const schema of schemas) {
+    await runner({
+      databaseUrl,
+      dir: `${migrationsRoot}${schema}`,
+      schema,
+      createSchema: true,
+      migrationsTable: 'pgmigrations',
+      direction: 'up',
+      advisoryLockMode: 'wait',
+      checkOrder: true,
+      log: (message) => log(`[${schema}] ${message}`),
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import pg from 'pg';
+import type { Logger } from '@surety/telemetry';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+// Postgres bigint and numeric arrive as strings by default; counts in this project fit in a number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+/**
+ * createPool opens a pool that logs idle-client errors instead of crashing: without a listener,
+ * an error on an idle connection (a Postgres restart) kills the process.
+ */
+export function createPool(
+  connectionString: string,
+  logger: Logger,
+  options: { max?: number; applicationName?: string } = {},
+): Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'surety',
+    connectionTimeoutMillis: 5_000,
+  });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle postgres client failed'));
+  return pool;
+}
+
+/** withTransaction runs work in one transaction on one client, committing only if it resolves. */
+export async function withTransaction<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,89 @@
+import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import type { Logger } from '@surety/telemetry';
+import { declareTopology } from './topology.js';
+
+/** Something that must (re)build its channels each time the connection comes up. */
+export interface Attachment {
+  attach(model: ChannelModel): Promise<void>;
+  detach(): void;
+}
+
+/**
+ * Broker is the one AMQP connection of a process. It reconnects with capped exponential backoff
+ * and jitter, declares the topology on every connect, then re-attaches publishers and consumers.
+ */
+export class Broker {
+  private current: ChannelModel | undefined;
+  private readonly attachments = new Set<Attachment>();
+
+  private constructor(
+    private readonly model: RecoveringChannelModel,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Broker.connect resolves once the first connection is up and the topology declared. */
+  static async connect(url: string, logger: Logger): Promise<Broker> {
+    let broker: Broker | undefined;
+    const model = await connect(url, {
+      recovery: {
+        initialDelay: 200,
+        maxDelay: 5_000,
+        factor: 2,
+        jitter: 0.3,
+        initialMaxRetries: 10,
+        maxRetries: Infinity,
+        waitForConnect: false,
+        setup: async (connected: ChannelModel) => {
+          await broker?.onConnected(connected);
+        },
+      },
+    });
+    broker = new Broker(model, logger);
+    model.on('disconnect', (error: Error) => broker?.onDisconnected(error));
+    model.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
+      logger.warn({ attempt, delay }, 'reconnecting to rabbitmq'),
+    );
+    model.on('error', (error: Error) => logger.warn({ err: error }, 'rabbitmq connection error'));
+    await model.waitForConnect();
+    // The setup hook may have run before `broker` existed.
+    if (!broker.current) throw new Error('rabbitmq connected without running setup');
+    return broker;
+  }
+
+  get connected(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** attach runs an attachment now if connected, and again after every reconnect. */
+  async attach(attachment: Attachment): Promise<void> {
+    this.attachments.add(attachment);
+    if (this.current) await attachment.attach(this.current);
+  }
+
+  detach(attachment: Attachment): void {
+    this.attachments.delete(attachment);
+    attachment.detach();
+  }
+
+  async close(): Promise<void> {
+    for (const attachment of this.attachments) attachment.detach();
+    this.attachments.clear();
+    this.current = undefined;
+    await this.model.close().catch(() => undefined);
+  }
+
+  private async onConnected(model: ChannelModel): Promise<void> {
+    const channel = await model.createChannel();
+    await declareTopology(channel);
+    await channel.close();
+    this.current = model;
+    this.logger.info('connected to rabbitmq');
+    for (const attachment of this.attachments) await attachment.attach(model);
+  }
+
+  private onDisconnected(error: Error): void {
+    this.current = undefined;
+    this.logger.warn({ err: error }, 'lost rabbitmq connection');
+    for (const attachment of this.attachments) attachment.detach();
+  }
+}

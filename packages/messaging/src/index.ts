@@ -1,0 +1,5 @@
+export * from './topology.js';
+export * from './broker.js';
+export * from './publisher.js';
+export * from './retry-policy.js';
+export * from './consumer.js';

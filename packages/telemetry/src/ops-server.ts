@@ -1,0 +1,41 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logger.js';
+
+export interface Probe {
+  /** True when the process can do its work now (its connections are up). */
+  isReady(): boolean;
+}
+
+/** registerProbes adds /healthz, /readyz and /metrics to a Fastify app. */
+export function registerProbes(app: FastifyInstance, registry: Registry, probe: Probe): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) =>
+    probe.isReady() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
+  );
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}
+
+export interface OpsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** startOpsServer serves the probes and metrics of a process that has no HTTP API of its own. */
+export async function startOpsServer(options: {
+  host: string;
+  port: number;
+  registry: Registry;
+  probe: Probe;
+  logger: Logger;
+}): Promise<OpsServer> {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'ops-http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  });
+  registerProbes(app, options.registry, options.probe);
+  const url = await app.listen({ host: options.host, port: options.port });
+  return { url, close: () => app.close() };
+}
