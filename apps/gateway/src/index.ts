@@ -1,0 +1,2 @@
+export { startGateway, type GatewayService } from './service.js';
+export { loadGatewayConfig, type GatewayConfig } from './config.js';

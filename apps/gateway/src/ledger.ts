@@ -1,0 +1,103 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { withTransaction, type Pool, type PoolClient } from '@surety/db';
+
+export interface StoredResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  idempotencyKey: string | undefined;
+  orderId: string | undefined;
+  body: unknown;
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('hex')}`;
+}
+
+function hashOf(body: unknown): string {
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
+}
+
+async function logRequest(
+  client: Pick<PoolClient, 'query'>,
+  request: ReceivedRequest,
+  response: StoredResponse,
+  extra: { replayed?: boolean; fault?: string } = {},
+): Promise<void> {
+  await client.query(
+    `INSERT INTO gateway.requests
+       (method, path, idempotency_key, order_id, body, response_status, response_body, replayed, fault)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      request.method,
+      request.path,
+      request.idempotencyKey ?? null,
+      request.orderId ?? null,
+      JSON.stringify(request.body ?? null),
+      response.status,
+      response.body,
+      extra.replayed ?? false,
+      extra.fault ?? null,
+    ],
+  );
+}
+
+/** recordFault logs a request the gateway refused on purpose, before doing any work. */
+export async function recordFault(pool: Pool, request: ReceivedRequest, response: StoredResponse, fault: string) {
+  await logRequest(pool, request, response, { fault });
+}
+
+/** recordRejected logs a request refused for its form, before any idempotent work. */
+export async function recordRejected(pool: Pool, request: ReceivedRequest, response: StoredResponse) {
+  await logRequest(pool, request, response);
+}
+
+/**
+ * executeIdempotently runs `work` once per (endpoint, key), Stripe-style: the first response is
+ * stored with the key and replayed for every later request with the same key and body; the same key
+ * with another body is refused with 422. Work, stored response and request log commit together, and
+ * a concurrent request with the same key waits on the key's row, then replays.
+ */
+export async function executeIdempotently(
+  pool: Pool,
+  endpoint: string,
+  request: ReceivedRequest & { idempotencyKey: string },
+  work: (client: PoolClient) => Promise<StoredResponse>,
+): Promise<StoredResponse> {
+  const requestHash = hashOf(request.body);
+  return withTransaction(pool, async (client) => {
+    const claimed = await client.query(
+      `INSERT INTO gateway.idempotency_keys (endpoint, key, request_hash) VALUES ($1, $2, $3)
+       ON CONFLICT DO NOTHING`,
+      [endpoint, request.idempotencyKey, requestHash],
+    );
+    if (claimed.rowCount === 0) {
+      const stored = await client.query<{ request_hash: string; response_status: number; response_body: Record<string, unknown> }>(
+        `SELECT request_hash, response_status, response_body FROM gateway.idempotency_keys
+         WHERE endpoint = $1 AND key = $2`,
+        [endpoint, request.idempotencyKey],
+      );
+      const row = stored.rows[0];
+      const response: StoredResponse =
+        row && row.request_hash === requestHash
+          ? { status: row.response_status, body: row.response_body }
+          : {
+              status: 422,
+              body: { error: 'idempotency_key_reused', message: 'this Idempotency-Key was used with another request body' },
+            };
+      await logRequest(client, request, response, { replayed: true });
+      return response;
+    }
+    const response = await work(client);
+    await client.query(
+      `UPDATE gateway.idempotency_keys SET response_status = $3, response_body = $4 WHERE endpoint = $1 AND key = $2`,
+      [endpoint, request.idempotencyKey, response.status, response.body],
+    );
+    await logRequest(client, request, response);
+    return response;
+  });
+}

@@ -1,0 +1,35 @@
+import { Type } from '@sinclair/typebox';
+import { defaults, readEnv } from '@surety/config';
+import { schemas, type SchemaName } from '@surety/db';
+
+const Env = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ default: 9101, minimum: 0, maximum: 65535 }),
+  DATABASE_URL: Type.String({ default: defaults.databaseUrl }),
+  AMQP_URL: Type.String({ default: defaults.amqpUrl }),
+  RELAY_SCHEMAS: Type.String({ default: 'orders,payments,inventory,notifications' }),
+  RELAY_BATCH_SIZE: Type.Integer({ default: 200, minimum: 1, maximum: 2000 }),
+  RELAY_POLL_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
+  RELAY_LEASE_MS: Type.Integer({ default: 30_000, minimum: 1000 }),
+  LOG_LEVEL: Type.String({ default: 'info' }),
+});
+
+export type RelayConfig = ReturnType<typeof loadRelayConfig>;
+
+export function loadRelayConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = readEnv(Env, env);
+  const relaySchemas = parsed.RELAY_SCHEMAS.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = relaySchemas.filter((s) => !(schemas as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`RELAY_SCHEMAS: unknown schema ${unknown.join(', ')}`);
+  return Object.freeze({
+    host: parsed.HOST,
+    port: parsed.PORT,
+    databaseUrl: parsed.DATABASE_URL,
+    amqpUrl: parsed.AMQP_URL,
+    schemas: relaySchemas as SchemaName[],
+    batchSize: parsed.RELAY_BATCH_SIZE,
+    pollIntervalMs: parsed.RELAY_POLL_INTERVAL_MS,
+    leaseMs: parsed.RELAY_LEASE_MS,
+    logLevel: parsed.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,3 @@
+export { startRelay, type RelayService } from './service.js';
+export { loadRelayConfig, type RelayConfig } from './config.js';
+export { PollingRelay } from './relay.js';

@@ -1,0 +1,5 @@
+import { createLogger, runMain } from '@surety/telemetry';
+import { loadRelayConfig } from './config.js';
+import { startRelay } from './service.js';
+
+runMain(createLogger('relay'), () => startRelay(loadRelayConfig()));

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { Pool, SchemaName } from '@surety/db';
+import type { ConfirmPublisher, OutgoingMessage } from '@surety/messaging';
+import type { Logger } from '@surety/telemetry';
+import { OutboxStore, type OutboxRow } from './outbox-store.js';
+import type { OutboxWakeup } from './wakeup.js';
+
+export interface RelayOptions {
+  pool: Pool;
+  publisher: ConfirmPublisher;
+  wakeup: OutboxWakeup;
+  schemas: readonly SchemaName[];
+  batchSize: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  logger: Logger;
+  registry: Registry;
+}
+
+function toMessage(row: OutboxRow): OutgoingMessage {
+  return {
+    messageId: row.id,
+    type: row.type,
+    routingKey: row.type,
+    body: Buffer.from(JSON.stringify(row.envelope)),
+    headers: row.headers,
+  };
+}
+
+/**
+ * PollingRelay ships every committed outbox row to the broker at least once: it claims a batch,
+ * publishes it with confirms, and marks published only what the broker confirmed. Several relays
+ * can run at once: claims skip rows another relay holds.
+ */
+export class PollingRelay {
+  readonly id = `relay-${randomUUID().slice(0, 8)}`;
+  private readonly store: OutboxStore;
+  private readonly batchSeconds: Histogram<'schema'>;
+  private readonly batchRows: Histogram<'schema'>;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: RelayOptions) {
+    this.store = new OutboxStore(options.pool, this.id, options.leaseMs);
+    const { registry } = options;
+    this.batchSeconds = new Histogram({
+      name: 'surety_relay_publish_batch_seconds',
+      help: 'Time to publish a claimed batch and have it confirmed.',
+      labelNames: ['schema'],
+      registers: [registry],
+    });
+    this.batchRows = new Histogram({
+      name: 'surety_relay_publish_batch_size',
+      help: 'Rows per published batch.',
+      labelNames: ['schema'],
+      buckets: [1, 5, 10, 50, 100, 200, 500, 1000, 2000],
+      registers: [registry],
+    });
+    // Both gauges read one snapshot per scrape: prom-client collects metrics concurrently.
+    let snapshot: Promise<Map<SchemaName, { pending: number; oldestAgeSeconds: number }>> | undefined;
+    const readBacklog = () => {
+      snapshot ??= this.backlog().finally(() => setTimeout(() => (snapshot = undefined), 500).unref());
+      return snapshot;
+    };
+    new Gauge({
+      name: 'surety_outbox_pending_rows',
+      help: 'Outbox rows not yet published.',
+      labelNames: ['schema'],
+      registers: [registry],
+      async collect() {
+        for (const [schema, backlog] of await readBacklog()) this.set({ schema }, backlog.pending);
+      },
+    });
+    new Gauge({
+      name: 'surety_outbox_oldest_unpublished_seconds',
+      help: 'Age of the oldest unpublished outbox row.',
+      labelNames: ['schema'],
+      registers: [registry],
+      async collect() {
+        for (const [schema, backlog] of await readBacklog()) this.set({ schema }, backlog.oldestAgeSeconds);
+      },
+    });
+  }
+
+  /** backlog reads every relayed schema's unpublished count and oldest age. */
+  async backlog(): Promise<Map<SchemaName, { pending: number; oldestAgeSeconds: number }>> {
+    const entries = await Promise.all(
+      this.options.schemas.map(async (schema) => [schema, await this.store.backlog(schema)] as const),
+    );
+    return new Map(entries);
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.options.wakeup.wake();
+    await this.running;
+  }
+
+  /** drainOnce relays every schema until a batch comes back short; returns rows published. */
+  async drainOnce(): Promise<number> {
+    let published = 0;
+    for (const schema of this.options.schemas) {
+      for (;;) {
+        const { claimed, confirmed } = await this.relayBatch(schema);
+        published += confirmed;
+        if (claimed < this.options.batchSize || confirmed < claimed || this.stopped) break;
+      }
+    }
+    return published;
+  }
+
+  private async loop(): Promise<void> {
+    const { logger, wakeup, pollIntervalMs, publisher } = this.options;
+    while (!this.stopped) {
+      try {
+        if (publisher.ready) await this.drainOnce();
+      } catch (error) {
+        logger.warn({ err: error }, 'relay pass failed; trying again');
+      }
+      if (!this.stopped) await wakeup.wait(pollIntervalMs);
+    }
+  }
+
+  private async relayBatch(schema: SchemaName): Promise<{ claimed: number; confirmed: number }> {
+    const rows = await this.store.claim(schema, this.options.batchSize);
+    if (rows.length === 0) return { claimed: 0, confirmed: 0 };
+    const stopTimer = this.batchSeconds.startTimer({ schema });
+    let outcomes;
+    try {
+      outcomes = await this.options.publisher.publish(rows.map(toMessage));
+    } catch (error) {
+      await this.store.release(schema, rows.map((r) => r.id), String(error));
+      throw error;
+    }
+    stopTimer();
+    this.batchRows.observe({ schema }, rows.length);
+    const confirmed = outcomes.filter((o) => o.ok).map((o) => o.messageId);
+    const failed = outcomes.filter((o) => !o.ok);
+    await this.store.markPublished(schema, confirmed);
+    if (failed.length > 0) {
+      const reason = failed[0] && !failed[0].ok ? failed[0].error.message : 'not confirmed';
+      await this.store.release(schema, failed.map((o) => o.messageId), reason);
+      this.options.logger.warn({ schema, failed: failed.length, reason }, 'outbox rows not confirmed; will retry');
+    }
+    this.options.logger.debug({ schema, published: confirmed.length }, 'outbox batch published');
+    return { claimed: rows.length, confirmed: confirmed.length };
+  }
+}
