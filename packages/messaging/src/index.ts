@@ -3,3 +3,4 @@ export * from './broker.js';
 export * from './publisher.js';
 export * from './retry-policy.js';
 export * from './consumer.js';
+export * from './consumer-service.js';

@@ -4,14 +4,14 @@ import type { Logger } from './logger.js';
 
 export interface Probe {
   /** True when the process can do its work now (its connections are up). */
-  isReady(): boolean;
+  isReady(): boolean | Promise<boolean>;
 }
 
 /** registerProbes adds /healthz, /readyz and /metrics to a Fastify app. */
 export function registerProbes(app: FastifyInstance, registry: Registry, probe: Probe): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) =>
-    probe.isReady() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
+    (await probe.isReady()) ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
   );
   app.get('/metrics', async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),

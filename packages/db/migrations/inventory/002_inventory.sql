@@ -13,11 +13,11 @@ INSERT INTO stock (sku, available) VALUES
   ('TIN-SMALL', 1000000),
   ('SAMPLER-LTD', 25);
 
--- One row per order: 'voided' when the cancellation arrived before the order, so a late
--- order.placed reserves nothing.
+-- One row per order: 'pending' only inside the transaction that reserves; 'voided' when the
+-- cancellation arrived before the order, so a late order.placed reserves nothing.
 CREATE TABLE reservations (
   order_id   uuid PRIMARY KEY,
-  status     text NOT NULL CHECK (status IN ('reserved', 'rejected', 'voided', 'released')),
+  status     text NOT NULL CHECK (status IN ('pending', 'reserved', 'rejected', 'voided', 'released')),
   items      jsonb NOT NULL DEFAULT '[]',
   reason     text,
   created_at timestamptz NOT NULL DEFAULT clock_timestamp(),

@@ -37,10 +37,12 @@ CREATE TABLE order_lines (
   PRIMARY KEY (order_id, sku)
 );
 
+-- Claimed first in the placing transaction, so a concurrent retry waits on it; the order it
+-- names is inserted later in the same transaction, hence the deferred check.
 CREATE TABLE idempotency_keys (
   key          text PRIMARY KEY,
   request_hash text NOT NULL,
-  order_id     uuid NOT NULL REFERENCES orders (id),
+  order_id     uuid NOT NULL REFERENCES orders (id) DEFERRABLE INITIALLY DEFERRED,
   created_at   timestamptz NOT NULL DEFAULT now()
 );
 

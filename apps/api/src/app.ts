@@ -1,0 +1,36 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Pool } from '@surety/db';
+import { registerProbes, type Logger } from '@surety/telemetry';
+import type { Registry } from 'prom-client';
+import { handleError } from './errors.js';
+import { orderRoutes } from './orders/routes.js';
+import { productRoutes } from './products.js';
+
+/** buildApiApp assembles the HTTP API: routes, OpenAPI document, probes and error shape. */
+export async function buildApiApp(options: { pool: Pool; logger: Logger; registry: Registry; bodyLimitBytes: number }) {
+  const { pool } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes,
+    // Unknown properties are an error, never silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler(handleError);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Surety API', version: '0.1.0', description: 'Place orders and watch them settle.' },
+    },
+    hideUntagged: true,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerProbes(app, options.registry, {
+    isReady: () => pool.query('SELECT 1').then(() => true, () => false),
+  });
+  await app.register(productRoutes, { pool });
+  await app.register(orderRoutes, { pool });
+  return app;
+}

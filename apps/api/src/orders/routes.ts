@@ -1,0 +1,85 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Pool } from '@surety/db';
+import { getOrder, listOrders } from './order-queries.js';
+import { placeOrder } from './place-order.js';
+import { ErrorBody, OrderSummary, OrderView, PlaceOrderBody } from './schemas.js';
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  traceparent: Type.Optional(Type.String()),
+});
+
+/** orderRoutes is the customer-facing HTTP contract of docs/architecture.md. */
+export const orderRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { pool }) => {
+  app.post(
+    '/orders',
+    {
+      schema: {
+        tags: ['orders'],
+        summary: 'Place an order: answered at once with PENDING, settled by the pipeline.',
+        headers: IdempotencyHeaders,
+        body: PlaceOrderBody,
+        response: { 202: OrderView, 400: ErrorBody, 413: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      if (!key) {
+        return reply.code(400).send({ error: 'idempotency_key_required', message: 'the Idempotency-Key header is required' });
+      }
+      const traceparent = request.headers.traceparent;
+      const result = await placeOrder(pool, key, request.body, traceparent ? { traceparent, traceId: traceparent.split('-')[1] } : {});
+      switch (result.kind) {
+        case 'duplicate-sku':
+          return reply.code(400).send({ error: 'duplicate_sku', message: `each SKU may appear once: ${result.skus.join(', ')}` });
+        case 'unknown-sku':
+          return reply.code(422).send({ error: 'unknown_sku', message: `unknown SKU: ${result.skus.join(', ')}` });
+        case 'key-reused':
+          return reply.code(422).send({
+            error: 'idempotency_key_reused',
+            message: 'this Idempotency-Key was already used with another request body',
+          });
+        case 'placed':
+        case 'replayed': {
+          const order = await getOrder(pool, result.orderId);
+          if (!order) throw new Error(`order ${result.orderId} not found after placing it`);
+          if (result.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
+          request.log.info({ orderId: order.id, replayed: result.kind === 'replayed' }, 'order accepted');
+          return reply.code(202).header('location', `/orders/${order.id}`).send(order);
+        }
+      }
+    },
+  );
+
+  app.get(
+    '/orders/:id',
+    {
+      schema: {
+        tags: ['orders'],
+        summary: 'An order with its status and timeline, read from the primary.',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 200: OrderView, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const order = await getOrder(pool, request.params.id);
+      return order ?? reply.code(404).send({ error: 'order_not_found', message: `no order ${request.params.id}` });
+    },
+  );
+
+  app.get(
+    '/orders',
+    {
+      schema: {
+        tags: ['orders'],
+        summary: "A customer's orders, newest first.",
+        querystring: Type.Object({
+          customerId: Type.String({ minLength: 1, maxLength: 128 }),
+          limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+        }),
+        response: { 200: Type.Array(OrderSummary) },
+      },
+    },
+    async (request) => listOrders(pool, request.query.customerId, request.query.limit),
+  );
+};

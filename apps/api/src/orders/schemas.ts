@@ -1,0 +1,55 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Z0-9-]+$' });
+
+export const PlaceOrderBody = Type.Object(
+  {
+    customerId: Type.String({ minLength: 1, maxLength: 128 }),
+    items: Type.Array(
+      Type.Object(
+        { sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 100 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PlaceOrderBody = Static<typeof PlaceOrderBody>;
+
+export const OrderStatus = Type.Union([Type.Literal('PENDING'), Type.Literal('CONFIRMED'), Type.Literal('CANCELLED')]);
+
+export const OrderLineView = Type.Object({ sku: Type.String(), quantity: Type.Integer(), priceCents: Type.Integer() });
+
+export const TimelineEntry = Type.Object({
+  step: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+  detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+export const OrderSummary = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  customerId: Type.String(),
+  status: OrderStatus,
+  reason: Type.Optional(Type.String()),
+  items: Type.Array(OrderLineView),
+  totalCents: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export type OrderSummary = Static<typeof OrderSummary>;
+
+export const OrderView = Type.Composite([OrderSummary, Type.Object({ timeline: Type.Array(TimelineEntry) })]);
+export type OrderView = Static<typeof OrderView>;
+
+export const ErrorBody = Type.Object({
+  error: Type.String({ description: 'A stable code.' }),
+  message: Type.String(),
+});
+
+export const Product = Type.Object({
+  sku: Type.String(),
+  name: Type.String(),
+  priceCents: Type.Integer(),
+  available: Type.Boolean({ description: 'On sale; stock itself lives in inventory, and an order beyond it ends CANCELLED.' }),
+});

@@ -1,0 +1,2 @@
+export { startInventory } from './service.js';
+export { loadInventoryConfig, type InventoryConfig } from './config.js';

@@ -1,0 +1,13 @@
+import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
+import type { InventoryConfig } from './config.js';
+import { inventoryHandler } from './handler.js';
+
+export function startInventory(config: InventoryConfig): Promise<ConsumerService> {
+  return startConsumerService({
+    name: 'inventory',
+    schema: 'inventory',
+    queue: queues.inventory,
+    config,
+    handler: () => inventoryHandler,
+  });
+}

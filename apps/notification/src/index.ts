@@ -1,0 +1,2 @@
+export { startNotification } from './service.js';
+export { loadNotificationConfig, type NotificationConfig } from './config.js';

@@ -1,0 +1,5 @@
+import { createLogger, runMain } from '@surety/telemetry';
+import { loadNotificationConfig } from './config.js';
+import { startNotification } from './service.js';
+
+runMain(createLogger('notification'), () => startNotification(loadNotificationConfig()));

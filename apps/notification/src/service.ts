@@ -1,0 +1,13 @@
+import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
+import type { NotificationConfig } from './config.js';
+import { notificationHandler } from './handler.js';
+
+export function startNotification(config: NotificationConfig): Promise<ConsumerService> {
+  return startConsumerService({
+    name: 'notification',
+    schema: 'notifications',
+    queue: queues.notification,
+    config,
+    handler: () => notificationHandler,
+  });
+}

@@ -1,0 +1,2 @@
+export { startPayment } from './service.js';
+export { loadPaymentConfig, type PaymentConfig } from './config.js';

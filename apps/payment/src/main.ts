@@ -1,0 +1,5 @@
+import { createLogger, runMain } from '@surety/telemetry';
+import { loadPaymentConfig } from './config.js';
+import { startPayment } from './service.js';
+
+runMain(createLogger('payment'), () => startPayment(loadPaymentConfig()));

@@ -1,0 +1,15 @@
+import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
+import type { PaymentConfig } from './config.js';
+import { GatewayClient } from './gateway-client.js';
+import { paymentHandler } from './handler.js';
+
+export function startPayment(config: PaymentConfig): Promise<ConsumerService> {
+  const gateway = new GatewayClient(config.gatewayUrl, config.gatewayTimeoutMs);
+  return startConsumerService({
+    name: 'payment',
+    schema: 'payments',
+    queue: queues.payment,
+    config,
+    handler: () => paymentHandler(gateway),
+  });
+}

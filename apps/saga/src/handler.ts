@@ -1,0 +1,58 @@
+import { BusinessRuleError, type AnyEvent } from '@surety/contracts';
+import type { Handler } from '@surety/messaging';
+import { applyResult, type SagaState } from './state-machine.js';
+
+interface OrderRow {
+  status: SagaState['status'];
+  payment_status: SagaState['paymentStatus'];
+  stock_status: SagaState['stockStatus'];
+  reason: string | null;
+  customer_id: string;
+  total_cents: number;
+}
+
+function detailOf(event: AnyEvent): Record<string, unknown> {
+  return { ...event.payload, messageId: event.id };
+}
+
+/**
+ * sagaHandler is the order's state machine: it locks the order, folds in the result, records the
+ * timeline step and, on a transition, emits order.confirmed or order.cancelled in the same
+ * transaction. Compensation follows from order.cancelled: payment refunds, inventory releases.
+ */
+export const sagaHandler: Handler = async (event, ctx) => {
+  const locked = await ctx.tx.query<OrderRow>(
+    `SELECT status, payment_status, stock_status, reason, customer_id, total_cents
+       FROM orders.orders WHERE id = $1 FOR UPDATE`,
+    [event.orderId],
+  );
+  const order = locked.rows[0];
+  if (!order) throw new BusinessRuleError(`no order ${event.orderId}`);
+  const step = applyResult(
+    { status: order.status, paymentStatus: order.payment_status, stockStatus: order.stock_status, reason: order.reason },
+    event,
+  );
+  if (!step) throw new BusinessRuleError(`saga does not handle ${event.type}`);
+  const { state, transition } = step;
+  await ctx.tx.query(
+    `UPDATE orders.orders
+        SET status = $2, payment_status = $3, stock_status = $4, reason = $5, updated_at = clock_timestamp(),
+            completed_at = CASE WHEN $2 <> 'PENDING' THEN coalesce(completed_at, clock_timestamp()) END
+      WHERE id = $1`,
+    [event.orderId, state.status, state.paymentStatus, state.stockStatus, state.reason],
+  );
+  await ctx.tx.query(
+    'INSERT INTO orders.order_timeline (order_id, step, message_id, detail) VALUES ($1, $2, $3, $4)',
+    [event.orderId, step.timelineStep, event.id, detailOf(event)],
+  );
+  if (!transition) return;
+  await ctx.tx.query(
+    'INSERT INTO orders.order_timeline (order_id, step, detail) VALUES ($1, $2, $3)',
+    [event.orderId, transition.to.toLowerCase(), transition.to === 'CANCELLED' ? { reason: transition.reason } : null],
+  );
+  if (transition.to === 'CONFIRMED') {
+    await ctx.emit({ type: 'order.confirmed', payload: { customerId: order.customer_id, totalCents: order.total_cents } });
+  } else {
+    await ctx.emit({ type: 'order.cancelled', payload: { customerId: order.customer_id, reason: transition.reason } });
+  }
+};

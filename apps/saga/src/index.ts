@@ -1,0 +1,3 @@
+export { startSaga } from './service.js';
+export { loadSagaConfig, type SagaConfig } from './config.js';
+export { applyResult } from './state-machine.js';

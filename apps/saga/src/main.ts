@@ -1,0 +1,5 @@
+import { createLogger, runMain } from '@surety/telemetry';
+import { loadSagaConfig } from './config.js';
+import { startSaga } from './service.js';
+
+runMain(createLogger('saga'), () => startSaga(loadSagaConfig()));

@@ -1,0 +1,7 @@
+import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
+import type { SagaConfig } from './config.js';
+import { sagaHandler } from './handler.js';
+
+export function startSaga(config: SagaConfig): Promise<ConsumerService> {
+  return startConsumerService({ name: 'saga', schema: 'orders', queue: queues.saga, config, handler: () => sagaHandler });
+}

@@ -1,0 +1,111 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { defaults, readEnv } from '@surety/config';
+import { createPool, type Pool, type SchemaName } from '@surety/db';
+import { createLogger, createRegistry, startOpsServer, type Logger, type RunningService } from '@surety/telemetry';
+import { Broker } from './broker.js';
+import { Consumer, type Handler } from './consumer.js';
+import { ConfirmPublisher } from './publisher.js';
+import type { QueueSpec } from './topology.js';
+
+/** The environment every consumer process reads; apps add their own variables to it. */
+export const ConsumerEnv = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535 }),
+  DATABASE_URL: Type.String({ default: defaults.databaseUrl }),
+  AMQP_URL: Type.String({ default: defaults.amqpUrl }),
+  PREFETCH: Type.Integer({ default: 10, minimum: 1, maximum: 2000 }),
+  RETRY_DELAYS_MS: Type.String({ default: '1000,10000,60000', pattern: '^\\d+(,\\d+)*$' }),
+  RETRY_BUDGET: Type.Integer({ default: 5, minimum: 1 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+  LOG_LEVEL: Type.String({ default: 'info' }),
+});
+
+export interface ConsumerServiceConfig {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  amqpUrl: string;
+  prefetch: number;
+  retry: { delaysMs: number[]; budget: number };
+  shutdownGraceMs: number;
+  logLevel: string;
+}
+
+/** consumerServiceConfig maps the parsed shared variables to their config. */
+export function consumerServiceConfig(env: Static<typeof ConsumerEnv>): ConsumerServiceConfig {
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    databaseUrl: env.DATABASE_URL,
+    amqpUrl: env.AMQP_URL,
+    prefetch: env.PREFETCH,
+    retry: { delaysMs: env.RETRY_DELAYS_MS.split(',').map(Number), budget: env.RETRY_BUDGET },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+/** loadConsumerConfig reads a consumer's environment; only the default of its port differs. */
+export function loadConsumerConfig(
+  defaultPort: number,
+  env: Record<string, string | undefined> = process.env,
+): Readonly<ConsumerServiceConfig> {
+  const Env = Type.Composite([ConsumerEnv, Type.Object({ PORT: Type.Integer({ default: defaultPort, minimum: 0, maximum: 65535 }) })]);
+  return Object.freeze(consumerServiceConfig(readEnv(Env, env)));
+}
+
+export interface ConsumerServiceSpec {
+  /** The service name, and the consumer name its inbox rows carry. */
+  name: string;
+  schema: SchemaName;
+  queue: QueueSpec;
+  config: ConsumerServiceConfig;
+  handler: (deps: { pool: Pool; logger: Logger }) => Handler;
+}
+
+export interface ConsumerService extends RunningService {
+  url: string;
+}
+
+/**
+ * startConsumerService runs one handler as a process: pool, broker connection, confirm publisher
+ * for retries and dead letters, the consumer, and the probes. stop drains within the grace bound.
+ */
+export async function startConsumerService(spec: ConsumerServiceSpec): Promise<ConsumerService> {
+  const { config } = spec;
+  const logger = createLogger(spec.name, config.logLevel);
+  const registry = createRegistry(spec.name);
+  const pool = createPool(config.databaseUrl, logger, { applicationName: `surety-${spec.name}`, max: config.prefetch + 2 });
+  const broker = await Broker.connect(config.amqpUrl, logger);
+  const publisher = await ConfirmPublisher.create(broker);
+  const consumer = await Consumer.start({
+    broker,
+    publisher,
+    pool,
+    schema: spec.schema,
+    consumerName: spec.name,
+    queue: spec.queue,
+    handler: spec.handler({ pool, logger }),
+    logger,
+    registry,
+    prefetch: config.prefetch,
+    retry: config.retry,
+  });
+  const ops = await startOpsServer({
+    host: config.host,
+    port: config.port,
+    registry,
+    logger,
+    probe: { isReady: () => consumer.consuming && publisher.ready },
+  });
+  logger.info({ url: ops.url, queue: spec.queue.name }, 'consuming');
+  return {
+    url: ops.url,
+    async stop() {
+      await consumer.stop(config.shutdownGraceMs);
+      await ops.close();
+      await broker.close();
+      await pool.end();
+    },
+  };
+}
