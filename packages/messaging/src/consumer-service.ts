@@ -10,7 +10,6 @@ import type { QueueSpec } from './topology.js';
 /** The environment every consumer process reads; apps add their own variables to it. */
 export const ConsumerEnv = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
-  PORT: Type.Integer({ minimum: 0, maximum: 65535 }),
   DATABASE_URL: Type.String({ default: defaults.databaseUrl }),
   AMQP_URL: Type.String({ default: defaults.amqpUrl }),
   PREFETCH: Type.Integer({ default: 10, minimum: 1, maximum: 2000 }),
@@ -31,8 +30,7 @@ export interface ConsumerServiceConfig {
   logLevel: string;
 }
 
-/** consumerServiceConfig maps the parsed shared variables to their config. */
-export function consumerServiceConfig(env: Static<typeof ConsumerEnv>): ConsumerServiceConfig {
+function consumerServiceConfig(env: Static<typeof ConsumerEnv> & { PORT: number }): ConsumerServiceConfig {
   return {
     host: env.HOST,
     port: env.PORT,

@@ -1,0 +1,32 @@
+/** The processes `surety run` supervises, in start order, with the port of their first replica. */
+export const appSpecs = [
+  { name: 'gateway', basePort: 8090, portVariable: 'GATEWAY_PORT', scalable: false },
+  { name: 'relay', basePort: 9101, portVariable: 'PORT', scalable: true },
+  { name: 'payment', basePort: 9102, portVariable: 'PORT', scalable: true },
+  { name: 'inventory', basePort: 9103, portVariable: 'PORT', scalable: true },
+  { name: 'saga', basePort: 9104, portVariable: 'PORT', scalable: true },
+  { name: 'notification', basePort: 9105, portVariable: 'PORT', scalable: true },
+  { name: 'api', basePort: 8080, portVariable: 'PORT', scalable: false },
+] as const;
+
+export type AppName = (typeof appSpecs)[number]['name'];
+
+/** Replica i of an app listens on its base port plus 100 × i. */
+export function replicaPort(basePort: number, replica: number): number {
+  return basePort + 100 * replica;
+}
+
+/** parseReplicas reads `payment=4,saga=2` into counts, refusing unknown or unscalable apps. */
+export function parseReplicas(text: string | undefined): Map<AppName, number> {
+  const counts = new Map<AppName, number>();
+  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, value] = part.split('=');
+    const spec = appSpecs.find((s) => s.name === name);
+    const count = Number(value);
+    if (!spec) throw new Error(`--replicas: unknown app ${name}`);
+    if (!spec.scalable) throw new Error(`--replicas: ${name} runs as one process`);
+    if (!Number.isInteger(count) || count < 1 || count > 16) throw new Error(`--replicas: ${part} needs a count from 1 to 16`);
+    counts.set(spec.name, count);
+  }
+  return counts;
+}

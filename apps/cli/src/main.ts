@@ -1,0 +1,35 @@
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { defaults } from '@surety/config';
+import { migrate } from '@surety/db';
+import { parseReplicas } from './apps.js';
+import { run } from './run.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const say = (line: string) => process.stdout.write(`[surety] ${line}\n`);
+
+const usage = `usage: surety <command>
+  migrate                       bring every schema up to date
+  run [--replicas app=N,...]    run every app under a supervisor (make run)`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'migrate':
+      await migrate(process.env.DATABASE_URL ?? defaults.databaseUrl, say);
+      return;
+    case 'run': {
+      const { values } = parseArgs({ args: rest, options: { replicas: { type: 'string' } } });
+      await run({ root, replicas: parseReplicas(values.replicas ?? process.env.SURETY_REPLICAS), env: process.env, say });
+      return;
+    }
+    default:
+      process.stderr.write(`${usage}\n`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`[surety] ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ProcessSpec {
+  /** e.g. `payment-1` */
+  id: string;
+  entry: string;
+  env: Record<string, string>;
+}
+
+interface Supervised {
+  spec: ProcessSpec;
+  child: ChildProcess | undefined;
+  restarts: number;
+  startedAt: number;
+  log: WriteStream;
+}
+
+/**
+ * Supervisor runs app processes, writes each one's JSON log to a file, restarts a process that
+ * dies with capped backoff, and stops them all with SIGTERM (SIGKILL after a bound).
+ */
+export class Supervisor {
+  private readonly processes = new Map<string, Supervised>();
+  private stopping = false;
+
+  constructor(
+    private readonly options: { root: string; logDir: string; say: (line: string) => void },
+  ) {
+    mkdirSync(options.logDir, { recursive: true });
+  }
+
+  start(spec: ProcessSpec): void {
+    const log = createWriteStream(join(this.options.logDir, `${spec.id}.log`), { flags: 'a' });
+    const supervised: Supervised = { spec, child: undefined, restarts: 0, startedAt: 0, log };
+    this.processes.set(spec.id, supervised);
+    this.launch(supervised);
+  }
+
+  /** stopOne ends one process for good (a scale-in). */
+  async stopOne(id: string, graceMs = 15_000): Promise<void> {
+    const supervised = this.processes.get(id);
+    if (!supervised) return;
+    this.processes.delete(id);
+    await this.terminate(supervised, graceMs);
+    supervised.log.end();
+  }
+
+  async stopAll(graceMs = 15_000): Promise<void> {
+    this.stopping = true;
+    const all = [...this.processes.values()].reverse();
+    await Promise.all(all.map((p) => this.terminate(p, graceMs)));
+    for (const p of all) p.log.end();
+  }
+
+  private launch(supervised: Supervised): void {
+    const { spec } = supervised;
+    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+      cwd: this.options.root,
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: a terminal's Ctrl-C reaches the supervisor, which stops children in order.
+      detached: true,
+    });
+    supervised.child = child;
+    supervised.startedAt = Date.now();
+    child.stdout?.pipe(supervised.log, { end: false });
+    child.stderr?.pipe(supervised.log, { end: false });
+    child.on('exit', (code, signal) => {
+      if (supervised.child === child) supervised.child = undefined;
+      if (this.stopping || !this.processes.has(spec.id)) return;
+      const upMs = Date.now() - supervised.startedAt;
+      if (upMs > 30_000) supervised.restarts = 0;
+      const delayMs = Math.min(10_000, 500 * 2 ** supervised.restarts);
+      supervised.restarts += 1;
+      this.options.say(`${spec.id} exited (${signal ?? `code ${code}`}); restarting in ${delayMs} ms`);
+      setTimeout(() => {
+        if (!this.stopping && this.processes.has(spec.id)) this.launch(supervised);
+      }, delayMs).unref();
+    });
+  }
+
+  private async terminate(supervised: Supervised, graceMs: number): Promise<void> {
+    const child = supervised.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
