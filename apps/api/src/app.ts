@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Pool } from '@surety/db';
-import { registerProbes, type Logger } from '@surety/telemetry';
+import { httpLogging, registerProbes, type Logger } from '@surety/telemetry';
 import type { Registry } from 'prom-client';
 import { handleError } from './errors.js';
 import { orderRoutes } from './orders/routes.js';
@@ -13,8 +13,7 @@ import { productRoutes } from './products.js';
 export async function buildApiApp(options: { pool: Pool; logger: Logger; registry: Registry; bodyLimitBytes: number }) {
   const { pool } = options;
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    ...httpLogging(options.logger),
     bodyLimit: options.bodyLimitBytes,
     // Unknown properties are an error, never silently dropped.
     ajv: { customOptions: { removeAdditional: false } },

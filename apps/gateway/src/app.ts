@@ -1,7 +1,7 @@
-import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Pool } from '@surety/db';
-import { registerProbes, type Logger } from '@surety/telemetry';
+import { httpLogging, registerProbes, type Logger } from '@surety/telemetry';
 import { Counter, type Registry } from 'prom-client';
 import { Faults } from './faults.js';
 import { executeIdempotently, newId, recordFault, recordRejected, type ReceivedRequest, type StoredResponse } from './ledger.js';
@@ -47,8 +47,7 @@ export function buildGatewayApp(options: { pool: Pool; faults: Faults; logger: L
     registers: [registry],
   });
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    ...httpLogging(options.logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerProbes(app, registry, { isReady: () => true });
 

@@ -1,5 +1,6 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { httpLogging } from './http-logging.js';
 import type { Logger } from './logger.js';
 
 export interface Probe {
@@ -32,8 +33,7 @@ export async function startOpsServer(options: {
   logger: Logger;
 }): Promise<OpsServer> {
   const app = Fastify({
-    loggerInstance: options.logger.child({ component: 'ops-http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    ...httpLogging(options.logger.child({ component: 'ops-http' })),
   });
   registerProbes(app, options.registry, options.probe);
   const url = await app.listen({ host: options.host, port: options.port });

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { placeOrder, setGatewayFaults, startStack, waitForTerminal, type Stack } from './support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack?.stop());
+
+async function stockOf(sku: string) {
+  const result = await stack.pool.query<{ available: number; reserved: number }>(
+    'SELECT available, reserved FROM inventory.stock WHERE sku = $1',
+    [sku],
+  );
+  return result.rows[0]!;
+}
+
+async function chargesByOrder(orderIds: string[]) {
+  const result = await stack.pool.query<{ order_id: string; status: string }>(
+    'SELECT order_id, status FROM gateway.charges WHERE order_id = ANY($1)',
+    [orderIds],
+  );
+  return result.rows;
+}
+
+describe('the pipeline end to end', () => {
+  it('confirms 100 orders placed over HTTP, each charged once and notified once', async () => {
+    const before = await stockOf('TEA-GREEN');
+    const placed = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => placeOrder(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 + (i % 3) }])),
+    );
+    expect(placed.map((p) => p.status)).toEqual(Array(100).fill(202));
+    expect(placed.every((p) => p.body.status === 'PENDING')).toBe(true);
+    const ids = placed.map((p) => p.body.id);
+
+    const outcome = await waitForTerminal(stack.pool, ids);
+    expect([...outcome.values()].filter((o) => o.status === 'CONFIRMED')).toHaveLength(100);
+
+    const charges = await chargesByOrder(ids);
+    expect(charges).toHaveLength(100);
+    expect(new Set(charges.map((c) => c.order_id)).size).toBe(100);
+    const quantity = placed.reduce((sum, _p, i) => sum + 1 + (i % 3), 0);
+    const after = await stockOf('TEA-GREEN');
+    expect(before.available - after.available).toBe(quantity);
+    expect(after.reserved - before.reserved).toBe(quantity);
+    const notified = await stack.pool.query(
+      `SELECT order_id FROM notifications.notifications WHERE order_id = ANY($1) AND about = 'order.confirmed'`,
+      [ids],
+    );
+    expect(notified.rowCount).toBe(100);
+  });
+
+  it('shows the order PENDING at once, then CONFIRMED with every hop on its timeline', async () => {
+    const { body } = await placeOrder(stack.apiUrl, [{ sku: 'MUG-WHITE', quantity: 1 }]);
+    expect(body.status).toBe('PENDING');
+    await waitForTerminal(stack.pool, [body.id]);
+    const order = (await (await fetch(`${stack.apiUrl}/orders/${body.id}`)).json()) as {
+      status: string;
+      timeline: { step: string }[];
+    };
+    expect(order.status).toBe('CONFIRMED');
+    const steps = order.timeline.map((t) => t.step);
+    expect(steps).toEqual(expect.arrayContaining(['placed', 'published', 'charged', 'reserved', 'confirmed']));
+  });
+
+  it('cancels declined orders and releases their stock, never going negative', async () => {
+    await setGatewayFaults(stack.gatewayUrl, { declineRate: 0.4 });
+    try {
+      const before = await stockOf('KETTLE-1');
+      const placed = await Promise.all(
+        Array.from({ length: 40 }, () => placeOrder(stack.apiUrl, [{ sku: 'KETTLE-1', quantity: 2 }])),
+      );
+      const ids = placed.map((p) => p.body.id);
+      const outcome = [...(await waitForTerminal(stack.pool, ids)).values()];
+      const cancelled = outcome.filter((o) => o.status === 'CANCELLED');
+      const confirmed = outcome.filter((o) => o.status === 'CONFIRMED');
+      expect(cancelled.length).toBeGreaterThan(0);
+      expect(confirmed.length).toBeGreaterThan(0);
+      expect(cancelled.every((o) => o.reason?.startsWith('payment declined'))).toBe(true);
+
+      // Releases follow the cancellations through order.cancelled: wait for stock to settle.
+      const { waitFor } = await import('./support/wait.js');
+      const after = await waitFor(
+        'stock of KETTLE-1 to match the confirmed orders',
+        () => stockOf('KETTLE-1'),
+        (s) => before.available - s.available === confirmed.length * 2,
+      );
+      expect(after.reserved - before.reserved).toBe(confirmed.length * 2);
+      const released = await stack.pool.query(
+        `SELECT count(*)::int AS n FROM inventory.reservations WHERE order_id = ANY($1) AND status = 'released'`,
+        [cancelled.map((o) => o.id)],
+      );
+      const rejectedBeforeReserving = await stack.pool.query(
+        `SELECT count(*)::int AS n FROM inventory.reservations WHERE order_id = ANY($1) AND status = 'voided'`,
+        [cancelled.map((o) => o.id)],
+      );
+      expect(released.rows[0].n + rejectedBeforeReserving.rows[0].n).toBe(cancelled.length);
+    } finally {
+      await setGatewayFaults(stack.gatewayUrl, { declineRate: 0 });
+    }
+  });
+
+  it('accepts an order beyond the stock, cancels it, and refunds the charge', async () => {
+    await stack.pool.query(`UPDATE inventory.stock SET available = 3 WHERE sku = 'SAMPLER-LTD'`);
+    const placed = await Promise.all(
+      Array.from({ length: 5 }, () => placeOrder(stack.apiUrl, [{ sku: 'SAMPLER-LTD', quantity: 1 }])),
+    );
+    expect(placed.every((p) => p.status === 202)).toBe(true);
+    const ids = placed.map((p) => p.body.id);
+    const outcome = [...(await waitForTerminal(stack.pool, ids)).values()];
+    expect(outcome.filter((o) => o.status === 'CONFIRMED')).toHaveLength(3);
+    const cancelled = outcome.filter((o) => o.status === 'CANCELLED');
+    expect(cancelled).toHaveLength(2);
+    expect(cancelled.every((o) => o.reason === 'out of stock: SAMPLER-LTD')).toBe(true);
+    expect((await stockOf('SAMPLER-LTD')).available).toBe(0);
+
+    // Compensation: a charge captured before the rejection is refunded, exactly once, at the gateway.
+    const { waitFor } = await import('./support/wait.js');
+    const cancelledIds = cancelled.map((o) => o.id);
+    const charges = await waitFor(
+      'charges of cancelled orders to be refunded',
+      () => chargesByOrder(cancelledIds),
+      (rows) => rows.every((c) => c.status !== 'captured'),
+    );
+    const refunds = await stack.pool.query<{ order_id: string }>('SELECT order_id FROM gateway.refunds WHERE order_id = ANY($1)', [
+      cancelledIds,
+    ]);
+    expect(refunds.rowCount).toBe(charges.filter((c) => c.status === 'refunded').length);
+    expect(new Set(refunds.rows.map((r) => r.order_id)).size).toBe(refunds.rowCount);
+  });
+});

@@ -1,0 +1,37 @@
+import { defaults } from '@surety/config';
+
+/** Where the integration tests find the servers `scripts/infra.sh up` started. */
+export const testEnv = Object.freeze({
+  databaseUrl: process.env.DATABASE_URL ?? defaults.databaseUrl,
+  amqpUrl: process.env.AMQP_URL ?? defaults.amqpUrl,
+  managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
+});
+
+export const templateDatabase = 'surety_test_template';
+export const testPrefix = 'surety_t_';
+
+/** databaseUrlFor swaps the database name of the configured server URL. */
+export function databaseUrlFor(name: string): string {
+  const url = new URL(testEnv.databaseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** amqpUrlFor addresses one vhost of the configured broker. */
+export function amqpUrlFor(vhost: string): string {
+  const url = new URL(testEnv.amqpUrl);
+  url.pathname = `/${encodeURIComponent(vhost)}`;
+  return url.toString();
+}
+
+/** management calls RabbitMQ's HTTP API with the credentials in its URL. */
+export async function management(path: string, init: RequestInit = {}): Promise<Response> {
+  const base = new URL(testEnv.managementUrl);
+  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
+  base.username = '';
+  base.password = '';
+  return fetch(new URL(`/api${path}`, base), {
+    ...init,
+    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json', ...init.headers },
+  });
+}

@@ -1,0 +1,49 @@
+import pg from 'pg';
+import { migrate } from '@surety/db';
+import { databaseUrlFor, management, templateDatabase, testEnv, testPrefix } from './env.js';
+
+const hint = 'start them with `scripts/infra.sh up` (make test does)';
+
+async function requirePostgres(): Promise<pg.Client> {
+  const admin = new pg.Client({ connectionString: databaseUrlFor('postgres') });
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(`PostgreSQL is not reachable at ${testEnv.databaseUrl}: ${hint}`, { cause: error });
+  }
+  return admin;
+}
+
+async function requireRabbit(): Promise<void> {
+  const response = await management('/overview').catch((error: unknown) => {
+    throw new Error(`RabbitMQ management is not reachable at ${testEnv.managementUrl}: ${hint}`, { cause: error });
+  });
+  if (!response.ok) throw new Error(`RabbitMQ management answered ${response.status}: ${hint}`);
+}
+
+/** Removes what an interrupted earlier run left: test databases and vhosts. */
+async function sweep(admin: pg.Client): Promise<void> {
+  const stale = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${testPrefix}%`]);
+  for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  const vhosts = (await (await management('/vhosts')).json()) as { name: string }[];
+  for (const { name } of vhosts.filter((v) => v.name.startsWith(testPrefix))) {
+    await management(`/vhosts/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  }
+}
+
+/**
+ * The integration suite needs the real servers: it fails, never skips, without them. It builds one
+ * migrated template database that every test file clones.
+ */
+export default async function setup(): Promise<void> {
+  const admin = await requirePostgres();
+  try {
+    await requireRabbit();
+    await sweep(admin);
+    await admin.query(`DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${templateDatabase}`);
+    await migrate(databaseUrlFor(templateDatabase));
+  } finally {
+    await admin.end();
+  }
+}

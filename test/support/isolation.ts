@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { amqpUrlFor, databaseUrlFor, management, templateDatabase, testPrefix } from './env.js';
+
+function uniqueName(): string {
+  return `${testPrefix}${randomBytes(5).toString('hex')}`;
+}
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function withAdmin<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: databaseUrlFor('postgres') });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** createTestDatabase clones the migrated template into a database of this test file's own. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = uniqueName();
+  await withAdmin(async (admin) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${templateDatabase}`);
+        return;
+      } catch (error) {
+        // Two files cloning the template at the same instant can collide; the clone is retried.
+        if (attempt >= 10 || !/being accessed by other users/.test(String(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  });
+  return {
+    url: databaseUrlFor(name),
+    drop: () => withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+export interface TestVhost {
+  name: string;
+  amqpUrl: string;
+  drop(): Promise<void>;
+}
+
+/** createTestVhost gives a test file its own RabbitMQ vhost, so queues never mix between files. */
+export async function createTestVhost(): Promise<TestVhost> {
+  const name = uniqueName();
+  const path = encodeURIComponent(name);
+  const created = await management(`/vhosts/${path}`, { method: 'PUT', body: '{}' });
+  if (!created.ok) throw new Error(`cannot create vhost ${name}: ${created.status}`);
+  const user = decodeURIComponent(new URL(amqpUrlFor(name)).username) || 'guest';
+  const granted = await management(`/permissions/${path}/${encodeURIComponent(user)}`, {
+    method: 'PUT',
+    body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
+  });
+  if (!granted.ok) throw new Error(`cannot grant ${user} on ${name}: ${granted.status}`);
+  return {
+    name,
+    amqpUrl: amqpUrlFor(name),
+    drop: () => management(`/vhosts/${path}`, { method: 'DELETE' }).then(() => undefined),
+  };
+}

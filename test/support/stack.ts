@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { loadApiConfig, startApi } from '@surety/api';
+import { loadGatewayConfig, startGateway } from '@surety/gateway';
+import { loadInventoryConfig, startInventory } from '@surety/inventory';
+import { loadNotificationConfig, startNotification } from '@surety/notification';
+import { loadPaymentConfig, startPayment } from '@surety/payment';
+import { loadRelayConfig, startRelay } from '@surety/relay';
+import { loadSagaConfig, startSaga } from '@surety/saga';
+import type { RunningService } from '@surety/telemetry';
+import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from './isolation.js';
+import { waitFor } from './wait.js';
+
+export type ServiceName = 'relay' | 'payment' | 'inventory' | 'saga' | 'notification';
+
+export interface StackOptions {
+  /** Services not to start (a test may start its own instead). */
+  without?: ServiceName[];
+  env?: Record<string, string>;
+}
+
+export interface Stack {
+  apiUrl: string;
+  gatewayUrl: string;
+  db: TestDatabase;
+  vhost: TestVhost;
+  /** The test's own pool on the test database, for reading evidence. */
+  pool: pg.Pool;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** isolatedResources gives a test file its own database and vhost, with an env pointing at them. */
+export async function isolatedResources(extraEnv: Record<string, string> = {}) {
+  const [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url,
+    AMQP_URL: vhost.amqpUrl,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    GATEWAY_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RETRY_DELAYS_MS: '100,200,400',
+    RELAY_POLL_INTERVAL_MS: '200',
+    ...extraEnv,
+  };
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  return { db, vhost, env, pool };
+}
+
+/** startStack runs every Surety service in this process against an isolated database and vhost. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const { db, vhost, env: baseEnv, pool } = await isolatedResources(options.env);
+  const services: RunningService[] = [];
+  const without = new Set(options.without ?? []);
+  const gateway = await startGateway(loadGatewayConfig(baseEnv));
+  services.push(gateway);
+  const env = { ...baseEnv, GATEWAY_URL: gateway.url };
+  const starters: Record<ServiceName, () => Promise<RunningService>> = {
+    relay: () => startRelay(loadRelayConfig(env)),
+    payment: () => startPayment(loadPaymentConfig(env)),
+    inventory: () => startInventory(loadInventoryConfig(env)),
+    saga: () => startSaga(loadSagaConfig(env)),
+    notification: () => startNotification(loadNotificationConfig(env)),
+  };
+  for (const [name, start] of Object.entries(starters) as [ServiceName, () => Promise<RunningService>][]) {
+    if (!without.has(name)) services.push(await start());
+  }
+  const api = await startApi(loadApiConfig(env));
+  services.push(api);
+  return {
+    apiUrl: api.url,
+    gatewayUrl: gateway.url,
+    db,
+    vhost,
+    pool,
+    env,
+    async stop() {
+      for (const service of services.reverse()) await service.stop();
+      await pool.end();
+      await Promise.all([db.drop(), vhost.drop()]);
+    },
+  };
+}
+
+export interface PlacedOrder {
+  status: number;
+  body: { id: string; status: string; [key: string]: unknown };
+}
+
+/** placeOrder POSTs an order the way a client would. */
+export async function placeOrder(
+  apiUrl: string,
+  items: { sku: string; quantity: number }[],
+  { key = randomUUID(), customerId = 'customer-1' }: { key?: string; customerId?: string } = {},
+): Promise<PlacedOrder> {
+  const response = await fetch(`${apiUrl}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify({ customerId, items }),
+  });
+  return { status: response.status, body: (await response.json()) as PlacedOrder['body'] };
+}
+
+/** waitForTerminal waits until every order has left PENDING, and returns their statuses by id. */
+export async function waitForTerminal(pool: pg.Pool, orderIds: string[], timeoutMs = 60_000) {
+  const rows = await waitFor(
+    `${orderIds.length} orders to reach a terminal state`,
+    async () =>
+      (await pool.query<{ id: string; status: string; reason: string | null }>(
+        'SELECT id, status, reason FROM orders.orders WHERE id = ANY($1)',
+        [orderIds],
+      )).rows,
+    (found) => found.length === orderIds.length && found.every((o) => o.status !== 'PENDING'),
+    { timeoutMs, intervalMs: 200 },
+  );
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** setGatewayFaults dials the gateway's faults while it runs. */
+export async function setGatewayFaults(gatewayUrl: string, faults: Record<string, number>): Promise<void> {
+  const response = await fetch(`${gatewayUrl}/admin/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!response.ok) throw new Error(`gateway refused faults: ${response.status}`);
+}
