@@ -36,6 +36,7 @@ install_missing() {
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   [ -x "$PG_BIN/postgres" ] || missing+=(postgresql)
   command -v curl >/dev/null || missing+=(curl)
+  command -v shellcheck >/dev/null || missing+=(shellcheck)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root"
   say "installing ${missing[*]} from Debian's packages"
@@ -133,9 +134,16 @@ pg_down() {
 }
 
 status() {
-  rabbit_answers && say "rabbitmq: up  amqp://guest:guest@127.0.0.1:$AMQP_PORT  http://127.0.0.1:$MGMT_PORT" ||
+  if rabbit_answers; then
+    say "rabbitmq: up  amqp://guest:guest@127.0.0.1:$AMQP_PORT  http://127.0.0.1:$MGMT_PORT"
+  else
     say "rabbitmq: down"
-  pg_answers && say "postgres: up  postgres://postgres@127.0.0.1:$PG_PORT/surety" || say "postgres: down"
+  fi
+  if pg_answers; then
+    say "postgres: up  postgres://postgres@127.0.0.1:$PG_PORT/surety"
+  else
+    say "postgres: down"
+  fi
 }
 
 case "${1:-up}" in

@@ -29,24 +29,56 @@ async function post(body: string | Buffer, headers: Record<string, string> = {})
 
 describe('POST /orders refuses bad requests with a clear 4xx and writes nothing', () => {
   const valid = { customerId: 'c-1', items: [{ sku: 'TEA-GREEN', quantity: 1 }] };
-  const cases: [string, () => Promise<{ status: number; body: { error: string; message: string } }>, number, RegExp][] = [
-    ['malformed JSON', () => post('{"customerId": "c-1", "items": ['), 400, /json/i],
-    ['a missing customerId', () => post(JSON.stringify({ items: valid.items })), 400, /customerId/],
-    ['missing items', () => post(JSON.stringify({ customerId: 'c-1' })), 400, /items/],
-    ['an empty item list', () => post(JSON.stringify({ ...valid, items: [] })), 400, /items/],
-    ['a zero quantity', () => post(JSON.stringify({ ...valid, items: [{ sku: 'TEA-GREEN', quantity: 0 }] })), 400, /quantity/],
-    ['a negative quantity', () => post(JSON.stringify({ ...valid, items: [{ sku: 'TEA-GREEN', quantity: -2 }] })), 400, /quantity/],
-    ['a fractional quantity', () => post(JSON.stringify({ ...valid, items: [{ sku: 'TEA-GREEN', quantity: 1.5 }] })), 400, /quantity/],
-    ['an unknown property', () => post(JSON.stringify({ ...valid, coupon: 'FREE' })), 400, /additional/i],
-    ['the same SKU twice', () => post(JSON.stringify({ ...valid, items: [valid.items[0], valid.items[0]] })), 400, /TEA-GREEN/],
-    ['an unknown SKU', () => post(JSON.stringify({ ...valid, items: [{ sku: 'NOPE-1', quantity: 1 }] })), 422, /NOPE-1/],
-    ['no Idempotency-Key', () => fetch(`${stack.apiUrl}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(valid),
-    }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error: string; message: string } })), 400, /Idempotency-Key/],
-    ['a 1 MB body', () => post(JSON.stringify({ ...valid, customerId: 'x'.repeat(1024 * 1024) })), 413, /large/i],
-  ];
+  const cases: [string, () => Promise<{ status: number; body: { error: string; message: string } }>, number, RegExp][] =
+    [
+      ['malformed JSON', () => post('{"customerId": "c-1", "items": ['), 400, /json/i],
+      ['a missing customerId', () => post(JSON.stringify({ items: valid.items })), 400, /customerId/],
+      ['missing items', () => post(JSON.stringify({ customerId: 'c-1' })), 400, /items/],
+      ['an empty item list', () => post(JSON.stringify({ ...valid, items: [] })), 400, /items/],
+      [
+        'a zero quantity',
+        () => post(JSON.stringify({ ...valid, items: [{ sku: 'TEA-GREEN', quantity: 0 }] })),
+        400,
+        /quantity/,
+      ],
+      [
+        'a negative quantity',
+        () => post(JSON.stringify({ ...valid, items: [{ sku: 'TEA-GREEN', quantity: -2 }] })),
+        400,
+        /quantity/,
+      ],
+      [
+        'a fractional quantity',
+        () => post(JSON.stringify({ ...valid, items: [{ sku: 'TEA-GREEN', quantity: 1.5 }] })),
+        400,
+        /quantity/,
+      ],
+      ['an unknown property', () => post(JSON.stringify({ ...valid, coupon: 'FREE' })), 400, /additional/i],
+      [
+        'the same SKU twice',
+        () => post(JSON.stringify({ ...valid, items: [valid.items[0], valid.items[0]] })),
+        400,
+        /TEA-GREEN/,
+      ],
+      [
+        'an unknown SKU',
+        () => post(JSON.stringify({ ...valid, items: [{ sku: 'NOPE-1', quantity: 1 }] })),
+        422,
+        /NOPE-1/,
+      ],
+      [
+        'no Idempotency-Key',
+        () =>
+          fetch(`${stack.apiUrl}/orders`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(valid),
+          }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error: string; message: string } })),
+        400,
+        /Idempotency-Key/,
+      ],
+      ['a 1 MB body', () => post(JSON.stringify({ ...valid, customerId: 'x'.repeat(1024 * 1024) })), 413, /large/i],
+    ];
 
   it.each(cases)('%s', async (_name, send, status, reason) => {
     const answer = await send();
@@ -62,7 +94,9 @@ describe('Idempotency-Key', () => {
     const key = randomUUID();
     const items = [{ sku: 'TEA-BLACK', quantity: 2 }];
     const first = await placeOrder(stack.apiUrl, items, { key, customerId: 'retrier' });
-    const retries = await Promise.all(Array.from({ length: 5 }, () => placeOrder(stack.apiUrl, items, { key, customerId: 'retrier' })));
+    const retries = await Promise.all(
+      Array.from({ length: 5 }, () => placeOrder(stack.apiUrl, items, { key, customerId: 'retrier' })),
+    );
     expect(first.status).toBe(202);
     for (const retry of retries) {
       expect(retry.status).toBe(202);
@@ -77,7 +111,9 @@ describe('Idempotency-Key', () => {
   it('creates one order when the same request races itself', async () => {
     const key = randomUUID();
     const items = [{ sku: 'FILTER-50', quantity: 1 }];
-    const racing = await Promise.all(Array.from({ length: 10 }, () => placeOrder(stack.apiUrl, items, { key, customerId: 'racer' })));
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, () => placeOrder(stack.apiUrl, items, { key, customerId: 'racer' })),
+    );
     expect(new Set(racing.map((r) => r.body.id)).size).toBe(1);
     expect((await stack.pool.query(`SELECT id FROM orders.orders WHERE customer_id = 'racer'`)).rowCount).toBe(1);
   });
@@ -110,7 +146,10 @@ describe('reads', () => {
     expect((await fetch(`${stack.apiUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${stack.apiUrl}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${stack.apiUrl}/metrics`)).text()).toContain('process_cpu_seconds_total');
-    const openapi = (await (await fetch(`${stack.apiUrl}/docs/json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    const openapi = (await (await fetch(`${stack.apiUrl}/docs/json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(openapi.openapi).toMatch(/^3\./);
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/orders', '/orders/{id}', '/products']));
   });

@@ -75,7 +75,11 @@ function orderPlaced() {
 }
 
 function send(queue: QueueSpec, body: string | Buffer, messageId: string, type = 'order.placed') {
-  channel.sendToQueue(queue.name, Buffer.isBuffer(body) ? body : Buffer.from(body), { messageId, type, persistent: true });
+  channel.sendToQueue(queue.name, Buffer.isBuffer(body) ? body : Buffer.from(body), {
+    messageId,
+    type,
+    persistent: true,
+  });
 }
 
 async function drainDlq(queue: QueueSpec, expected: number) {
@@ -96,31 +100,43 @@ async function drainDlq(queue: QueueSpec, expected: number) {
 describe('consume(queue, handler)', () => {
   it('dead-letters poison at once, with the reason in its headers, while the rest keeps flowing', async () => {
     const handled: string[] = [];
-    await withConsumer(async (event) => void handled.push(event.id), async (queue) => {
-      const good = [orderPlaced(), orderPlaced()];
-      const unknownType = { ...orderPlaced(), type: 'order.teleported' };
-      const badPayload = { ...orderPlaced(), payload: { customerId: 'c', items: [], totalCents: -1 } };
-      send(queue, JSON.stringify(good[0]), good[0]!.id);
-      send(queue, '{ not json', 'poison-1');
-      send(queue, Buffer.from([0xff, 0xfe, 0x00]), 'poison-2');
-      send(queue, JSON.stringify(unknownType), unknownType.id);
-      send(queue, JSON.stringify(badPayload), badPayload.id);
-      send(queue, JSON.stringify(good[1]), good[1]!.id);
+    await withConsumer(
+      async (event) => void handled.push(event.id),
+      async (queue) => {
+        const good = [orderPlaced(), orderPlaced()];
+        const unknownType = { ...orderPlaced(), type: 'order.teleported' };
+        const badPayload = { ...orderPlaced(), payload: { customerId: 'c', items: [], totalCents: -1 } };
+        send(queue, JSON.stringify(good[0]), good[0]!.id);
+        send(queue, '{ not json', 'poison-1');
+        send(queue, Buffer.from([0xff, 0xfe, 0x00]), 'poison-2');
+        send(queue, JSON.stringify(unknownType), unknownType.id);
+        send(queue, JSON.stringify(badPayload), badPayload.id);
+        send(queue, JSON.stringify(good[1]), good[1]!.id);
 
-      const letters = await drainDlq(queue, 4);
-      await waitFor('the good messages', async () => handled.length, (n) => n === 2);
-      expect(handled.sort()).toEqual(good.map((e) => e.id).sort());
-      for (const letter of letters) {
-        const headers = letter.properties.headers ?? {};
-        expect(headers[failureHeaders.errorClass]).toBe('SURETY_ERR_CONTRACT');
-        expect(headers[failureHeaders.attempts]).toBe(1);
-        expect(headers[failureHeaders.consumer]).toBe(queue.name);
-        expect(String(headers[failureHeaders.error])).not.toBe('');
-      }
-      const reasons = letters.map((l) => String(l.properties.headers?.[failureHeaders.error]));
-      expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/not JSON/), expect.stringMatching(/unknown event type order.teleported@1/)]));
-      expect((await channel.checkQueue(queue.name)).messageCount).toBe(0);
-    });
+        const letters = await drainDlq(queue, 4);
+        await waitFor(
+          'the good messages',
+          async () => handled.length,
+          (n) => n === 2,
+        );
+        expect(handled.sort()).toEqual(good.map((e) => e.id).sort());
+        for (const letter of letters) {
+          const headers = letter.properties.headers ?? {};
+          expect(headers[failureHeaders.errorClass]).toBe('SURETY_ERR_CONTRACT');
+          expect(headers[failureHeaders.attempts]).toBe(1);
+          expect(headers[failureHeaders.consumer]).toBe(queue.name);
+          expect(String(headers[failureHeaders.error])).not.toBe('');
+        }
+        const reasons = letters.map((l) => String(l.properties.headers?.[failureHeaders.error]));
+        expect(reasons).toEqual(
+          expect.arrayContaining([
+            expect.stringMatching(/not JSON/),
+            expect.stringMatching(/unknown event type order.teleported@1/),
+          ]),
+        );
+        expect((await channel.checkQueue(queue.name)).messageCount).toBe(0);
+      },
+    );
   });
 
   it('retries a transient failure through the delay tiers and applies the effect once', async () => {
@@ -129,15 +145,27 @@ describe('consume(queue, handler)', () => {
       const n = (attempts.get(event.id) ?? 0) + 1;
       attempts.set(event.id, n);
       if (n < 3) throw new TransientError('gateway answered 503');
-      await ctx.tx.query(`INSERT INTO orders.order_timeline (order_id, step) SELECT id, 'test' FROM orders.orders LIMIT 0`);
+      await ctx.tx.query(
+        `INSERT INTO orders.order_timeline (order_id, step) SELECT id, 'test' FROM orders.orders LIMIT 0`,
+      );
     };
     await withConsumer(handler, async (queue) => {
       const event = orderPlaced();
       send(queue, JSON.stringify(event), event.id);
-      await waitFor('the third attempt', async () => attempts.get(event.id) ?? 0, (n) => n === 3);
+      await waitFor(
+        'the third attempt',
+        async () => attempts.get(event.id) ?? 0,
+        (n) => n === 3,
+      );
       const inbox = await waitFor(
         'the inbox row of the successful attempt',
-        async () => (await pool.query('SELECT 1 FROM orders.inbox WHERE consumer = $1 AND message_id = $2', [queue.name, event.id])).rowCount,
+        async () =>
+          (
+            await pool.query('SELECT 1 FROM orders.inbox WHERE consumer = $1 AND message_id = $2', [
+              queue.name,
+              event.id,
+            ])
+          ).rowCount,
         (n) => n === 1,
       );
       expect(inbox).toBe(1);
@@ -159,8 +187,14 @@ describe('consume(queue, handler)', () => {
       send(queue, JSON.stringify(refused), refused.id);
       const letters = await drainDlq(queue, 2);
       const byId = new Map(letters.map((l) => [String(l.properties.messageId), l.properties.headers ?? {}]));
-      expect(byId.get(flaky.id)).toMatchObject({ [failureHeaders.attempts]: 3, [failureHeaders.errorClass]: 'SURETY_ERR_TRANSIENT' });
-      expect(byId.get(refused.id)).toMatchObject({ [failureHeaders.attempts]: 1, [failureHeaders.errorClass]: 'SURETY_ERR_BUSINESS_RULE' });
+      expect(byId.get(flaky.id)).toMatchObject({
+        [failureHeaders.attempts]: 3,
+        [failureHeaders.errorClass]: 'SURETY_ERR_TRANSIENT',
+      });
+      expect(byId.get(refused.id)).toMatchObject({
+        [failureHeaders.attempts]: 1,
+        [failureHeaders.errorClass]: 'SURETY_ERR_BUSINESS_RULE',
+      });
       expect(attempts.get(flaky.id)).toBe(3);
       expect(attempts.get(refused.id)).toBe(1);
       const inbox = await pool.query('SELECT 1 FROM orders.inbox WHERE consumer = $1', [queue.name]);
@@ -170,19 +204,23 @@ describe('consume(queue, handler)', () => {
 
   it('absorbs a redelivered message: one effect, one inbox row', async () => {
     let effects = 0;
-    await withConsumer(async () => void effects++, async (_queue, registry) => {
-      const event = orderPlaced();
-      for (let i = 0; i < 3; i++) channel.publish(EVENTS_EXCHANGE, 'order.placed', Buffer.from(JSON.stringify(event)), { messageId: event.id });
-      const outcomes = await waitFor(
-        'all three deliveries to be handled',
-        async () => {
-          const metric = await registry.getSingleMetric('surety_messages_consumed_total')!.get();
-          return Object.fromEntries(metric.values.map((v) => [String(v.labels.outcome), v.value]));
-        },
-        (seen) => (seen.acked ?? 0) + (seen.duplicate ?? 0) === 3,
-      );
-      expect(outcomes).toEqual({ acked: 1, duplicate: 2 });
-      expect(effects).toBe(1);
-    });
+    await withConsumer(
+      async () => void effects++,
+      async (_queue, registry) => {
+        const event = orderPlaced();
+        for (let i = 0; i < 3; i++)
+          channel.publish(EVENTS_EXCHANGE, 'order.placed', Buffer.from(JSON.stringify(event)), { messageId: event.id });
+        const outcomes = await waitFor(
+          'all three deliveries to be handled',
+          async () => {
+            const metric = await registry.getSingleMetric('surety_messages_consumed_total')!.get();
+            return Object.fromEntries(metric.values.map((v) => [String(v.labels.outcome), v.value]));
+          },
+          (seen) => (seen.acked ?? 0) + (seen.duplicate ?? 0) === 3,
+        );
+        expect(outcomes).toEqual({ acked: 1, duplicate: 2 });
+        expect(effects).toBe(1);
+      },
+    );
   });
 });

@@ -72,10 +72,12 @@ describe('every event delivered twice', () => {
     const notifications = await waitFor(
       'one notification per order',
       async () =>
-        (await stack.pool.query<{ order_id: string; n: number }>(
-          'SELECT order_id, count(*)::int AS n FROM notifications.notifications WHERE order_id = ANY($1) GROUP BY order_id',
-          [ids],
-        )).rows,
+        (
+          await stack.pool.query<{ order_id: string; n: number }>(
+            'SELECT order_id, count(*)::int AS n FROM notifications.notifications WHERE order_id = ANY($1) GROUP BY order_id',
+            [ids],
+          )
+        ).rows,
       (rows) => rows.length === 60,
     );
     expect(notifications.every((row) => row.n === 1)).toBe(true);
@@ -90,9 +92,12 @@ describe('every event delivered twice', () => {
     await waitFor(
       'cancelled orders to hold no stock',
       async () =>
-        (await stack.pool.query(`SELECT 1 FROM inventory.reservations WHERE order_id = ANY($1) AND status = 'reserved'`, [
-          cancelled.map((o) => o.id),
-        ])).rowCount,
+        (
+          await stack.pool.query(
+            `SELECT 1 FROM inventory.reservations WHERE order_id = ANY($1) AND status = 'reserved'`,
+            [cancelled.map((o) => o.id)],
+          )
+        ).rowCount,
       (held) => held === 0,
     );
 

@@ -22,7 +22,10 @@ async function call(method: string, path: string, body?: unknown, key?: string) 
     headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> & Record<string, unknown>[] };
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown> & Record<string, unknown>[],
+  };
 }
 
 describe('the payment gateway stand-in', () => {
@@ -41,7 +44,10 @@ describe('the payment gateway stand-in', () => {
 
     const charges = await call('GET', `/charges?orderId=${orderId}`);
     expect(charges.body).toEqual([{ id: first.body.id, orderId, amountCents: 1200, status: 'captured' }]);
-    const log = (await call('GET', `/requests?orderId=${orderId}`)).body as unknown as { replayed: boolean; responseStatus: number }[];
+    const log = (await call('GET', `/requests?orderId=${orderId}`)).body as unknown as {
+      replayed: boolean;
+      responseStatus: number;
+    }[];
     expect(log.map((r) => [r.replayed, r.responseStatus])).toEqual([
       [false, 201],
       [true, 201],
@@ -67,7 +73,12 @@ describe('the payment gateway stand-in', () => {
   it('injects declines, failures and latency, and logs each injected failure', async () => {
     await call('PUT', '/admin/faults', { declineRate: 1 });
     const declinedOrder = randomUUID();
-    const declined = await call('POST', '/charges', { orderId: declinedOrder, amountCents: 100 }, `charge-${declinedOrder}`);
+    const declined = await call(
+      'POST',
+      '/charges',
+      { orderId: declinedOrder, amountCents: 100 },
+      `charge-${declinedOrder}`,
+    );
     expect(declined.status).toBe(402);
     expect(declined.body).toMatchObject({ status: 'declined', declineReason: 'card_declined' });
 
@@ -84,7 +95,10 @@ describe('the payment gateway stand-in', () => {
     expect(slow.status).toBe(201);
     await call('PUT', '/admin/faults', { latencyMs: 0 });
 
-    const log = (await call('GET', `/requests?orderId=${failedOrder}`)).body as unknown as { fault: string | null; responseStatus: number }[];
+    const log = (await call('GET', `/requests?orderId=${failedOrder}`)).body as unknown as {
+      fault: string | null;
+      responseStatus: number;
+    }[];
     expect(log.map((r) => [r.fault, r.responseStatus])).toEqual([
       ['failure', 503],
       [null, 201],

@@ -122,9 +122,10 @@ describe('the pipeline end to end', () => {
       () => chargesByOrder(cancelledIds),
       (rows) => rows.every((c) => c.status !== 'captured'),
     );
-    const refunds = await stack.pool.query<{ order_id: string }>('SELECT order_id FROM gateway.refunds WHERE order_id = ANY($1)', [
-      cancelledIds,
-    ]);
+    const refunds = await stack.pool.query<{ order_id: string }>(
+      'SELECT order_id FROM gateway.refunds WHERE order_id = ANY($1)',
+      [cancelledIds],
+    );
     expect(refunds.rowCount).toBe(charges.filter((c) => c.status === 'refunded').length);
     expect(new Set(refunds.rows.map((r) => r.order_id)).size).toBe(refunds.rowCount);
   });

@@ -31,7 +31,11 @@ async function writeEvents(count: number, writers: number): Promise<string[]> {
             const event = createEvent({
               type: 'order.placed',
               orderId: randomUUID(),
-              payload: { customerId: 'c', items: [{ sku: 'TEA-GREEN', quantity: 1, priceCents: 650 }], totalCents: 650 },
+              payload: {
+                customerId: 'c',
+                items: [{ sku: 'TEA-GREEN', quantity: 1, priceCents: 650 }],
+                totalCents: 650,
+              },
             });
             ids.push(event.id);
             await appendToOutbox(tx, 'orders', event);
@@ -62,7 +66,12 @@ describe('two relays on one outbox', () => {
     );
 
     const written = await writeEvents(1500, 6);
-    await waitFor('every written event to arrive', async () => received.size, (n) => n >= written.length, { timeoutMs: 60_000 });
+    await waitFor(
+      'every written event to arrive',
+      async () => received.size,
+      (n) => n >= written.length,
+      { timeoutMs: 60_000 },
+    );
     await channel.close();
     await connection.close();
 
@@ -73,7 +82,9 @@ describe('two relays on one outbox', () => {
     );
     expect(rows.rows).toEqual([{ status: 'published', n: 1500 }]);
     const byRelay = await Promise.all(relays.map(async (relay) => (await fetch(`${relay.url}/metrics`)).text()));
-    const batches = byRelay.map((text) => Number(/surety_relay_publish_batch_size_count\{[^}]*schema="orders"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0));
+    const batches = byRelay.map((text) =>
+      Number(/surety_relay_publish_batch_size_count\{[^}]*schema="orders"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0),
+    );
     expect(batches.every((n) => n > 0)).toBe(true);
   });
 });

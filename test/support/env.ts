@@ -27,7 +27,9 @@ export function amqpUrlFor(vhost: string): string {
 /** management calls RabbitMQ's HTTP API with the credentials in its URL. */
 export async function management(path: string, init: RequestInit = {}): Promise<Response> {
   const base = new URL(testEnv.managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
+  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
+    'base64',
+  );
   base.username = '';
   base.password = '';
   return fetch(new URL(`/api${path}`, base), {

@@ -23,7 +23,9 @@ async function requireRabbit(): Promise<void> {
 
 /** Removes what an interrupted earlier run left: test databases and vhosts. */
 async function sweep(admin: pg.Client): Promise<void> {
-  const stale = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${testPrefix}%`]);
+  const stale = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+    `${testPrefix}%`,
+  ]);
   for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   const vhosts = (await (await management('/vhosts')).json()) as { name: string }[];
   for (const { name } of vhosts.filter((v) => v.name.startsWith(testPrefix))) {

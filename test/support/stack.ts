@@ -107,10 +107,12 @@ export async function waitForTerminal(pool: pg.Pool, orderIds: string[], timeout
   const rows = await waitFor(
     `${orderIds.length} orders to reach a terminal state`,
     async () =>
-      (await pool.query<{ id: string; status: string; reason: string | null }>(
-        'SELECT id, status, reason FROM orders.orders WHERE id = ANY($1)',
-        [orderIds],
-      )).rows,
+      (
+        await pool.query<{ id: string; status: string; reason: string | null }>(
+          'SELECT id, status, reason FROM orders.orders WHERE id = ANY($1)',
+          [orderIds],
+        )
+      ).rows,
     (found) => found.length === orderIds.length && found.every((o) => o.status !== 'PENDING'),
     { timeoutMs, intervalMs: 200 },
   );

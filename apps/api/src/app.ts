@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -27,7 +27,11 @@ export async function buildApiApp(options: { pool: Pool; logger: Logger; registr
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerProbes(app, options.registry, {
-    isReady: () => pool.query('SELECT 1').then(() => true, () => false),
+    isReady: () =>
+      pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
   });
   await app.register(productRoutes, { pool });
   await app.register(orderRoutes, { pool });

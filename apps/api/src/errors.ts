@@ -1,10 +1,23 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 // Error codes Postgres and the socket layer use when the database is away rather than wrong.
-const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003']);
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+]);
 
 function isDatabaseUnavailable(error: FastifyError): boolean {
-  return unavailableCodes.has(error.code) || /timeout exceeded when trying to connect|Connection terminated/i.test(error.message);
+  return (
+    unavailableCodes.has(error.code) ||
+    /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)
+  );
 }
 
 /**
@@ -16,12 +29,16 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     return reply.code(400).send({ error: 'invalid_request', message: error.message });
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    const code = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : (error.code ?? 'bad_request').toLowerCase();
+    const code =
+      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : (error.code ?? 'bad_request').toLowerCase();
     return reply.code(error.statusCode).send({ error: code, message: error.message });
   }
   if (isDatabaseUnavailable(error)) {
     request.log.warn({ err: error }, 'database unavailable');
-    return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: 'try again with the same Idempotency-Key' });
+    return reply
+      .code(503)
+      .header('retry-after', '1')
+      .send({ error: 'unavailable', message: 'try again with the same Idempotency-Key' });
   }
   request.log.error({ err: error }, 'request failed');
   return reply.code(500).send({ error: 'internal', message: 'internal error' });

@@ -11,7 +11,12 @@ export interface ApiService extends RunningService {
 export async function startApi(config: ApiConfig): Promise<ApiService> {
   const logger = createLogger('api', config.logLevel);
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-api', max: config.poolSize });
-  const app = await buildApiApp({ pool, logger, registry: createRegistry('api'), bodyLimitBytes: config.bodyLimitBytes });
+  const app = await buildApiApp({
+    pool,
+    logger,
+    registry: createRegistry('api'),
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, docs: `${url}/docs` }, 'api listening');
   return {

@@ -3,7 +3,12 @@ import { parseReplicas, replicaPort } from './apps.js';
 
 describe('parseReplicas', () => {
   it('reads counts per app', () => {
-    expect(parseReplicas('payment=4, saga=2')).toEqual(new Map([['payment', 4], ['saga', 2]]));
+    expect(parseReplicas('payment=4, saga=2')).toEqual(
+      new Map([
+        ['payment', 4],
+        ['saga', 2],
+      ]),
+    );
     expect(parseReplicas(undefined).size).toBe(0);
   });
 

@@ -19,13 +19,17 @@ export function replicaPort(basePort: number, replica: number): number {
 /** parseReplicas reads `payment=4,saga=2` into counts, refusing unknown or unscalable apps. */
 export function parseReplicas(text: string | undefined): Map<AppName, number> {
   const counts = new Map<AppName, number>();
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, value] = part.split('=');
     const spec = appSpecs.find((s) => s.name === name);
     const count = Number(value);
     if (!spec) throw new Error(`--replicas: unknown app ${name}`);
     if (!spec.scalable) throw new Error(`--replicas: ${name} runs as one process`);
-    if (!Number.isInteger(count) || count < 1 || count > 16) throw new Error(`--replicas: ${part} needs a count from 1 to 16`);
+    if (!Number.isInteger(count) || count < 1 || count > 16)
+      throw new Error(`--replicas: ${part} needs a count from 1 to 16`);
     counts.set(spec.name, count);
   }
   return counts;

@@ -20,7 +20,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'run': {
       const { values } = parseArgs({ args: rest, options: { replicas: { type: 'string' } } });
-      await run({ root, replicas: parseReplicas(values.replicas ?? process.env.SURETY_REPLICAS), env: process.env, say });
+      await run({
+        root,
+        replicas: parseReplicas(values.replicas ?? process.env.SURETY_REPLICAS),
+        env: process.env,
+        say,
+      });
       return;
     }
     default:

@@ -14,7 +14,10 @@ export interface RunOptions {
 async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return true;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -51,8 +54,11 @@ export async function run(options: RunOptions): Promise<void> {
     }
   }
   say(`starting ${started.length} processes (logs in .local/logs/)`);
-  const readiness = await Promise.all(started.map(async (p) => [p, await waitUntilReady(`${p.url}/healthz`, 60_000)] as const));
-  for (const [p, ready] of readiness) if (!ready) say(`${p.id} did not answer /healthz within 60 s: see .local/logs/${p.id}.log`);
+  const readiness = await Promise.all(
+    started.map(async (p) => [p, await waitUntilReady(`${p.url}/healthz`, 60_000)] as const),
+  );
+  for (const [p, ready] of readiness)
+    if (!ready) say(`${p.id} did not answer /healthz within 60 s: see .local/logs/${p.id}.log`);
 
   const apiUrl = `http://127.0.0.1:${env.PORT ?? defaults.apiPort}`;
   say('');

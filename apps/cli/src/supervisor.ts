@@ -25,9 +25,7 @@ export class Supervisor {
   private readonly processes = new Map<string, Supervised>();
   private stopping = false;
 
-  constructor(
-    private readonly options: { root: string; logDir: string; say: (line: string) => void },
-  ) {
+  constructor(private readonly options: { root: string; logDir: string; say: (line: string) => void }) {
     mkdirSync(options.logDir, { recursive: true });
   }
 

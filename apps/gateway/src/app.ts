@@ -4,7 +4,14 @@ import type { Pool } from '@surety/db';
 import { httpLogging, registerProbes, type Logger } from '@surety/telemetry';
 import { Counter, type Registry } from 'prom-client';
 import { Faults } from './faults.js';
-import { executeIdempotently, newId, recordFault, recordRejected, type ReceivedRequest, type StoredResponse } from './ledger.js';
+import {
+  executeIdempotently,
+  newId,
+  recordFault,
+  recordRejected,
+  type ReceivedRequest,
+  type StoredResponse,
+} from './ledger.js';
 
 const ChargeBody = Type.Object(
   { orderId: Type.String({ format: 'uuid' }), amountCents: Type.Integer({ minimum: 0 }) },
@@ -36,7 +43,13 @@ function chargeView(row: ChargeRow) {
  * buildGatewayApp is the payment provider stand-in: idempotent charges and refunds, a durable log of
  * every request, and faults that can be dialled in while it runs.
  */
-export function buildGatewayApp(options: { pool: Pool; faults: Faults; logger: Logger; registry: Registry; random?: () => number }) {
+export function buildGatewayApp(options: {
+  pool: Pool;
+  faults: Faults;
+  logger: Logger;
+  registry: Registry;
+  random?: () => number;
+}) {
   const { pool, registry } = options;
   const random = options.random ?? Math.random;
   const faults: Faults = { ...options.faults };
@@ -60,7 +73,8 @@ export function buildGatewayApp(options: { pool: Pool; faults: Faults; logger: L
   });
 
   async function send(reply: FastifyReply, endpoint: string, response: StoredResponse) {
-    requestsTotal.inc({ endpoint, result: String(response.body.status ?? response.status) });
+    const result = typeof response.body.status === 'string' ? response.body.status : String(response.status);
+    requestsTotal.inc({ endpoint, result });
     return reply.code(response.status).send(response.body);
   }
 
@@ -77,9 +91,16 @@ export function buildGatewayApp(options: { pool: Pool; faults: Faults; logger: L
   }
 
   /** requireKey answers 400 when the Idempotency-Key header is missing, and says whether it was. */
-  async function requireKey(reply: FastifyReply, endpoint: string, request: ReceivedRequest): Promise<string | undefined> {
+  async function requireKey(
+    reply: FastifyReply,
+    endpoint: string,
+    request: ReceivedRequest,
+  ): Promise<string | undefined> {
     if (request.idempotencyKey) return request.idempotencyKey;
-    const response = { status: 400, body: { error: 'idempotency_key_required', message: 'Idempotency-Key header is required' } };
+    const response = {
+      status: 400,
+      body: { error: 'idempotency_key_required', message: 'Idempotency-Key header is required' },
+    };
     await recordRejected(pool, request, response);
     await send(reply, endpoint, response);
     return undefined;
@@ -111,7 +132,9 @@ export function buildGatewayApp(options: { pool: Pool; faults: Faults; logger: L
     const idempotencyKey = await requireKey(reply, 'refunds', incoming);
     if (!idempotencyKey) return reply;
     const response = await executeIdempotently(pool, 'refunds', { ...incoming, idempotencyKey }, async (client) => {
-      const locked = await client.query<ChargeRow>('SELECT * FROM gateway.charges WHERE id = $1 FOR UPDATE', [chargeId]);
+      const locked = await client.query<ChargeRow>('SELECT * FROM gateway.charges WHERE id = $1 FOR UPDATE', [
+        chargeId,
+      ]);
       const row = locked.rows[0];
       if (!row) return { status: 404, body: { error: 'charge_not_found', message: `no charge ${chargeId}` } };
       if (row.status !== 'captured') {
@@ -125,21 +148,28 @@ export function buildGatewayApp(options: { pool: Pool; faults: Faults; logger: L
       await client.query(`UPDATE gateway.charges SET status = 'refunded' WHERE id = $1`, [row.id]);
       return {
         status: 201,
-        body: { id: refundId, chargeId: row.id, orderId: row.order_id, amountCents: row.amount_cents, status: 'refunded' },
+        body: {
+          id: refundId,
+          chargeId: row.id,
+          orderId: row.order_id,
+          amountCents: row.amount_cents,
+          status: 'refunded',
+        },
       };
     });
     return send(reply, 'refunds', response);
   });
 
   app.get('/charges', { schema: { querystring: ByOrder } }, async (request) => {
-    const result = await pool.query<ChargeRow>('SELECT * FROM gateway.charges WHERE order_id = $1 ORDER BY created_at', [
-      request.query.orderId,
-    ]);
+    const result = await pool.query<ChargeRow>(
+      'SELECT * FROM gateway.charges WHERE order_id = $1 ORDER BY created_at',
+      [request.query.orderId],
+    );
     return result.rows.map(chargeView);
   });
 
   app.get('/requests', { schema: { querystring: ByOrder } }, async (request) => {
-    const result = await pool.query(
+    const result = await pool.query<Record<string, unknown>>(
       `SELECT id, received_at AS "receivedAt", method, path, idempotency_key AS "idempotencyKey",
               order_id AS "orderId", body, response_status AS "responseStatus",
               response_body AS "responseBody", replayed, fault

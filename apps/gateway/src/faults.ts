@@ -4,7 +4,11 @@ import { Type, type Static } from '@sinclair/typebox';
 export const Faults = Type.Object(
   {
     declineRate: Type.Number({ minimum: 0, maximum: 1, description: 'Share of new charges declined.' }),
-    failureRate: Type.Number({ minimum: 0, maximum: 1, description: 'Share of requests answered 503 before any work.' }),
+    failureRate: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'Share of requests answered 503 before any work.',
+    }),
     latencyMs: Type.Integer({ minimum: 0, maximum: 60_000, description: 'Delay added to every request.' }),
   },
   { additionalProperties: false },

@@ -76,7 +76,11 @@ export async function executeIdempotently(
       [endpoint, request.idempotencyKey, requestHash],
     );
     if (claimed.rowCount === 0) {
-      const stored = await client.query<{ request_hash: string; response_status: number; response_body: Record<string, unknown> }>(
+      const stored = await client.query<{
+        request_hash: string;
+        response_status: number;
+        response_body: Record<string, unknown>;
+      }>(
         `SELECT request_hash, response_status, response_body FROM gateway.idempotency_keys
          WHERE endpoint = $1 AND key = $2`,
         [endpoint, request.idempotencyKey],
@@ -87,7 +91,10 @@ export async function executeIdempotently(
           ? { status: row.response_status, body: row.response_body }
           : {
               status: 422,
-              body: { error: 'idempotency_key_reused', message: 'this Idempotency-Key was used with another request body' },
+              body: {
+                error: 'idempotency_key_reused',
+                message: 'this Idempotency-Key was used with another request body',
+              },
             };
       await logRequest(client, request, response, { replayed: true });
       return response;

@@ -33,7 +33,11 @@ export class GatewayClient {
       return { status: 'captured', chargeId, amountCents: Number(answer.body.amountCents) };
     }
     if (answer.status === 402) {
-      return { status: 'declined', chargeId, reason: String(answer.body.declineReason ?? 'declined') };
+      return {
+        status: 'declined',
+        chargeId,
+        reason: typeof answer.body.declineReason === 'string' ? answer.body.declineReason : 'declined',
+      };
     }
     throw this.refusal('charge', answer);
   }

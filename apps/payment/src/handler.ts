@@ -35,7 +35,10 @@ async function charge(event: Envelope<'order.placed'>, ctx: HandlerContext, gate
       `UPDATE payments.payments SET status = 'captured', charge_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
       [event.orderId, result.chargeId],
     );
-    await ctx.emit({ type: 'payment.captured', payload: { chargeId: result.chargeId, amountCents: result.amountCents } });
+    await ctx.emit({
+      type: 'payment.captured',
+      payload: { chargeId: result.chargeId, amountCents: result.amountCents },
+    });
   } else {
     await ctx.tx.query(
       `UPDATE payments.payments SET status = 'declined', charge_id = $2, reason = $3, updated_at = clock_timestamp() WHERE order_id = $1`,

@@ -18,7 +18,9 @@ export type RelayConfig = ReturnType<typeof loadRelayConfig>;
 
 export function loadRelayConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = readEnv(Env, env);
-  const relaySchemas = parsed.RELAY_SCHEMAS.split(',').map((s) => s.trim()).filter(Boolean);
+  const relaySchemas = parsed.RELAY_SCHEMAS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = relaySchemas.filter((s) => !(schemas as readonly string[]).includes(s));
   if (unknown.length > 0) throw new Error(`RELAY_SCHEMAS: unknown schema ${unknown.join(', ')}`);
   return Object.freeze({

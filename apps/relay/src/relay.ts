@@ -134,7 +134,11 @@ export class PollingRelay {
     try {
       outcomes = await this.options.publisher.publish(rows.map(toMessage));
     } catch (error) {
-      await this.store.release(schema, rows.map((r) => r.id), String(error));
+      await this.store.release(
+        schema,
+        rows.map((r) => r.id),
+        String(error),
+      );
       throw error;
     }
     stopTimer();
@@ -144,7 +148,11 @@ export class PollingRelay {
     await this.store.markPublished(schema, confirmed);
     if (failed.length > 0) {
       const reason = failed[0] && !failed[0].ok ? failed[0].error.message : 'not confirmed';
-      await this.store.release(schema, failed.map((o) => o.messageId), reason);
+      await this.store.release(
+        schema,
+        failed.map((o) => o.messageId),
+        reason,
+      );
       this.options.logger.warn({ schema, failed: failed.length, reason }, 'outbox rows not confirmed; will retry');
     }
     this.options.logger.debug({ schema, published: confirmed.length }, 'outbox batch published');

@@ -45,14 +45,13 @@ export class OutboxWakeup {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        if (self.waiter === done) self.waiter = undefined;
-        self.pending = false;
+        if (this.waiter === done) this.waiter = undefined;
+        this.pending = false;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, timeoutMs);
       this.waiter = done;
     });
   }

@@ -29,7 +29,12 @@ export const sagaHandler: Handler = async (event, ctx) => {
   const order = locked.rows[0];
   if (!order) throw new BusinessRuleError(`no order ${event.orderId}`);
   const step = applyResult(
-    { status: order.status, paymentStatus: order.payment_status, stockStatus: order.stock_status, reason: order.reason },
+    {
+      status: order.status,
+      paymentStatus: order.payment_status,
+      stockStatus: order.stock_status,
+      reason: order.reason,
+    },
     event,
   );
   if (!step) throw new BusinessRuleError(`saga does not handle ${event.type}`);
@@ -41,17 +46,23 @@ export const sagaHandler: Handler = async (event, ctx) => {
       WHERE id = $1`,
     [event.orderId, state.status, state.paymentStatus, state.stockStatus, state.reason],
   );
-  await ctx.tx.query(
-    'INSERT INTO orders.order_timeline (order_id, step, message_id, detail) VALUES ($1, $2, $3, $4)',
-    [event.orderId, step.timelineStep, event.id, detailOf(event)],
-  );
+  await ctx.tx.query('INSERT INTO orders.order_timeline (order_id, step, message_id, detail) VALUES ($1, $2, $3, $4)', [
+    event.orderId,
+    step.timelineStep,
+    event.id,
+    detailOf(event),
+  ]);
   if (!transition) return;
-  await ctx.tx.query(
-    'INSERT INTO orders.order_timeline (order_id, step, detail) VALUES ($1, $2, $3)',
-    [event.orderId, transition.to.toLowerCase(), transition.to === 'CANCELLED' ? { reason: transition.reason } : null],
-  );
+  await ctx.tx.query('INSERT INTO orders.order_timeline (order_id, step, detail) VALUES ($1, $2, $3)', [
+    event.orderId,
+    transition.to.toLowerCase(),
+    transition.to === 'CANCELLED' ? { reason: transition.reason } : null,
+  ]);
   if (transition.to === 'CONFIRMED') {
-    await ctx.emit({ type: 'order.confirmed', payload: { customerId: order.customer_id, totalCents: order.total_cents } });
+    await ctx.emit({
+      type: 'order.confirmed',
+      payload: { customerId: order.customer_id, totalCents: order.total_cents },
+    });
   } else {
     await ctx.emit({ type: 'order.cancelled', payload: { customerId: order.customer_id, reason: transition.reason } });
   }

@@ -3,5 +3,11 @@ import type { SagaConfig } from './config.js';
 import { sagaHandler } from './handler.js';
 
 export function startSaga(config: SagaConfig): Promise<ConsumerService> {
-  return startConsumerService({ name: 'saga', schema: 'orders', queue: queues.saga, config, handler: () => sagaHandler });
+  return startConsumerService({
+    name: 'saga',
+    schema: 'orders',
+    queue: queues.saga,
+    config,
+    handler: () => sagaHandler,
+  });
 }

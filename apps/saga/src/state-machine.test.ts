@@ -8,7 +8,11 @@ const pending: SagaState = { status: 'PENDING', paymentStatus: null, stockStatus
 const results = {
   captured: createEvent({ type: 'payment.captured', orderId, payload: { chargeId: 'ch_1', amountCents: 100 } }),
   declined: createEvent({ type: 'payment.declined', orderId, payload: { reason: 'card_declined' } }),
-  refunded: createEvent({ type: 'payment.refunded', orderId, payload: { chargeId: 'ch_1', refundId: 're_1', amountCents: 100 } }),
+  refunded: createEvent({
+    type: 'payment.refunded',
+    orderId,
+    payload: { chargeId: 'ch_1', refundId: 're_1', amountCents: 100 },
+  }),
   reserved: createEvent({ type: 'stock.reserved', orderId, payload: { items: [{ sku: 'A', quantity: 1 }] } }),
   rejected: createEvent({ type: 'stock.rejected', orderId, payload: { reason: 'out of stock: A', sku: 'A' } }),
   released: createEvent({ type: 'stock.released', orderId, payload: { items: [{ sku: 'A', quantity: 1 }] } }),

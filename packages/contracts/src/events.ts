@@ -13,10 +13,7 @@ export const OrderLine = Type.Object(
 );
 export type OrderLine = Static<typeof OrderLine>;
 
-const StockLine = Type.Object(
-  { sku: Sku, quantity: Type.Integer({ minimum: 1 }) },
-  { additionalProperties: false },
-);
+const StockLine = Type.Object({ sku: Sku, quantity: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 
 /** The payload schema of every event, keyed by `type@version`. */
 export const eventPayloads = {
@@ -28,10 +25,7 @@ export const eventPayloads = {
     },
     { additionalProperties: false },
   ),
-  'order.confirmed@1': Type.Object(
-    { customerId: Type.String(), totalCents: Cents },
-    { additionalProperties: false },
-  ),
+  'order.confirmed@1': Type.Object({ customerId: Type.String(), totalCents: Cents }, { additionalProperties: false }),
   'order.cancelled@1': Type.Object(
     { customerId: Type.String(), reason: Type.String({ minLength: 1 }) },
     { additionalProperties: false },
@@ -40,26 +34,17 @@ export const eventPayloads = {
     { chargeId: Type.String({ minLength: 1 }), amountCents: Cents },
     { additionalProperties: false },
   ),
-  'payment.declined@1': Type.Object(
-    { reason: Type.String({ minLength: 1 }) },
-    { additionalProperties: false },
-  ),
+  'payment.declined@1': Type.Object({ reason: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
   'payment.refunded@1': Type.Object(
     { chargeId: Type.String(), refundId: Type.String(), amountCents: Cents },
     { additionalProperties: false },
   ),
-  'stock.reserved@1': Type.Object(
-    { items: Type.Array(StockLine, { minItems: 1 }) },
-    { additionalProperties: false },
-  ),
+  'stock.reserved@1': Type.Object({ items: Type.Array(StockLine, { minItems: 1 }) }, { additionalProperties: false }),
   'stock.rejected@1': Type.Object(
     { reason: Type.String({ minLength: 1 }), sku: Type.Optional(Sku) },
     { additionalProperties: false },
   ),
-  'stock.released@1': Type.Object(
-    { items: Type.Array(StockLine, { minItems: 1 }) },
-    { additionalProperties: false },
-  ),
+  'stock.released@1': Type.Object({ items: Type.Array(StockLine, { minItems: 1 }) }, { additionalProperties: false }),
   'notification.sent@1': Type.Object(
     {
       notificationId: Type.String(),

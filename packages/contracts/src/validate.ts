@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { EnvelopeSchema, type AnyEvent } from './envelope.js';
@@ -7,15 +8,13 @@ import { eventPayloads, type EventKey } from './events.js';
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ allErrors: true, strict: true }));
-const envelopeValidator = ajv.compile(EnvelopeSchema);
+const envelopeValidator = ajv.compile<Static<typeof EnvelopeSchema>>(EnvelopeSchema);
 const payloadValidators = new Map<string, ValidateFunction>(
   Object.entries(eventPayloads).map(([key, schema]) => [key, ajv.compile(schema)]),
 );
 
 function describe(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? [])
-    .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)
-    .join('; ');
+  return (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join('; ');
 }
 
 /**
@@ -32,6 +31,7 @@ export function validateEvent(candidate: unknown): AnyEvent {
   if (!payloadValidator(candidate.payload)) {
     throw new ContractViolationError(`invalid ${key} payload: ${describe(payloadValidator.errors)}`);
   }
+  // The payload was checked against the schema of its own type@version just above.
   return candidate as unknown as AnyEvent;
 }
 

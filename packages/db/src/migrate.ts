@@ -11,10 +11,7 @@ const migrationsRoot = fileURLToPath(new URL('../migrations/', import.meta.url))
  * migrate brings every schema up to date, each with its own migrations table inside it, so a
  * service's schema can move on its own. Concurrent callers wait on the advisory lock.
  */
-export async function migrate(
-  databaseUrl: string,
-  log: (message: string) => void = () => undefined,
-): Promise<void> {
+export async function migrate(databaseUrl: string, log: (message: string) => void = () => undefined): Promise<void> {
   for (const schema of schemas) {
     await runner({
       databaseUrl,

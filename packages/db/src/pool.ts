@@ -27,10 +27,7 @@ export function createPool(
 }
 
 /** withTransaction runs work in one transaction on one client, committing only if it resolves. */
-export async function withTransaction<T>(
-  pool: Pool,
-  work: (client: PoolClient) => Promise<T>,
-): Promise<T> {
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

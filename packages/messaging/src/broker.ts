@@ -15,15 +15,13 @@ export interface Attachment {
 export class Broker {
   private current: ChannelModel | undefined;
   private readonly attachments = new Set<Attachment>();
+  private model: RecoveringChannelModel | undefined;
 
-  private constructor(
-    private readonly model: RecoveringChannelModel,
-    private readonly logger: Logger,
-  ) {}
+  private constructor(private readonly logger: Logger) {}
 
   /** Broker.connect resolves once the first connection is up and the topology declared. */
   static async connect(url: string, logger: Logger): Promise<Broker> {
-    let broker: Broker | undefined;
+    const broker = new Broker(logger);
     const model = await connect(url, {
       recovery: {
         initialDelay: 200,
@@ -33,20 +31,16 @@ export class Broker {
         initialMaxRetries: 10,
         maxRetries: Infinity,
         waitForConnect: false,
-        setup: async (connected: ChannelModel) => {
-          await broker?.onConnected(connected);
-        },
+        setup: (connected: ChannelModel) => broker.onConnected(connected),
       },
     });
-    broker = new Broker(model, logger);
-    model.on('disconnect', (error: Error) => broker?.onDisconnected(error));
+    broker.model = model;
+    model.on('disconnect', (error: Error) => broker.onDisconnected(error));
     model.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
       logger.warn({ attempt, delay }, 'reconnecting to rabbitmq'),
     );
     model.on('error', (error: Error) => logger.warn({ err: error }, 'rabbitmq connection error'));
     await model.waitForConnect();
-    // The setup hook may have run before `broker` existed.
-    if (!broker.current) throw new Error('rabbitmq connected without running setup');
     return broker;
   }
 
@@ -69,7 +63,7 @@ export class Broker {
     for (const attachment of this.attachments) attachment.detach();
     this.attachments.clear();
     this.current = undefined;
-    await this.model.close().catch(() => undefined);
+    await this.model?.close().catch(() => undefined);
   }
 
   private async onConnected(model: ChannelModel): Promise<void> {

@@ -46,9 +46,12 @@ function consumerServiceConfig(env: Static<typeof ConsumerEnv> & { PORT: number 
 /** loadConsumerConfig reads a consumer's environment; only the default of its port differs. */
 export function loadConsumerConfig(
   defaultPort: number,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
 ): Readonly<ConsumerServiceConfig> {
-  const Env = Type.Composite([ConsumerEnv, Type.Object({ PORT: Type.Integer({ default: defaultPort, minimum: 0, maximum: 65535 }) })]);
+  const Env = Type.Composite([
+    ConsumerEnv,
+    Type.Object({ PORT: Type.Integer({ default: defaultPort, minimum: 0, maximum: 65535 }) }),
+  ]);
   return Object.freeze(consumerServiceConfig(readEnv(Env, env)));
 }
 
@@ -73,7 +76,10 @@ export async function startConsumerService(spec: ConsumerServiceSpec): Promise<C
   const { config } = spec;
   const logger = createLogger(spec.name, config.logLevel);
   const registry = createRegistry(spec.name);
-  const pool = createPool(config.databaseUrl, logger, { applicationName: `surety-${spec.name}`, max: config.prefetch + 2 });
+  const pool = createPool(config.databaseUrl, logger, {
+    applicationName: `surety-${spec.name}`,
+    max: config.prefetch + 2,
+  });
   const broker = await Broker.connect(config.amqpUrl, logger);
   const publisher = await ConfirmPublisher.create(broker);
   const consumer = await Consumer.start({

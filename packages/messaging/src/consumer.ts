@@ -10,7 +10,14 @@ import {
   type EventType,
   type NewEvent,
 } from '@surety/contracts';
-import { appendToOutbox, recordInInbox, withTransaction, type Pool, type PoolClient, type SchemaName } from '@surety/db';
+import {
+  appendToOutbox,
+  recordInInbox,
+  withTransaction,
+  type Pool,
+  type PoolClient,
+  type SchemaName,
+} from '@surety/db';
 import type { Logger } from '@surety/telemetry';
 import type { Attachment, Broker } from './broker.js';
 import type { ConfirmPublisher, OutgoingMessage } from './publisher.js';
@@ -233,7 +240,7 @@ export class Consumer implements Attachment {
       [failureHeaders.attempts]: attempt,
       [failureHeaders.error]: describeError(error),
       [failureHeaders.errorClass]: errorCode(error),
-      [failureHeaders.firstFailedAt]: headers[failureHeaders.firstFailedAt] ?? new Date().toISOString(),
+      [failureHeaders.firstFailedAt]: (headers[failureHeaders.firstFailedAt] as unknown) ?? new Date().toISOString(),
       [failureHeaders.consumer]: this.options.consumerName,
       [failureHeaders.originalQueue]: this.options.queue.name,
     };

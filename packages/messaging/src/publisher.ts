@@ -103,7 +103,11 @@ export class ConfirmPublisher implements Attachment {
           if (error) {
             resolve({ messageId, ok: false, error: new TransientError('broker did not confirm', { cause: error }) });
           } else if (wasReturned) {
-            resolve({ messageId, ok: false, error: new TransientError(`unroutable: no queue bound for ${message.routingKey}`) });
+            resolve({
+              messageId,
+              ok: false,
+              error: new TransientError(`unroutable: no queue bound for ${message.routingKey}`),
+            });
           } else {
             resolve({ messageId, ok: true });
           }

@@ -20,7 +20,8 @@ export function retryQueueName(queue: string, ms: number): string {
   return `${queue}.retry.${delayLabel(ms)}`;
 }
 
-export type RetryDecision = { action: 'retry'; delayMs: number; attempt: number } | { action: 'dead-letter'; attempt: number };
+export type RetryDecision =
+  { action: 'retry'; delayMs: number; attempt: number } | { action: 'dead-letter'; attempt: number };
 
 /**
  * decideRetry tells what to do after failed attempt number `attempt` (1-based): wait in the next

@@ -14,9 +14,7 @@ export function registerProbes(app: FastifyInstance, registry: Registry, probe: 
   app.get('/readyz', async (_request, reply) =>
     (await probe.isReady()) ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
   );
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 }
 
 export interface OpsServer {

@@ -12,7 +12,9 @@ export type PlaceOrderResult =
 
 /** requestHash fingerprints a request body: same key with another fingerprint is a 422. */
 export function requestHash(body: PlaceOrderBody): string {
-  return createHash('sha256').update(JSON.stringify({ customerId: body.customerId, items: body.items })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ customerId: body.customerId, items: body.items }))
+    .digest('hex');
 }
 
 function duplicates(skus: string[]): string[] {
@@ -68,10 +70,12 @@ export async function placeOrder(
       throw new UnknownSkuSignal(unknown);
     }
     const totalCents = lines.reduce((sum, line) => sum + line.priceCents * line.quantity, 0);
-    await tx.query(
-      'INSERT INTO orders.orders (id, customer_id, total_cents, trace_id) VALUES ($1, $2, $3, $4)',
-      [orderId, body.customerId, totalCents, trace.traceId ?? null],
-    );
+    await tx.query('INSERT INTO orders.orders (id, customer_id, total_cents, trace_id) VALUES ($1, $2, $3, $4)', [
+      orderId,
+      body.customerId,
+      totalCents,
+      trace.traceId ?? null,
+    ]);
     await tx.query(
       `INSERT INTO orders.order_lines (order_id, sku, quantity, price_cents)
        SELECT $1, * FROM unnest($2::text[], $3::int[], $4::int[])`,

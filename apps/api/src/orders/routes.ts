@@ -25,13 +25,22 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
       if (!key) {
-        return reply.code(400).send({ error: 'idempotency_key_required', message: 'the Idempotency-Key header is required' });
+        return reply
+          .code(400)
+          .send({ error: 'idempotency_key_required', message: 'the Idempotency-Key header is required' });
       }
       const traceparent = request.headers.traceparent;
-      const result = await placeOrder(pool, key, request.body, traceparent ? { traceparent, traceId: traceparent.split('-')[1] } : {});
+      const result = await placeOrder(
+        pool,
+        key,
+        request.body,
+        traceparent ? { traceparent, traceId: traceparent.split('-')[1] } : {},
+      );
       switch (result.kind) {
         case 'duplicate-sku':
-          return reply.code(400).send({ error: 'duplicate_sku', message: `each SKU may appear once: ${result.skus.join(', ')}` });
+          return reply
+            .code(400)
+            .send({ error: 'duplicate_sku', message: `each SKU may appear once: ${result.skus.join(', ')}` });
         case 'unknown-sku':
           return reply.code(422).send({ error: 'unknown_sku', message: `unknown SKU: ${result.skus.join(', ')}` });
         case 'key-reused':

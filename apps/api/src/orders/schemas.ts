@@ -6,10 +6,7 @@ export const PlaceOrderBody = Type.Object(
   {
     customerId: Type.String({ minLength: 1, maxLength: 128 }),
     items: Type.Array(
-      Type.Object(
-        { sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) },
-        { additionalProperties: false },
-      ),
+      Type.Object({ sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }),
       { minItems: 1, maxItems: 100 },
     ),
   },
@@ -51,5 +48,7 @@ export const Product = Type.Object({
   sku: Type.String(),
   name: Type.String(),
   priceCents: Type.Integer(),
-  available: Type.Boolean({ description: 'On sale; stock itself lives in inventory, and an order beyond it ends CANCELLED.' }),
+  available: Type.Boolean({
+    description: 'On sale; stock itself lives in inventory, and an order beyond it ends CANCELLED.',
+  }),
 });

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# bootstrap.sh — everything `make run` and `make test` need on a fresh machine, idempotently:
+# Node dependencies (npm ci when the lock file changed), then RabbitMQ and PostgreSQL (infra.sh up).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || { say "error: Node 20 or newer is required (found $(node --version 2>/dev/null || echo none))"; exit 1; }
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing Node dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  say "Node dependencies up to date"
+fi
+
+if [ "${1:-}" != "--no-infra" ]; then
+  bash scripts/infra.sh up
+fi
