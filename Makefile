@@ -1,6 +1,7 @@
 # Surety: `make run` to use it, `make test` to prove it.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 SURETY := node --import tsx apps/cli/src/main.ts
 
 .PHONY: help bootstrap infra-up infra-down infra-status migrate run test test-short check fmt
@@ -31,15 +32,15 @@ test: bootstrap check ## lint, type-check, then every test against the real Rabb
 
 test-short: ## type-check and the fast unit tests only (no servers needed)
 	@bash scripts/bootstrap.sh --no-infra
-	@npx tsc -p tsconfig.json
-	@npx vitest run --project unit
+	@tsc -p tsconfig.json
+	@vitest run --project unit
 
 check: ## type-check, lint and format check
 	@bash scripts/bootstrap.sh --no-infra
-	@echo "[check] tsc"; npx tsc -p tsconfig.json
-	@echo "[check] eslint"; npx eslint .
-	@echo "[check] prettier"; npx prettier --check . --log-level warn
+	@echo "[check] tsc"; tsc -p tsconfig.json
+	@echo "[check] eslint"; eslint .
+	@echo "[check] prettier"; prettier --check . --log-level warn
 	@echo "[check] shellcheck"; if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run; else echo "shellcheck not installed; skipped"; fi
 
 fmt: ## format every file
-	@npx prettier --write . --log-level warn
+	@prettier --write . --log-level warn

@@ -7,7 +7,7 @@ cd "$ROOT" || exit 1
 mkdir -p reports
 results=reports/test-results.json
 rm -f "$results"
-npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
 status=$?
 if [ -f "$results" ]; then
   # shellcheck disable=SC2016 # JavaScript, not shell

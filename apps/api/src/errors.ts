@@ -20,6 +20,14 @@ function isDatabaseUnavailable(error: FastifyError): boolean {
   );
 }
 
+// Fastify's own refusals, renamed to the API's stable codes.
+const frameworkCodes: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+};
+
 /**
  * handleError turns every failure into `{ error, message }`: a 4xx names what was wrong with the
  * request; an unavailable database is a 503 the client may retry with the same Idempotency-Key.
@@ -29,8 +37,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     return reply.code(400).send({ error: 'invalid_request', message: error.message });
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    const code =
-      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : (error.code ?? 'bad_request').toLowerCase();
+    const code = frameworkCodes[error.code] ?? 'bad_request';
     return reply.code(error.statusCode).send({ error: code, message: error.message });
   }
   if (isDatabaseUnavailable(error)) {
