@@ -6,15 +6,29 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['test/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+          include: ['test/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // Tests that stop and start the shared RabbitMQ and PostgreSQL: after every other file, one at a time.
+        test: {
+          name: 'disruptive',
+          include: ['test/disruptive/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 180_000,
           hookTimeout: 60_000,
         },
       },

@@ -2,6 +2,8 @@
 # infra.sh up|down|status — RabbitMQ and PostgreSQL from Debian's packages, data in .local/,
 # on Surety's own ports. `up` installs what is missing, starts what is not running, waits until
 # both answer, and does nothing when they already run.
+# Faults for tests and drills: broker-stop|broker-start (stop_app/start_app, the node stays up),
+# pg-stop|pg-start|pg-restart.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -81,19 +83,18 @@ EOF
   wait_for rabbitmq rabbit_answers 60
 }
 
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
 pg_up() {
   if pg_answers; then say "postgres already running on :$PG_PORT"; return 0; fi
   # postgres refuses to run as root; it needs to enter every parent of its data directory.
   mkdir -p "$P"
-  if [ "$(id -u)" -eq 0 ]; then
-    chown postgres:postgres "$P"
-    as_pg() { runuser -u postgres -- "$@"; }
-  else
-    as_pg() { "$@"; }
-  fi
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$P"
   if [ ! -f "$P/data/PG_VERSION" ]; then
     say "initialising postgres cluster in $P/data"
-    as_pg "$PG_BIN/initdb" -D "$P/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+    as_postgres "$PG_BIN/initdb" -D "$P/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
     cat >>"$P/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
@@ -106,7 +107,7 @@ max_slot_wal_keep_size = '1GB'
 EOF
   fi
   say "starting postgres on :$PG_PORT"
-  as_pg "$PG_BIN/pg_ctl" -D "$P/data" -l "$P/server.log" -w -t 60 start >/dev/null
+  as_postgres "$PG_BIN/pg_ctl" -D "$P/data" -l "$P/server.log" -w -t 60 start >/dev/null
   wait_for postgres pg_answers 60
   "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'surety'" | grep -q 1 ||
@@ -125,12 +126,32 @@ rabbit_down() {
 pg_down() {
   if [ -f "$P/data/postmaster.pid" ]; then
     say "stopping postgres"
-    if [ "$(id -u)" -eq 0 ]; then
-      runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$P/data" -m fast -w stop >/dev/null || true
-    else
-      "$PG_BIN/pg_ctl" -D "$P/data" -m fast -w stop >/dev/null || true
-    fi
+    as_postgres "$PG_BIN/pg_ctl" -D "$P/data" -m fast -w stop >/dev/null || true
   fi
+}
+
+broker_stop() {
+  rabbit_env
+  say "stopping the rabbitmq application"
+  rabbitmqctl stop_app >/dev/null
+}
+
+broker_start() {
+  rabbit_env
+  say "starting the rabbitmq application"
+  rabbitmqctl start_app >/dev/null
+  wait_for rabbitmq rabbit_answers 60
+}
+
+pg_stop() {
+  say "stopping postgres"
+  as_postgres "$PG_BIN/pg_ctl" -D "$P/data" -m fast -w stop >/dev/null
+}
+
+pg_start() {
+  say "starting postgres"
+  as_postgres "$PG_BIN/pg_ctl" -D "$P/data" -l "$P/server.log" -w -t 60 start >/dev/null
+  wait_for postgres pg_answers 60
 }
 
 status() {
@@ -150,5 +171,10 @@ case "${1:-up}" in
   up) install_missing; rabbit_up; pg_up; status ;;
   down) rabbit_down; pg_down ;;
   status) status ;;
-  *) die "usage: $0 up|down|status" ;;
+  broker-stop) broker_stop ;;
+  broker-start) broker_start ;;
+  pg-stop) pg_stop ;;
+  pg-start) pg_start ;;
+  pg-restart) pg_stop; pg_start ;;
+  *) die "usage: $0 up|down|status|broker-stop|broker-start|pg-stop|pg-start|pg-restart" ;;
 esac

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { loadApiConfig, startApi } from '@surety/api';
 import { loadGatewayConfig, startGateway } from '@surety/gateway';
 import { loadInventoryConfig, startInventory } from '@surety/inventory';
@@ -7,7 +6,8 @@ import { loadNotificationConfig, startNotification } from '@surety/notification'
 import { loadPaymentConfig, startPayment } from '@surety/payment';
 import { loadRelayConfig, startRelay } from '@surety/relay';
 import { loadSagaConfig, startSaga } from '@surety/saga';
-import type { RunningService } from '@surety/telemetry';
+import { createPool, type Pool } from '@surety/db';
+import { createLogger, type RunningService } from '@surety/telemetry';
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from './isolation.js';
 import { waitFor } from './wait.js';
 
@@ -25,7 +25,7 @@ export interface Stack {
   db: TestDatabase;
   vhost: TestVhost;
   /** The test's own pool on the test database, for reading evidence. */
-  pool: pg.Pool;
+  pool: Pool;
   env: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -44,7 +44,7 @@ export async function isolatedResources(extraEnv: Record<string, string> = {}) {
     RELAY_POLL_INTERVAL_MS: '200',
     ...extraEnv,
   };
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const pool = createPool(db.url, createLogger('test-evidence', 'silent'), { max: 4 });
   return { db, vhost, env, pool };
 }
 
@@ -103,7 +103,7 @@ export async function placeOrder(
 }
 
 /** waitForTerminal waits until every order has left PENDING, and returns their statuses by id. */
-export async function waitForTerminal(pool: pg.Pool, orderIds: string[], timeoutMs = 60_000) {
+export async function waitForTerminal(pool: Pool, orderIds: string[], timeoutMs = 60_000) {
   const rows = await waitFor(
     `${orderIds.length} orders to reach a terminal state`,
     async () =>

@@ -8,8 +8,8 @@ export type PoolClient = pg.PoolClient;
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
 /**
- * createPool opens a pool that logs idle-client errors instead of crashing: without a listener,
- * an error on an idle connection (a Postgres restart) kills the process.
+ * createPool opens a pool whose connection errors are logged instead of crashing the process:
+ * without a listener, an error on a connection (a Postgres restart) is an uncaught exception.
  */
 export function createPool(
   connectionString: string,
@@ -23,6 +23,9 @@ export function createPool(
     connectionTimeoutMillis: 5_000,
   });
   pool.on('error', (error) => logger.warn({ err: error }, 'idle postgres client failed'));
+  // A connection lost while a client is checked out also emits 'error' on that client, sometimes
+  // twice; the query in flight already reports it, so the event only needs a listener.
+  pool.on('connect', (client) => client.on('error', (error) => logger.debug({ err: error }, 'postgres client failed')));
   return pool;
 }
 

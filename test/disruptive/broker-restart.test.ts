@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { infra } from '../support/infra.js';
+import { placeOrder, startStack, waitForTerminal, type Stack } from '../support/stack.js';
+import { unpublishedRows } from '../support/outbox.js';
+import { waitFor } from '../support/wait.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ env: { GATEWAY_LATENCY_MS: '100' } });
+});
+afterAll(async () => {
+  await infra('broker-start').catch(() => undefined);
+  await stack?.stop();
+});
+
+describe('RabbitMQ restarted under load', () => {
+  it('loses nothing: 200 orders in flight all settle, one charge each', async () => {
+    const placing = Array.from({ length: 200 }, (_, i) => placeOrder(stack.apiUrl, [{ sku: 'TEA-BLACK', quantity: 1 + (i % 2) }]));
+    const firstHalf = await Promise.all(placing.slice(0, 100));
+    await infra('broker-stop');
+    // The API keeps accepting while the broker is away: the outbox holds the events.
+    const secondHalf = await Promise.all(placing.slice(100));
+    const placed = [...firstHalf, ...secondHalf];
+    expect(placed.every((p) => p.status === 202)).toBe(true);
+    const ready = await fetch(`${stack.apiUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await infra('broker-start');
+
+    const ids = placed.map((p) => p.body.id);
+    const outcome = await waitForTerminal(stack.pool, ids, 120_000);
+    expect([...outcome.values()].every((o) => o.status === 'CONFIRMED')).toBe(true);
+    const charges = await stack.pool.query<{ order_id: string; n: number }>(
+      'SELECT order_id, count(*)::int AS n FROM gateway.charges WHERE order_id = ANY($1) GROUP BY order_id',
+      [ids],
+    );
+    expect(charges.rowCount).toBe(200);
+    expect(charges.rows.every((row) => row.n === 1)).toBe(true);
+    const unpublished = await waitFor('every outbox to drain', () => unpublishedRows(stack.pool), (n) => n === 0);
+    expect(unpublished).toBe(0);
+  });
+});

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { infra } from '../support/infra.js';
+import { unpublishedRows } from '../support/outbox.js';
+import { placeOrder, startStack, waitForTerminal, type PlacedOrder, type Stack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ env: { GATEWAY_LATENCY_MS: '50' } });
+});
+afterAll(async () => {
+  await infra('pg-start').catch(() => undefined);
+  await stack?.stop();
+});
+
+/** A client that retries a refused or failed request with the same Idempotency-Key, as it should. */
+async function placeUntilAccepted(sku: string): Promise<{ answers: number[]; placed: PlacedOrder }> {
+  const key = randomUUID();
+  const answers: number[] = [];
+  for (;;) {
+    const placed = await placeOrder(stack.apiUrl, [{ sku, quantity: 1 }], { key }).catch(() => undefined);
+    answers.push(placed?.status ?? 0);
+    if (placed?.status === 202) return { answers, placed };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('PostgreSQL restarted under load', () => {
+  it('answers 503 while it is away, loses nothing, and every order settles with one charge', async () => {
+    const clients = Array.from({ length: 150 }, (_, i) =>
+      new Promise((resolve) => setTimeout(resolve, i * 10)).then(() => placeUntilAccepted('TIN-SMALL')),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await infra('pg-restart');
+    const results = await Promise.all(clients);
+    const ids = results.map((r) => r.placed.body.id);
+    expect(new Set(ids).size).toBe(150);
+    // Refusals while the database was away were clear 503s, never a 500.
+    const refusals = results.flatMap((r) => r.answers.filter((status) => status !== 202));
+    expect(refusals.filter((status) => status !== 503 && status !== 0)).toEqual([]);
+
+    const outcome = await waitForTerminal(stack.pool, ids, 120_000);
+    expect([...outcome.values()].every((o) => o.status === 'CONFIRMED')).toBe(true);
+    const charges = await stack.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM gateway.charges WHERE order_id = ANY($1) GROUP BY order_id',
+      [ids],
+    );
+    expect(charges.rowCount).toBe(150);
+    expect(charges.rows.every((row) => row.n === 1)).toBe(true);
+    expect(await waitFor('every outbox to drain', () => unpublishedRows(stack.pool), (n) => n === 0)).toBe(0);
+  });
+});
