@@ -15,7 +15,9 @@ afterAll(async () => {
 
 describe('RabbitMQ restarted under load', () => {
   it('loses nothing: 200 orders in flight all settle, one charge each', async () => {
-    const placing = Array.from({ length: 200 }, (_, i) => placeOrder(stack.apiUrl, [{ sku: 'TEA-BLACK', quantity: 1 + (i % 2) }]));
+    const placing = Array.from({ length: 200 }, (_, i) =>
+      placeOrder(stack.apiUrl, [{ sku: 'TEA-BLACK', quantity: 1 + (i % 2) }]),
+    );
     const firstHalf = await Promise.all(placing.slice(0, 100));
     await infra('broker-stop');
     // The API keeps accepting while the broker is away: the outbox holds the events.
@@ -36,7 +38,11 @@ describe('RabbitMQ restarted under load', () => {
     );
     expect(charges.rowCount).toBe(200);
     expect(charges.rows.every((row) => row.n === 1)).toBe(true);
-    const unpublished = await waitFor('every outbox to drain', () => unpublishedRows(stack.pool), (n) => n === 0);
+    const unpublished = await waitFor(
+      'every outbox to drain',
+      () => unpublishedRows(stack.pool),
+      (n) => n === 0,
+    );
     expect(unpublished).toBe(0);
   });
 });

@@ -48,6 +48,12 @@ describe('PostgreSQL restarted under load', () => {
     );
     expect(charges.rowCount).toBe(150);
     expect(charges.rows.every((row) => row.n === 1)).toBe(true);
-    expect(await waitFor('every outbox to drain', () => unpublishedRows(stack.pool), (n) => n === 0)).toBe(0);
+    expect(
+      await waitFor(
+        'every outbox to drain',
+        () => unpublishedRows(stack.pool),
+        (n) => n === 0,
+      ),
+    ).toBe(0);
   });
 });

@@ -16,7 +16,9 @@ const unavailableCodes = new Set([
 function isDatabaseUnavailable(error: FastifyError): boolean {
   return (
     unavailableCodes.has(error.code) ||
-    /timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable/i.test(error.message)
+    /timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable/i.test(
+      error.message,
+    )
   );
 }
 
