@@ -14,6 +14,8 @@ export interface QueueSpec {
   /** `<consumer>.<purpose>` */
   name: string;
   bindings: readonly EventType[];
+  /** Deliveries before the broker dead-letters a message; DEFAULT_DELIVERY_LIMIT unless set. */
+  deliveryLimit?: number;
 }
 
 /** Every consumer queue and what it is bound to; Kubernetes topology must match this list. */
@@ -68,7 +70,7 @@ export async function declareTopology(
       durable: true,
       arguments: { 'x-queue-type': 'quorum' },
     });
-    await channel.assertQueue(spec.name, { durable: true, arguments: queueArguments(spec.name) });
+    await channel.assertQueue(spec.name, { durable: true, arguments: queueArguments(spec.name, spec.deliveryLimit) });
     for (const routingKey of spec.bindings) {
       await channel.bindQueue(spec.name, EVENTS_EXCHANGE, routingKey);
     }

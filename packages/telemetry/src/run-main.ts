@@ -6,33 +6,33 @@ export interface RunningService {
 }
 
 /**
- * runMain starts a service and stops it cleanly on SIGTERM or SIGINT (exit 0); a failure to start,
- * or an error while stopping, exits 1 after logging it.
+ * runMain starts a service and stops it cleanly on SIGTERM or SIGINT (exit 0), also when the
+ * signal arrives while it is still starting; a failure to start, or to stop, exits 1 after logging.
  */
 export function runMain(logger: Logger, start: () => Promise<RunningService>): void {
+  const started = start();
   let stopping = false;
-  start()
-    .then((service) => {
-      const shutdown = (signal: NodeJS.Signals) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'stopping');
-        service.stop().then(
-          () => {
-            logger.info('stopped');
-            process.exit(0);
-          },
-          (error: unknown) => {
-            logger.error({ err: error }, 'failed to stop cleanly');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', shutdown);
-      process.on('SIGINT', shutdown);
-    })
-    .catch((error: unknown) => {
-      logger.fatal({ err: error }, 'failed to start');
-      process.exit(1);
-    });
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    started
+      .then((service) => service.stop())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'failed to stop cleanly');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  started.catch((error: unknown) => {
+    logger.fatal({ err: error }, 'failed to start');
+    process.exit(1);
+  });
 }

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import amqp from 'amqplib';
+import { createEvent } from '@surety/contracts';
+import { deadLetterQueueName, declareTopology, type QueueSpec } from '@surety/messaging';
+import { spawnProcess } from './support/processes.js';
+import { isolatedResources } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+
+let resources: Awaited<ReturnType<typeof isolatedResources>>;
+let connection: amqp.ChannelModel;
+let channel: amqp.Channel;
+
+beforeAll(async () => {
+  resources = await isolatedResources();
+  connection = await amqp.connect(resources.vhost.amqpUrl);
+  channel = await connection.createChannel();
+});
+afterAll(async () => {
+  await connection?.close();
+  await resources.pool.end();
+  await Promise.all([resources.db.drop(), resources.vhost.drop()]);
+});
+
+function order(customerId: string) {
+  return createEvent({
+    type: 'order.placed',
+    orderId: randomUUID(),
+    payload: { customerId, items: [{ sku: 'TEA-GREEN', quantity: 1, priceCents: 650 }], totalCents: 650 },
+  });
+}
+
+describe('a message that kills the consumer process on every delivery', () => {
+  it('is quarantined by the delivery limit, and a fresh consumer processes the rest', async () => {
+    const deliveryLimit = 3;
+    const queue: QueueSpec = { name: 'crash.events', bindings: ['order.placed'], deliveryLimit };
+    await declareTopology(channel, [queue]);
+    const before = [order('a'), order('b')];
+    const poison = order('crash');
+    const after = [order('c'), order('d'), order('e')];
+    for (const event of [...before, poison, ...after]) {
+      channel.sendToQueue(queue.name, Buffer.from(JSON.stringify(event)), { messageId: event.id, persistent: true });
+    }
+
+    // A supervisor's job, done by hand: start the consumer again each time it dies.
+    const env = { ...resources.env, QUEUE: queue.name, DELIVERY_LIMIT: String(deliveryLimit) };
+    const exits: (number | string)[] = [];
+    const handled = async () =>
+      (await resources.pool.query(`SELECT message_id FROM orders.inbox WHERE consumer = 'crashing-consumer'`)).rowCount;
+    for (let run = 0; run < 10; run++) {
+      const consumer = spawnProcess('test/fixtures/crashing-consumer.ts', env);
+      const outcome = await Promise.race([
+        consumer.exited,
+        waitFor('the rest to be processed', handled, (n) => n === 5, { timeoutMs: 20_000 }).then(() => 'done' as const),
+      ]);
+      if (outcome === 'done') {
+        consumer.child.kill('SIGKILL');
+        await consumer.exited;
+        break;
+      }
+      exits.push(outcome);
+    }
+
+    expect(exits).toEqual(Array(deliveryLimit + 1).fill(70));
+    const letter = await waitFor(
+      'the poison in the DLQ',
+      () => channel.get(deadLetterQueueName(queue.name)),
+      (m) => m !== false,
+    );
+    if (letter === false) throw new Error('unreachable');
+    expect(letter.properties.messageId).toBe(poison.id);
+    const deaths = letter.properties.headers?.['x-death'] as { reason: string; queue: string }[];
+    expect(deaths[0]).toMatchObject({ reason: 'delivery_limit', queue: queue.name });
+    const inbox = await resources.pool.query<{ message_id: string }>(
+      `SELECT message_id FROM orders.inbox WHERE consumer = 'crashing-consumer'`,
+    );
+    expect(inbox.rows.map((r) => r.message_id).sort()).toEqual([...before, ...after].map((e) => e.id).sort());
+  });
+});

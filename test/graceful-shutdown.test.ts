@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnProcess, type AppProcess } from './support/processes.js';
+import { management } from './support/env.js';
+import { placeOrder, setGatewayFaults, startStack, waitForTerminal, type Stack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+
+let stack: Stack;
+const running: AppProcess[] = [];
+
+beforeAll(async () => {
+  stack = await startStack({ without: ['payment'] });
+});
+afterAll(async () => {
+  for (const app of running) app.child.kill('SIGKILL');
+  await stack?.stop();
+});
+
+function startPayment(graceMs: number): AppProcess {
+  const app = spawnProcess('apps/payment/src/main.ts', {
+    ...stack.env,
+    PREFETCH: '10',
+    SHUTDOWN_GRACE_MS: String(graceMs),
+    LOG_LEVEL: 'info',
+  });
+  running.push(app);
+  return app;
+}
+
+async function chargeRequests(orderIds: string[]) {
+  const rows = await stack.pool.query<{ order_id: string; executed: number }>(
+    `SELECT order_id, count(*) FILTER (WHERE NOT replayed)::int AS executed
+       FROM gateway.requests WHERE path = '/charges' AND order_id = ANY($1) GROUP BY order_id`,
+    [orderIds],
+  );
+  return rows.rows;
+}
+
+async function requestCount(orderIds: string[]) {
+  return (await chargeRequests(orderIds)).reduce((sum, row) => sum + row.executed, 0);
+}
+
+/** stopMidBatch waits until this process has sent charges of its own, then sends it SIGTERM. */
+async function stopMidBatch(app: AppProcess, orderIds: string[]) {
+  const before = await requestCount(orderIds);
+  await waitFor(
+    'the payment consumer to be charging',
+    () => requestCount(orderIds),
+    (n) => n > before,
+    {
+      intervalMs: 20,
+    },
+  );
+  app.child.kill('SIGTERM');
+  return app.exited;
+}
+
+describe('SIGTERM to a consumer mid-batch', () => {
+  it('exits 0 whether in-flight handlers finish within the bound or are cut off, losing and repeating nothing', async () => {
+    await setGatewayFaults(stack.gatewayUrl, { latencyMs: 600 });
+    const placed = await Promise.all(
+      Array.from({ length: 40 }, () => placeOrder(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 }])),
+    );
+    const ids = placed.map((p) => p.body.id);
+
+    // A bound long enough: the batch in hand finishes and is acked.
+    const patient = startPayment(5_000);
+    expect(await stopMidBatch(patient, ids)).toBe(0);
+    expect(patient.output()).toContain('"msg":"stopped"');
+
+    // A bound too short: handlers are cut off, not acked, and come back to the next consumer.
+    const hasty = startPayment(50);
+    expect(await stopMidBatch(hasty, ids)).toBe(0);
+    expect(hasty.output()).toContain('channel lost before ack');
+
+    await setGatewayFaults(stack.gatewayUrl, { latencyMs: 0 });
+    startPayment(5_000);
+    const outcome = await waitForTerminal(stack.pool, ids, 60_000);
+    expect([...outcome.values()].every((o) => o.status === 'CONFIRMED')).toBe(true);
+    const charges = await stack.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM gateway.charges WHERE order_id = ANY($1) GROUP BY order_id',
+      [ids],
+    );
+    expect(charges.rowCount).toBe(40);
+    expect(charges.rows.every((row) => row.n === 1)).toBe(true);
+    const dlq = await management(`/queues/${encodeURIComponent(stack.vhost.name)}/payment.orders.dlq`);
+    expect(((await dlq.json()) as { messages: number }).messages).toBe(0);
+  });
+});
