@@ -1,11 +1,10 @@
 import type pg from 'pg';
-import { schemas } from '@surety/db';
+import { emittingSchemas } from '@surety/db';
 
 /** unpublishedRows counts outbox rows not yet published, over every emitting schema. */
 export async function unpublishedRows(pool: pg.Pool): Promise<number> {
-  const emitting = schemas.filter((schema) => schema !== 'gateway');
   const counts = await Promise.all(
-    emitting.map(
+    emittingSchemas.map(
       async (schema) =>
         (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.outbox WHERE status <> 'published'`))
           .rows[0]!.n,

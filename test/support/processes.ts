@@ -11,8 +11,8 @@ export interface AppProcess {
 }
 
 /** spawnProcess runs a TypeScript entry point of the repository as its own process, as `make run` does. */
-export function spawnProcess(entry: string, env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function spawnProcess(entry: string, env: Record<string, string>, args: string[] = []): AppProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { parseReplicas } from './apps.js';
+import { dlq, dlqUsage } from './dlq.js';
 import { run } from './run.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -10,7 +11,8 @@ const say = (line: string) => process.stdout.write(`[surety] ${line}\n`);
 
 const usage = `usage: surety <command>
   migrate                       bring every schema up to date
-  run [--replicas app=N,...]    run every app under a supervisor (make run)`;
+  run [--replicas app=N,...]    run every app under a supervisor (make run)
+  dlq <list|show|replay|purge>  inspect and replay dead letters (surety dlq for more)\n${dlqUsage}`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -28,6 +30,9 @@ async function main(argv: string[]): Promise<void> {
       });
       return;
     }
+    case 'dlq':
+      await dlq(rest, say);
+      return;
     default:
       process.stderr.write(`${usage}\n`);
       process.exitCode = 2;

@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { defaults, readEnv } from '@surety/config';
-import { schemas, type SchemaName } from '@surety/db';
+import { emittingSchemas, type SchemaName } from '@surety/db';
 
 const Env = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ default: 9101, minimum: 0, maximum: 65535 }),
   DATABASE_URL: Type.String({ default: defaults.databaseUrl }),
   AMQP_URL: Type.String({ default: defaults.amqpUrl }),
-  RELAY_SCHEMAS: Type.String({ default: 'orders,payments,inventory,notifications' }),
+  RELAY_SCHEMAS: Type.String({ default: emittingSchemas.join(',') }),
   RELAY_BATCH_SIZE: Type.Integer({ default: 200, minimum: 1, maximum: 2000 }),
   RELAY_POLL_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
   RELAY_LEASE_MS: Type.Integer({ default: 30_000, minimum: 1000 }),
@@ -21,8 +21,8 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
   const relaySchemas = parsed.RELAY_SCHEMAS.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const unknown = relaySchemas.filter((s) => !(schemas as readonly string[]).includes(s));
-  if (unknown.length > 0) throw new Error(`RELAY_SCHEMAS: unknown schema ${unknown.join(', ')}`);
+  const unknown = relaySchemas.filter((s) => !(emittingSchemas as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`RELAY_SCHEMAS: no outbox in ${unknown.join(', ')}`);
   return Object.freeze({
     host: parsed.HOST,
     port: parsed.PORT,

@@ -1,4 +1,5 @@
-import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import { connect, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
+import { TransientError } from '@surety/contracts';
 import type { Logger } from '@surety/telemetry';
 import { declareTopology } from './topology.js';
 
@@ -52,6 +53,18 @@ export class Broker {
   async attach(attachment: Attachment): Promise<void> {
     this.attachments.add(attachment);
     if (this.current) await attachment.attach(this.current);
+  }
+
+  /** withConfirmChannel lends a confirm channel of the current connection for one piece of work. */
+  async withConfirmChannel<T>(work: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
+    if (!this.current) throw new TransientError('not connected to rabbitmq');
+    const channel = await this.current.createConfirmChannel();
+    channel.on('error', () => undefined);
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   detach(attachment: Attachment): void {

@@ -59,6 +59,13 @@ export function queueArguments(queue: string, deliveryLimit = DEFAULT_DELIVERY_L
   };
 }
 
+/**
+ * A DLQ is inspected by fetching and requeueing its messages, which counts as a delivery; its
+ * limit is declared far out of reach so that inspecting never drops a dead letter (RabbitMQ 4
+ * would otherwise apply its default of 20).
+ */
+export const deadLetterQueueArguments = { 'x-queue-type': 'quorum', 'x-delivery-limit': 1_000_000 };
+
 /** declareTopology asserts the exchange, every queue, its DLQ and its bindings; idempotent. */
 export async function declareTopology(
   channel: Channel,
@@ -66,10 +73,7 @@ export async function declareTopology(
 ): Promise<void> {
   await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
   for (const spec of specs) {
-    await channel.assertQueue(deadLetterQueueName(spec.name), {
-      durable: true,
-      arguments: { 'x-queue-type': 'quorum' },
-    });
+    await channel.assertQueue(deadLetterQueueName(spec.name), { durable: true, arguments: deadLetterQueueArguments });
     await channel.assertQueue(spec.name, { durable: true, arguments: queueArguments(spec.name, spec.deliveryLimit) });
     for (const routingKey of spec.bindings) {
       await channel.bindQueue(spec.name, EVENTS_EXCHANGE, routingKey);

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import amqp from 'amqplib';
+import { Broker, DeadLetterBox, auditTo, queues, REPLAY_COUNT_HEADER } from '@surety/messaging';
+import { createLogger } from '@surety/telemetry';
+import { spawnProcess } from './support/processes.js';
+import { placeOrder, setGatewayFaults, startStack, waitForTerminal, type Stack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+
+let stack: Stack;
+let broker: Broker;
+let box: DeadLetterBox;
+const logger = createLogger('dlq-test', 'silent');
+
+beforeAll(async () => {
+  stack = await startStack({ env: { RETRY_DELAYS_MS: '50,100', RETRY_BUDGET: '3' } });
+  broker = await Broker.connect(stack.vhost.amqpUrl, logger);
+  box = new DeadLetterBox(broker);
+});
+afterAll(async () => {
+  await broker?.close();
+  await stack?.stop();
+});
+
+async function paymentDeadLetters() {
+  return box.list(queues.payment.name);
+}
+
+describe('dead letters: inspect, replay, purge', () => {
+  it('lists a poisoned message with its reason, and purges it with an audit row', async () => {
+    const connection = await amqp.connect(stack.vhost.amqpUrl);
+    const channel = await connection.createConfirmChannel();
+    const poisonId = randomUUID();
+    channel.sendToQueue(queues.payment.name, Buffer.from('{"id": "half a message'), { messageId: poisonId, type: 'order.placed' });
+    await channel.waitForConfirms();
+    await connection.close();
+
+    const letters = await waitFor('the poison in the DLQ', paymentDeadLetters, (l) => l.some((x) => x.messageId === poisonId));
+    expect(letters.find((l) => l.messageId === poisonId)).toMatchObject({
+      queue: 'payment.orders',
+      reason: 'body is not JSON',
+      errorClass: 'SURETY_ERR_CONTRACT',
+      attempts: 1,
+      consumer: 'payment',
+    });
+
+    // The command line shows it too, with the histogram.
+    const cli = spawnProcess('apps/cli/src/main.ts', stack.env, ['dlq', 'list', '--queue', 'payment.orders']);
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toContain(poisonId);
+    expect(cli.output()).toMatch(/1\s+SURETY_ERR_CONTRACT: body is not JSON/);
+
+    const purged = await box.purge({ messageId: poisonId }, { audit: auditTo(stack.pool, 'test') });
+    expect(purged).toHaveLength(1);
+    expect((await paymentDeadLetters()).some((l) => l.messageId === poisonId)).toBe(false);
+    const audit = await stack.pool.query('SELECT action, actor, reason FROM ops.dlq_audit WHERE message_id = $1', [poisonId]);
+    expect(audit.rows).toEqual([{ action: 'purge', actor: 'test', reason: 'body is not JSON' }]);
+  });
+
+  it('replays a message after its fault is fixed: processed once; refuses a replay past the guard', async () => {
+    await setGatewayFaults(stack.gatewayUrl, { failureRate: 1 });
+    const { body } = await placeOrder(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 }]);
+    const failed = await waitFor('the order.placed in the payment DLQ', paymentDeadLetters, (l) =>
+      l.some((x) => x.body.includes(body.id)),
+    );
+    const letter = failed.find((x) => x.body.includes(body.id))!;
+    expect(letter).toMatchObject({ errorClass: 'SURETY_ERR_TRANSIENT', attempts: 3, replays: 0 });
+    const audit = auditTo(stack.pool, 'test');
+
+    // Dry run first: nothing moves.
+    const dry = await box.replay({ messageId: letter.messageId }, { dryRun: true, audit });
+    expect(dry).toHaveLength(1);
+    expect((await paymentDeadLetters()).some((l) => l.messageId === letter.messageId)).toBe(true);
+
+    // Still broken: the replayed copy fails again and comes back having been replayed once.
+    await box.replay({ messageId: letter.messageId }, { audit });
+    const again = await waitFor('the replayed copy back in the DLQ', paymentDeadLetters, (l) =>
+      l.some((x) => x.messageId === letter.messageId && x.replays === 1),
+    );
+    expect(again.find((x) => x.messageId === letter.messageId)?.headers[REPLAY_COUNT_HEADER]).toBe(1);
+    const refused = await box.replay({ messageId: letter.messageId }, { maxReplays: 1, audit });
+    expect(refused).toMatchObject([{ refused: 'already replayed 1 times' }]);
+
+    // Fixed: the replay goes through, keeps its identity, and the order settles with one charge.
+    await setGatewayFaults(stack.gatewayUrl, { failureRate: 0 });
+    const replayed = await box.replay({ reason: 'gateway answered 503' }, { audit });
+    expect(replayed.filter((a) => !a.refused).map((a) => a.letter.messageId)).toEqual([letter.messageId]);
+    const outcome = await waitForTerminal(stack.pool, [body.id]);
+    expect(outcome.get(body.id)?.status).toBe('CONFIRMED');
+    const charges = await stack.pool.query('SELECT 1 FROM gateway.charges WHERE order_id = $1', [body.id]);
+    expect(charges.rowCount).toBe(1);
+    const inbox = await stack.pool.query(`SELECT 1 FROM payments.inbox WHERE consumer = 'payment' AND message_id = $1`, [
+      letter.messageId,
+    ]);
+    expect(inbox.rowCount).toBe(1);
+    const rows = await stack.pool.query<{ action: string; replays: number }>(
+      'SELECT action, replays FROM ops.dlq_audit WHERE message_id = $1 ORDER BY id',
+      [letter.messageId],
+    );
+    expect(rows.rows).toEqual([
+      { action: 'replay', replays: 0 },
+      { action: 'replay', replays: 1 },
+    ]);
+  });
+});
