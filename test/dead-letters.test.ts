@@ -11,9 +11,10 @@ let stack: Stack;
 let broker: Broker;
 let box: DeadLetterBox;
 const logger = createLogger('dlq-test', 'silent');
+const adminToken = 'a-token-for-the-tests-only';
 
 beforeAll(async () => {
-  stack = await startStack({ env: { RETRY_DELAYS_MS: '50,100', RETRY_BUDGET: '3' } });
+  stack = await startStack({ env: { RETRY_DELAYS_MS: '50,100', RETRY_BUDGET: '3', ADMIN_TOKEN: adminToken } });
   broker = await Broker.connect(stack.vhost.amqpUrl, logger);
   box = new DeadLetterBox(broker);
 });
@@ -31,11 +32,16 @@ describe('dead letters: inspect, replay, purge', () => {
     const connection = await amqp.connect(stack.vhost.amqpUrl);
     const channel = await connection.createConfirmChannel();
     const poisonId = randomUUID();
-    channel.sendToQueue(queues.payment.name, Buffer.from('{"id": "half a message'), { messageId: poisonId, type: 'order.placed' });
+    channel.sendToQueue(queues.payment.name, Buffer.from('{"id": "half a message'), {
+      messageId: poisonId,
+      type: 'order.placed',
+    });
     await channel.waitForConfirms();
     await connection.close();
 
-    const letters = await waitFor('the poison in the DLQ', paymentDeadLetters, (l) => l.some((x) => x.messageId === poisonId));
+    const letters = await waitFor('the poison in the DLQ', paymentDeadLetters, (l) =>
+      l.some((x) => x.messageId === poisonId),
+    );
     expect(letters.find((l) => l.messageId === poisonId)).toMatchObject({
       queue: 'payment.orders',
       reason: 'body is not JSON',
@@ -50,10 +56,38 @@ describe('dead letters: inspect, replay, purge', () => {
     expect(cli.output()).toContain(poisonId);
     expect(cli.output()).toMatch(/1\s+SURETY_ERR_CONTRACT: body is not JSON/);
 
+    // And so does the admin API, behind its bearer token.
+    const admin = (path: string, init: RequestInit = {}, token = adminToken) =>
+      fetch(`${stack.apiUrl}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+      });
+    expect((await admin('/admin/dlq', {}, 'wrong-token-wrong-token')).status).toBe(401);
+    expect((await fetch(`${stack.apiUrl}/admin/dlq`)).status).toBe(401);
+    const listed = (await (await admin('/admin/dlq?queue=payment.orders')).json()) as {
+      count: number;
+      histogram: { reason: string; count: number }[];
+      letters: { messageId: string }[];
+    };
+    expect(listed.letters.map((l) => l.messageId)).toContain(poisonId);
+    expect(listed.histogram).toContainEqual({ reason: 'SURETY_ERR_CONTRACT: body is not JSON', count: 1 });
+    const unconfirmed = await admin('/admin/dlq/purge', {
+      method: 'POST',
+      body: JSON.stringify({ messageId: poisonId }),
+    });
+    expect(unconfirmed.status).toBe(400);
+    const dryRun = await admin('/admin/dlq/replay', {
+      method: 'POST',
+      body: JSON.stringify({ messageId: poisonId, dryRun: true }),
+    });
+    expect(((await dryRun.json()) as { actions: unknown[] }).actions).toHaveLength(1);
+
     const purged = await box.purge({ messageId: poisonId }, { audit: auditTo(stack.pool, 'test') });
     expect(purged).toHaveLength(1);
     expect((await paymentDeadLetters()).some((l) => l.messageId === poisonId)).toBe(false);
-    const audit = await stack.pool.query('SELECT action, actor, reason FROM ops.dlq_audit WHERE message_id = $1', [poisonId]);
+    const audit = await stack.pool.query('SELECT action, actor, reason FROM ops.dlq_audit WHERE message_id = $1', [
+      poisonId,
+    ]);
     expect(audit.rows).toEqual([{ action: 'purge', actor: 'test', reason: 'body is not JSON' }]);
   });
 
@@ -89,9 +123,10 @@ describe('dead letters: inspect, replay, purge', () => {
     expect(outcome.get(body.id)?.status).toBe('CONFIRMED');
     const charges = await stack.pool.query('SELECT 1 FROM gateway.charges WHERE order_id = $1', [body.id]);
     expect(charges.rowCount).toBe(1);
-    const inbox = await stack.pool.query(`SELECT 1 FROM payments.inbox WHERE consumer = 'payment' AND message_id = $1`, [
-      letter.messageId,
-    ]);
+    const inbox = await stack.pool.query(
+      `SELECT 1 FROM payments.inbox WHERE consumer = 'payment' AND message_id = $1`,
+      [letter.messageId],
+    );
     expect(inbox.rowCount).toBe(1);
     const rows = await stack.pool.query<{ action: string; replays: number }>(
       'SELECT action, replays FROM ops.dlq_audit WHERE message_id = $1 ORDER BY id',

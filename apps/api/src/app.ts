@@ -5,12 +5,22 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Pool } from '@surety/db';
 import { httpLogging, registerProbes, type Logger } from '@surety/telemetry';
 import type { Registry } from 'prom-client';
+import type { DeadLetterBox } from '@surety/messaging';
+import { dlqRoutes } from './admin/dlq-routes.js';
 import { handleError } from './errors.js';
 import { orderRoutes } from './orders/routes.js';
 import { productRoutes } from './products.js';
 
 /** buildApiApp assembles the HTTP API: routes, OpenAPI document, probes and error shape. */
-export async function buildApiApp(options: { pool: Pool; logger: Logger; registry: Registry; bodyLimitBytes: number }) {
+export interface ApiAppOptions {
+  pool: Pool;
+  logger: Logger;
+  registry: Registry;
+  bodyLimitBytes: number;
+  admin?: { token: string; deadLetters: () => Promise<DeadLetterBox> };
+}
+
+export async function buildApiApp(options: ApiAppOptions) {
   const { pool } = options;
   const app = Fastify({
     ...httpLogging(options.logger),
@@ -35,5 +45,6 @@ export async function buildApiApp(options: { pool: Pool; logger: Logger; registr
   });
   await app.register(productRoutes, { pool });
   await app.register(orderRoutes, { pool });
+  if (options.admin) await app.register(dlqRoutes, { pool, ...options.admin });
   return app;
 }

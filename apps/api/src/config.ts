@@ -7,6 +7,8 @@ const Env = Type.Object({
   DATABASE_URL: Type.String({ default: defaults.databaseUrl }),
   API_BODY_LIMIT_BYTES: Type.Integer({ default: 64 * 1024, minimum: 1024 }),
   DATABASE_POOL_SIZE: Type.Integer({ default: 20, minimum: 1 }),
+  AMQP_URL: Type.String({ default: defaults.amqpUrl }),
+  ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   LOG_LEVEL: Type.String({ default: 'info' }),
 });
 
@@ -20,6 +22,9 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     databaseUrl: parsed.DATABASE_URL,
     bodyLimitBytes: parsed.API_BODY_LIMIT_BYTES,
     poolSize: parsed.DATABASE_POOL_SIZE,
+    amqpUrl: parsed.AMQP_URL,
+    /** Enables the /admin routes; without it they do not exist. */
+    adminToken: parsed.ADMIN_TOKEN,
     logLevel: parsed.LOG_LEVEL,
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { SuretyError } from '@surety/contracts';
 
 // Error codes Postgres and the socket layer use when the database is away rather than wrong.
 const unavailableCodes = new Set([
@@ -41,6 +42,9 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     const code = frameworkCodes[error.code] ?? 'bad_request';
     return reply.code(error.statusCode).send({ error: code, message: error.message });
+  }
+  if (error instanceof SuretyError && error.retryable) {
+    return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: error.message });
   }
   if (isDatabaseUnavailable(error)) {
     request.log.warn({ err: error }, 'database unavailable');

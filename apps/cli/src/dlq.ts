@@ -108,7 +108,12 @@ export async function dlq(argv: string[], say: Say): Promise<void> {
       }
       case 'replay': {
         const maxReplays = values['max-replays'] ? Number(values['max-replays']) : undefined;
-        const actions = await box.replay(filterFrom(positionals[0], values), { queue: values.queue, dryRun, audit, maxReplays });
+        const actions = await box.replay(filterFrom(positionals[0], values), {
+          queue: values.queue,
+          dryRun,
+          audit,
+          maxReplays,
+        });
         printActions(say, actions, dryRun);
         return;
       }

@@ -6,7 +6,12 @@ export const schemas = ['orders', 'payments', 'inventory', 'notifications', 'gat
 export type SchemaName = (typeof schemas)[number];
 
 /** The schemas with an outbox (and an inbox): every one that emits events. */
-export const emittingSchemas = ['orders', 'payments', 'inventory', 'notifications'] as const satisfies readonly SchemaName[];
+export const emittingSchemas = [
+  'orders',
+  'payments',
+  'inventory',
+  'notifications',
+] as const satisfies readonly SchemaName[];
 
 const migrationsRoot = fileURLToPath(new URL('../migrations/', import.meta.url));
 

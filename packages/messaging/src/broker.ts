@@ -21,7 +21,7 @@ export class Broker {
   private constructor(private readonly logger: Logger) {}
 
   /** Broker.connect resolves once the first connection is up and the topology declared. */
-  static async connect(url: string, logger: Logger): Promise<Broker> {
+  static async connect(url: string, logger: Logger, options: { initialMaxRetries?: number } = {}): Promise<Broker> {
     const broker = new Broker(logger);
     const model = await connect(url, {
       recovery: {
@@ -29,7 +29,7 @@ export class Broker {
         maxDelay: 5_000,
         factor: 2,
         jitter: 0.3,
-        initialMaxRetries: 10,
+        initialMaxRetries: options.initialMaxRetries ?? 10,
         maxRetries: Infinity,
         waitForConnect: false,
         setup: (connected: ChannelModel) => broker.onConnected(connected),

@@ -38,7 +38,10 @@ interface XDeath {
 }
 
 /** describeDeadLetter reads a dead letter's story from its headers: ours, or the broker's x-death. */
-export function describeDeadLetter(deadLetterQueue: string, message: Pick<GetMessage, 'properties' | 'content'>): DeadLetter {
+export function describeDeadLetter(
+  deadLetterQueue: string,
+  message: Pick<GetMessage, 'properties' | 'content'>,
+): DeadLetter {
   const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
   const death = (Array.isArray(headers['x-death']) ? headers['x-death'][0] : undefined) as XDeath | undefined;
   const text = (name: string) => (typeof headers[name] === 'string' ? headers[name] : undefined);
@@ -69,7 +72,17 @@ function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
 
 /** The headers a replayed copy keeps: everything but the failure record, plus one more replay. */
 function replayHeaders(letter: DeadLetter): Record<string, unknown> {
-  const dropped = new Set<string>([...Object.values(failureHeaders), 'x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason', 'x-delivery-count']);
+  const dropped = new Set<string>([
+    ...Object.values(failureHeaders),
+    'x-death',
+    'x-first-death-exchange',
+    'x-first-death-queue',
+    'x-first-death-reason',
+    'x-last-death-exchange',
+    'x-last-death-queue',
+    'x-last-death-reason',
+    'x-delivery-count',
+  ]);
   const kept = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !dropped.has(name)));
   return { ...kept, [REPLAY_COUNT_HEADER]: letter.replays + 1 };
 }
@@ -142,10 +155,14 @@ export class DeadLetterBox {
    * replay sends the selected letters back to the queue they failed in, refusing one already
    * replayed `maxReplays` times. A dry run reports what would be done and changes nothing.
    */
-  async replay(filter: DeadLetterFilter, options: ActionOptions & { maxReplays?: number }): Promise<DeadLetterAction[]> {
+  async replay(
+    filter: DeadLetterFilter,
+    options: ActionOptions & { maxReplays?: number },
+  ): Promise<DeadLetterAction[]> {
     const maxReplays = options.maxReplays ?? 3;
     return this.act(filter, options.queue, async (channel, letter, message) => {
-      if (letter.replays >= maxReplays) return { action: 'replay', letter, refused: `already replayed ${letter.replays} times` };
+      if (letter.replays >= maxReplays)
+        return { action: 'replay', letter, refused: `already replayed ${letter.replays} times` };
       const action: DeadLetterAction = { action: 'replay', letter };
       if (!options.dryRun) {
         await publishConfirmed(channel, letter, message);

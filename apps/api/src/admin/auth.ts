@@ -1,0 +1,16 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** requireBearer answers 401 unless the request carries `Authorization: Bearer <token>`. */
+export function requireBearer(token: string) {
+  const expected = Buffer.from(token);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const given = Buffer.from(/^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+    }
+  };
+}
