@@ -1,4 +1,7 @@
+import CircuitBreaker from 'opossum';
+import { Gauge, type Registry } from 'prom-client';
 import { BusinessRuleError, TransientError } from '@surety/contracts';
+import type { Logger } from '@surety/telemetry';
 
 export type ChargeResult =
   | { status: 'captured'; chargeId: string; amountCents: number }
@@ -20,11 +23,60 @@ interface GatewayAnswer {
  * call repeated after a crash returns the first result instead of charging again. A 5xx, a timeout
  * or a lost connection is a TransientError (retried); any other refusal is a BusinessRuleError.
  */
+export interface BreakerSettings {
+  /** Share of failed calls in the rolling window that opens the circuit. */
+  errorThresholdPercentage: number;
+  /** Calls in the window before the share is judged. */
+  volumeThreshold: number;
+  /** How long the circuit stays open before one trial call. */
+  resetTimeoutMs: number;
+}
+
+type Post = (path: string, idempotencyKey: string, body: unknown) => Promise<GatewayAnswer>;
+
 export class GatewayClient {
+  private readonly breaker: CircuitBreaker<Parameters<Post>, GatewayAnswer>;
+
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
-  ) {}
+    breaker: BreakerSettings,
+    deps: { registry: Registry; logger: Logger },
+  ) {
+    // Only a provider in trouble opens the circuit: a refusal is an answer, not a failure.
+    this.breaker = new CircuitBreaker<Parameters<Post>, GatewayAnswer>((path, key, body) => this.send(path, key, body), {
+      timeout: false,
+      errorThresholdPercentage: breaker.errorThresholdPercentage,
+      volumeThreshold: breaker.volumeThreshold,
+      resetTimeout: breaker.resetTimeoutMs,
+      rollingCountTimeout: 10_000,
+      errorFilter: (error: unknown) => !(error instanceof TransientError),
+    });
+    const state = new Gauge({
+      name: 'surety_gateway_circuit_state',
+      help: 'The payment gateway circuit: 0 closed, 1 half-open, 2 open.',
+      registers: [deps.registry],
+    });
+    state.set(0);
+    this.breaker.on('open', () => {
+      state.set(2);
+      deps.logger.warn({ resetTimeoutMs: breaker.resetTimeoutMs }, 'gateway circuit opened: calls paused');
+    });
+    this.breaker.on('halfOpen', () => state.set(1));
+    this.breaker.on('close', () => {
+      state.set(0);
+      deps.logger.info('gateway circuit closed');
+    });
+  }
+
+  /** circuit tells whether calls go through ('closed'), are paused ('open'), or one is on trial. */
+  get circuit(): 'closed' | 'open' | 'half-open' {
+    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half-open' : 'closed';
+  }
+
+  shutdown(): void {
+    this.breaker.shutdown();
+  }
 
   async charge(orderId: string, amountCents: number): Promise<ChargeResult> {
     const answer = await this.post('/charges', `charge-${orderId}`, { orderId, amountCents });
@@ -54,7 +106,19 @@ export class GatewayClient {
     return new BusinessRuleError(`gateway refused the ${what} (${answer.status}): ${JSON.stringify(answer.body)}`);
   }
 
+  /** post calls through the circuit: while it is open the call fails at once, as a TransientError. */
   private async post(path: string, idempotencyKey: string, body: unknown): Promise<GatewayAnswer> {
+    try {
+      return await this.breaker.fire(path, idempotencyKey, body);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EOPENBREAKER') {
+        throw new TransientError('gateway circuit open: call not attempted', { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async send(path: string, idempotencyKey: string, body: unknown): Promise<GatewayAnswer> {
     let response: Response;
     try {
       response = await fetch(new URL(path, this.baseUrl), {

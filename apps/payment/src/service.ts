@@ -4,12 +4,11 @@ import { GatewayClient } from './gateway-client.js';
 import { paymentHandler } from './handler.js';
 
 export function startPayment(config: PaymentConfig): Promise<ConsumerService> {
-  const gateway = new GatewayClient(config.gatewayUrl, config.gatewayTimeoutMs);
   return startConsumerService({
     name: 'payment',
     schema: 'payments',
     queue: queues.payment,
     config,
-    handler: () => paymentHandler(gateway),
+    handler: (deps) => paymentHandler(new GatewayClient(config.gatewayUrl, config.gatewayTimeoutMs, config.breaker, deps)),
   });
 }

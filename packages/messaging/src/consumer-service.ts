@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { Registry } from 'prom-client';
 import { defaults, readEnv } from '@surety/config';
 import { createPool, type Pool, type SchemaName } from '@surety/db';
 import { createLogger, createRegistry, startOpsServer, type Logger, type RunningService } from '@surety/telemetry';
@@ -61,7 +62,7 @@ export interface ConsumerServiceSpec {
   schema: SchemaName;
   queue: QueueSpec;
   config: ConsumerServiceConfig;
-  handler: (deps: { pool: Pool; logger: Logger }) => Handler;
+  handler: (deps: { pool: Pool; logger: Logger; registry: Registry }) => Handler;
 }
 
 export interface ConsumerService extends RunningService {
@@ -89,7 +90,7 @@ export async function startConsumerService(spec: ConsumerServiceSpec): Promise<C
     schema: spec.schema,
     consumerName: spec.name,
     queue: spec.queue,
-    handler: spec.handler({ pool, logger }),
+    handler: spec.handler({ pool, logger, registry }),
     logger,
     registry,
     prefetch: config.prefetch,
