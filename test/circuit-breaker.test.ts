@@ -25,7 +25,9 @@ async function failedCalls(orderIds: string[]): Promise<number> {
 describe('the circuit breaker around the gateway', () => {
   it('stops hammering a failing gateway, retries through the tiers, and completes every order after recovery', async () => {
     await setGatewayFaults(stack.gatewayUrl, { failureRate: 1 });
-    const placed = await Promise.all(Array.from({ length: 20 }, () => placeOrder(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 }])));
+    const placed = await Promise.all(
+      Array.from({ length: 20 }, () => placeOrder(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 }])),
+    );
     const ids = placed.map((p) => p.body.id);
     const outageMs = 4_000;
     await new Promise((resolve) => setTimeout(resolve, outageMs));

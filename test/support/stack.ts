@@ -42,6 +42,7 @@ export async function isolatedResources(extraEnv: Record<string, string> = {}) {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RETRY_DELAYS_MS: '100,200,400',
     RELAY_POLL_INTERVAL_MS: '200',
+    ORDERS_RATE_LIMIT: '100000',
     ...extraEnv,
   };
   const pool = createPool(db.url, createLogger('test-evidence', 'silent'), { max: 4 });

@@ -1,4 +1,5 @@
 import Fastify from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -17,6 +18,8 @@ export interface ApiAppOptions {
   logger: Logger;
   registry: Registry;
   bodyLimitBytes: number;
+  rateLimit: { max: number; windowMs: number };
+  shedWhenWaiting: number;
   admin?: { token: string; deadLetters: () => Promise<DeadLetterBox> };
 }
 
@@ -44,7 +47,8 @@ export async function buildApiApp(options: ApiAppOptions) {
       ),
   });
   await app.register(productRoutes, { pool });
-  await app.register(orderRoutes, { pool });
+  await app.register(rateLimit, { global: false });
+  await app.register(orderRoutes, { pool, rateLimit: options.rateLimit, shedWhenWaiting: options.shedWhenWaiting });
   if (options.admin) await app.register(dlqRoutes, { pool, ...options.admin });
   return app;
 }

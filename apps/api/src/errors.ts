@@ -29,6 +29,7 @@ const frameworkCodes: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  SURETY_RATE_LIMITED: 'rate_limited',
 };
 
 /**

@@ -37,6 +37,8 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
     logger,
     registry: createRegistry('api'),
     bodyLimitBytes: config.bodyLimitBytes,
+    rateLimit: config.rateLimit,
+    shedWhenWaiting: config.shedWhenWaiting,
     ...(config.adminToken ? { admin: { token: config.adminToken, deadLetters: deadLetters.get } } : {}),
   });
   const url = await app.listen({ host: config.host, port: config.port });

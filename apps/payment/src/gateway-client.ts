@@ -44,14 +44,17 @@ export class GatewayClient {
     deps: { registry: Registry; logger: Logger },
   ) {
     // Only a provider in trouble opens the circuit: a refusal is an answer, not a failure.
-    this.breaker = new CircuitBreaker<Parameters<Post>, GatewayAnswer>((path, key, body) => this.send(path, key, body), {
-      timeout: false,
-      errorThresholdPercentage: breaker.errorThresholdPercentage,
-      volumeThreshold: breaker.volumeThreshold,
-      resetTimeout: breaker.resetTimeoutMs,
-      rollingCountTimeout: 10_000,
-      errorFilter: (error: unknown) => !(error instanceof TransientError),
-    });
+    this.breaker = new CircuitBreaker<Parameters<Post>, GatewayAnswer>(
+      (path, key, body) => this.send(path, key, body),
+      {
+        timeout: false,
+        errorThresholdPercentage: breaker.errorThresholdPercentage,
+        volumeThreshold: breaker.volumeThreshold,
+        resetTimeout: breaker.resetTimeoutMs,
+        rollingCountTimeout: 10_000,
+        errorFilter: (error: unknown) => !(error instanceof TransientError),
+      },
+    );
     const state = new Gauge({
       name: 'surety_gateway_circuit_state',
       help: 'The payment gateway circuit: 0 closed, 1 half-open, 2 open.',

@@ -9,6 +9,7 @@ export function startPayment(config: PaymentConfig): Promise<ConsumerService> {
     schema: 'payments',
     queue: queues.payment,
     config,
-    handler: (deps) => paymentHandler(new GatewayClient(config.gatewayUrl, config.gatewayTimeoutMs, config.breaker, deps)),
+    handler: (deps) =>
+      paymentHandler(new GatewayClient(config.gatewayUrl, config.gatewayTimeoutMs, config.breaker, deps)),
   });
 }

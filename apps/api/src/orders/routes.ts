@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '@surety/db';
 import { getOrder, listOrders } from './order-queries.js';
 import { placeOrder } from './place-order.js';
@@ -9,17 +10,62 @@ const IdempotencyHeaders = Type.Object({
   traceparent: Type.Optional(Type.String()),
 });
 
+export interface OrderRoutesOptions {
+  pool: Pool;
+  rateLimit: { max: number; windowMs: number };
+  shedWhenWaiting: number;
+}
+
+/**
+ * The door's back-pressure: a customer over the rate gets 429 with Retry-After, and when requests
+ * already queue for a database connection, a new order is refused with 503 before any work, so a
+ * spike turns into polite refusals instead of timeouts and nothing is half-written.
+ */
+function doorPolicy({ pool, rateLimit, shedWhenWaiting }: OrderRoutesOptions) {
+  return {
+    config: {
+      rateLimit: {
+        max: rateLimit.max,
+        timeWindow: rateLimit.windowMs,
+        hook: 'preHandler' as const,
+        keyGenerator: (request: FastifyRequest) => {
+          const body = request.body as { customerId?: unknown } | undefined;
+          return typeof body?.customerId === 'string' ? `customer:${body.customerId}` : `ip:${request.ip}`;
+        },
+        errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
+          Object.assign(new Error(`too many orders from this customer; retry in ${context.after}`), {
+            statusCode: 429,
+            code: 'SURETY_RATE_LIMITED',
+          }),
+      },
+    },
+    onRequest: async (_request: FastifyRequest, reply: FastifyReply) => {
+      if (pool.waitingCount >= shedWhenWaiting) {
+        return reply
+          .code(503)
+          .header('retry-after', '1')
+          .send({
+            error: 'overloaded',
+            message: 'too busy to take this order now; retry with the same Idempotency-Key',
+          });
+      }
+    },
+  };
+}
+
 /** orderRoutes is the customer-facing HTTP contract of docs/architecture.md. */
-export const orderRoutes: FastifyPluginAsyncTypebox<{ pool: Pool }> = async (app, { pool }) => {
+export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async (app, options) => {
+  const { pool } = options;
   app.post(
     '/orders',
     {
+      ...doorPolicy(options),
       schema: {
         tags: ['orders'],
         summary: 'Place an order: answered at once with PENDING, settled by the pipeline.',
         headers: IdempotencyHeaders,
         body: PlaceOrderBody,
-        response: { 202: OrderView, 400: ErrorBody, 413: ErrorBody, 422: ErrorBody },
+        response: { 202: OrderView, 400: ErrorBody, 413: ErrorBody, 422: ErrorBody, 429: ErrorBody, 503: ErrorBody },
       },
     },
     async (request, reply) => {

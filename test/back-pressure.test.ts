@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { placeOrder, startStack, waitForTerminal, type Stack } from './support/stack.js';
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+async function post(apiUrl: string, customerId: string) {
+  const response = await fetch(`${apiUrl}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: JSON.stringify({ customerId, items: [{ sku: 'TEA-GREEN', quantity: 1 }] }),
+  });
+  const body = (await response.json()) as { id?: string; error?: string };
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
+}
+
+describe('back-pressure at the door', () => {
+  it('answers a customer over the rate with 429 and Retry-After; accepted orders all complete', async () => {
+    stack = await startStack({ env: { ORDERS_RATE_LIMIT: '10', ORDERS_RATE_WINDOW_MS: '60000' } });
+    const apiUrl = stack.apiUrl;
+    const burst = await Promise.all(Array.from({ length: 30 }, () => post(apiUrl, 'eager')));
+    const accepted = burst.filter((r) => r.status === 202);
+    const limited = burst.filter((r) => r.status === 429);
+    expect(accepted).toHaveLength(10);
+    expect(limited).toHaveLength(20);
+    for (const refusal of limited) {
+      expect(refusal.body.error).toBe('rate_limited');
+      expect(Number(refusal.retryAfter)).toBeGreaterThan(0);
+    }
+    // Another customer is not held back by the first.
+    expect((await placeOrder(apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 }], { customerId: 'patient' })).status).toBe(202);
+
+    const ids = accepted.map((r) => r.body.id!);
+    const outcome = await waitForTerminal(stack.pool, ids);
+    expect([...outcome.values()].every((o) => o.status === 'CONFIRMED')).toBe(true);
+    const written = await stack.pool.query(`SELECT 1 FROM orders.orders WHERE customer_id = 'eager'`);
+    expect(written.rowCount).toBe(10);
+  });
+
+  it('sheds load with 503 when requests queue for a database connection, writing nothing half-way', async () => {
+    stack = await startStack({
+      without: ['relay', 'payment', 'inventory', 'saga', 'notification'],
+      env: { DATABASE_POOL_SIZE: '1', API_SHED_WAITING: '2' },
+    });
+    const apiUrl = stack.apiUrl;
+    const spike = await Promise.all(Array.from({ length: 60 }, (_, i) => post(apiUrl, `spike-${i}`)));
+    const statuses = spike.map((r) => r.status);
+    expect(statuses.filter((s) => s !== 202 && s !== 503)).toEqual([]);
+    const shed = spike.filter((r) => r.status === 503);
+    expect(shed.length).toBeGreaterThan(0);
+    expect(shed.every((r) => r.body.error === 'overloaded' && r.retryAfter === '1')).toBe(true);
+    const counts = await stack.pool.query<{ orders: number; events: number }>(
+      `SELECT (SELECT count(*)::int FROM orders.orders) AS orders, (SELECT count(*)::int FROM orders.outbox) AS events`,
+    );
+    expect(counts.rows[0]).toEqual({ orders: 60 - shed.length, events: 60 - shed.length });
+  });
+});
