@@ -41,13 +41,10 @@ function doorPolicy({ pool, rateLimit, shedWhenWaiting }: OrderRoutesOptions) {
     },
     onRequest: async (_request: FastifyRequest, reply: FastifyReply) => {
       if (pool.waitingCount >= shedWhenWaiting) {
-        return reply
-          .code(503)
-          .header('retry-after', '1')
-          .send({
-            error: 'overloaded',
-            message: 'too busy to take this order now; retry with the same Idempotency-Key',
-          });
+        return reply.code(503).header('retry-after', '1').send({
+          error: 'overloaded',
+          message: 'too busy to take this order now; retry with the same Idempotency-Key',
+        });
       }
     },
   };
