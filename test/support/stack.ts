@@ -11,6 +11,9 @@ import { createLogger, type RunningService } from '@surety/telemetry';
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from './isolation.js';
 import { waitFor } from './wait.js';
 
+/** Every Surety service answers HTTP: its API, or its probes and metrics. */
+export type UrlService = RunningService & { url: string };
+
 export type ServiceName = 'relay' | 'payment' | 'inventory' | 'saga' | 'notification';
 
 export interface StackOptions {
@@ -27,6 +30,8 @@ export interface Stack {
   /** The test's own pool on the test database, for reading evidence. */
   pool: Pool;
   env: Record<string, string>;
+  /** start runs a service the stack was started without. */
+  start(name: ServiceName): Promise<UrlService>;
   stop(): Promise<void>;
 }
 
@@ -57,14 +62,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gateway = await startGateway(loadGatewayConfig(baseEnv));
   services.push(gateway);
   const env = { ...baseEnv, GATEWAY_URL: gateway.url };
-  const starters: Record<ServiceName, () => Promise<RunningService>> = {
+  const starters: Record<ServiceName, () => Promise<UrlService>> = {
     relay: () => startRelay(loadRelayConfig(env)),
     payment: () => startPayment(loadPaymentConfig(env)),
     inventory: () => startInventory(loadInventoryConfig(env)),
     saga: () => startSaga(loadSagaConfig(env)),
     notification: () => startNotification(loadNotificationConfig(env)),
   };
-  for (const [name, start] of Object.entries(starters) as [ServiceName, () => Promise<RunningService>][]) {
+  for (const [name, start] of Object.entries(starters) as [ServiceName, () => Promise<UrlService>][]) {
     if (!without.has(name)) services.push(await start());
   }
   const api = await startApi(loadApiConfig(env));
@@ -76,6 +81,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     vhost,
     pool,
     env,
+    async start(name) {
+      const service = await starters[name]();
+      services.splice(services.length - 1, 0, service);
+      return service;
+    },
     async stop() {
       for (const service of services.reverse()) await service.stop();
       await pool.end();

@@ -7,6 +7,7 @@ export const appSpecs = [
   { name: 'saga', basePort: 9104, portVariable: 'PORT', scalable: true },
   { name: 'notification', basePort: 9105, portVariable: 'PORT', scalable: true },
   { name: 'api', basePort: 8080, portVariable: 'PORT', scalable: false },
+  { name: 'reconciler', basePort: 9106, portVariable: 'PORT', scalable: false },
 ] as const;
 
 export type AppName = (typeof appSpecs)[number]['name'];

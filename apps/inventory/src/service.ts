@@ -1,6 +1,7 @@
 import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
 import type { InventoryConfig } from './config.js';
 import { inventoryHandler } from './handler.js';
+import { reservationRoutes } from './reservations.js';
 
 export function startInventory(config: InventoryConfig): Promise<ConsumerService> {
   return startConsumerService({
@@ -9,5 +10,6 @@ export function startInventory(config: InventoryConfig): Promise<ConsumerService
     queue: queues.inventory,
     config,
     handler: () => inventoryHandler,
+    routes: reservationRoutes,
   });
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { defaults, readEnv } from '@surety/config';
 import { createPool, type Pool, type SchemaName } from '@surety/db';
@@ -63,6 +64,8 @@ export interface ConsumerServiceSpec {
   queue: QueueSpec;
   config: ConsumerServiceConfig;
   handler: (deps: { pool: Pool; logger: Logger; registry: Registry }) => Handler;
+  /** Read-only HTTP routes served beside the probes (inventory's reservations, say). */
+  routes?: (app: FastifyInstance, deps: { pool: Pool }) => void;
 }
 
 export interface ConsumerService extends RunningService {
@@ -102,6 +105,7 @@ export async function startConsumerService(spec: ConsumerServiceSpec): Promise<C
     registry,
     logger,
     probe: { isReady: () => consumer.consuming && publisher.ready },
+    ...(spec.routes ? { routes: (app: FastifyInstance) => spec.routes?.(app, { pool }) } : {}),
   });
   logger.info({ url: ops.url, queue: spec.queue.name }, 'consuming');
   return {

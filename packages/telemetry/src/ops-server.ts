@@ -29,11 +29,14 @@ export async function startOpsServer(options: {
   registry: Registry;
   probe: Probe;
   logger: Logger;
+  /** Read-only routes a service adds beside its probes. */
+  routes?: (app: FastifyInstance) => void;
 }): Promise<OpsServer> {
   const app = Fastify({
     ...httpLogging(options.logger.child({ component: 'ops-http' })),
   });
   registerProbes(app, options.registry, options.probe);
+  options.routes?.(app);
   const url = await app.listen({ host: options.host, port: options.port });
   return { url, close: () => app.close() };
 }

@@ -1,0 +1,3 @@
+export { startReconciler, createReconciler, type ReconcilerService } from './service.js';
+export { loadReconcilerConfig, type ReconcilerConfig } from './config.js';
+export { planFor } from './plan.js';
