@@ -57,13 +57,18 @@ async function withConsumer(handler: Handler, test: (queue: QueueSpec, registry:
     handler,
     logger,
     registry,
-    retry: { delaysMs: [50, 100], budget: 3 },
+    retry: { delaysMs: [150, 300], budget: 3 },
   });
   try {
     await test(queue, registry);
   } finally {
     await consumer.stop(1000);
   }
+}
+
+async function outcomesOf(registry: Registry): Promise<Record<string, number>> {
+  const metric = await registry.getSingleMetric('surety_messages_consumed_total')!.get();
+  return Object.fromEntries(metric.values.map((v) => [String(v.labels.outcome), v.value]));
 }
 
 function orderPlaced() {
@@ -149,7 +154,7 @@ describe('consume(queue, handler)', () => {
         `INSERT INTO orders.order_timeline (order_id, step) SELECT id, 'test' FROM orders.orders LIMIT 0`,
       );
     };
-    await withConsumer(handler, async (queue) => {
+    await withConsumer(handler, async (queue, registry) => {
       const event = orderPlaced();
       send(queue, JSON.stringify(event), event.id);
       await waitFor(
@@ -157,6 +162,12 @@ describe('consume(queue, handler)', () => {
         async () => attempts.get(event.id) ?? 0,
         (n) => n === 3,
       );
+      const outcomes = await waitFor(
+        'the outcomes to be counted',
+        () => outcomesOf(registry),
+        (o) => o.acked === 1,
+      );
+      expect(outcomes).toEqual({ retried: 2, acked: 1 });
       const inbox = await waitFor(
         'the inbox row of the successful attempt',
         async () =>
@@ -177,7 +188,14 @@ describe('consume(queue, handler)', () => {
     const attempts = new Map<string, number>();
     const flaky = orderPlaced();
     const refused = orderPlaced();
+    const fine = [orderPlaced(), orderPlaced(), orderPlaced()];
+    const fineIds = new Set(fine.map((e) => e.id));
+    const handledWhileFlaky: string[] = [];
     const handler: Handler = async (event) => {
+      if (fineIds.has(event.id)) {
+        handledWhileFlaky.push(event.id);
+        return;
+      }
       attempts.set(event.id, (attempts.get(event.id) ?? 0) + 1);
       if (event.id === refused.id) throw new BusinessRuleError('no such order');
       throw new TransientError('still down');
@@ -185,6 +203,14 @@ describe('consume(queue, handler)', () => {
     await withConsumer(handler, async (queue) => {
       send(queue, JSON.stringify(flaky), flaky.id);
       send(queue, JSON.stringify(refused), refused.id);
+      for (const event of fine) send(queue, JSON.stringify(event), event.id);
+      // The others flow while the flaky one waits in its delay tiers.
+      await waitFor(
+        'the others to be handled',
+        async () => handledWhileFlaky.length,
+        (n) => n === 3,
+      );
+      expect(attempts.get(flaky.id) ?? 0).toBeLessThan(3);
       const letters = await drainDlq(queue, 2);
       const byId = new Map(letters.map((l) => [String(l.properties.messageId), l.properties.headers ?? {}]));
       expect(byId.get(flaky.id)).toMatchObject({
@@ -197,7 +223,10 @@ describe('consume(queue, handler)', () => {
       });
       expect(attempts.get(flaky.id)).toBe(3);
       expect(attempts.get(refused.id)).toBe(1);
-      const inbox = await pool.query('SELECT 1 FROM orders.inbox WHERE consumer = $1', [queue.name]);
+      const inbox = await pool.query('SELECT 1 FROM orders.inbox WHERE consumer = $1 AND message_id = ANY($2)', [
+        queue.name,
+        [flaky.id, refused.id],
+      ]);
       expect(inbox.rowCount).toBe(0);
     });
   });
@@ -212,10 +241,7 @@ describe('consume(queue, handler)', () => {
           channel.publish(EVENTS_EXCHANGE, 'order.placed', Buffer.from(JSON.stringify(event)), { messageId: event.id });
         const outcomes = await waitFor(
           'all three deliveries to be handled',
-          async () => {
-            const metric = await registry.getSingleMetric('surety_messages_consumed_total')!.get();
-            return Object.fromEntries(metric.values.map((v) => [String(v.labels.outcome), v.value]));
-          },
+          () => outcomesOf(registry),
           (seen) => (seen.acked ?? 0) + (seen.duplicate ?? 0) === 3,
         );
         expect(outcomes).toEqual({ acked: 1, duplicate: 2 });

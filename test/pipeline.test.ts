@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeOrder, setGatewayFaults, startStack, waitForTerminal, type Stack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -43,11 +44,20 @@ describe('the pipeline end to end', () => {
     const after = await stockOf('TEA-GREEN');
     expect(before.available - after.available).toBe(quantity);
     expect(after.reserved - before.reserved).toBe(quantity);
-    const notified = await stack.pool.query(
-      `SELECT order_id FROM notifications.notifications WHERE order_id = ANY($1) AND about = 'order.confirmed'`,
-      [ids],
+    // The notification follows the confirmation through its own event: wait for it, then count.
+    const notified = await waitFor(
+      'a notification for every order',
+      async () =>
+        (
+          await stack.pool.query<{ order_id: string; n: number }>(
+            `SELECT order_id, count(*)::int AS n FROM notifications.notifications
+            WHERE order_id = ANY($1) AND about = 'order.confirmed' GROUP BY order_id`,
+            [ids],
+          )
+        ).rows,
+      (rows) => rows.length === 100,
     );
-    expect(notified.rowCount).toBe(100);
+    expect(notified.every((row) => row.n === 1)).toBe(true);
   });
 
   it('shows the order PENDING at once, then CONFIRMED with every hop on its timeline', async () => {
@@ -79,7 +89,6 @@ describe('the pipeline end to end', () => {
       expect(cancelled.every((o) => o.reason?.startsWith('payment declined'))).toBe(true);
 
       // Releases follow the cancellations through order.cancelled: wait for stock to settle.
-      const { waitFor } = await import('./support/wait.js');
       const after = await waitFor(
         'stock of KETTLE-1 to match the confirmed orders',
         () => stockOf('KETTLE-1'),
@@ -115,7 +124,6 @@ describe('the pipeline end to end', () => {
     expect((await stockOf('SAMPLER-LTD')).available).toBe(0);
 
     // Compensation: a charge captured before the rejection is refunded, exactly once, at the gateway.
-    const { waitFor } = await import('./support/wait.js');
     const cancelledIds = cancelled.map((o) => o.id);
     const charges = await waitFor(
       'charges of cancelled orders to be refunded',
@@ -128,5 +136,42 @@ describe('the pipeline end to end', () => {
     );
     expect(refunds.rowCount).toBe(charges.filter((c) => c.status === 'refunded').length);
     expect(new Set(refunds.rows.map((r) => r.order_id)).size).toBe(refunds.rowCount);
+    // The gateway's own log: exactly one executed refund request per refunded order.
+    const refundRequests = await stack.pool.query<{ order_id: string; executed: number }>(
+      `SELECT order_id, count(*) FILTER (WHERE NOT replayed AND response_status = 201)::int AS executed
+         FROM gateway.requests WHERE path = '/refunds' AND order_id = ANY($1) GROUP BY order_id`,
+      [cancelledIds],
+    );
+    expect(refundRequests.rows.map((r) => r.executed)).toEqual(refunds.rows.map(() => 1));
+  });
+
+  it('compensates a decline after the reservation: stock returns to its start value', async () => {
+    await setGatewayFaults(stack.gatewayUrl, { declineRate: 1 });
+    try {
+      const before = await stockOf('TIN-SMALL');
+      const placed = await Promise.all(
+        Array.from({ length: 10 }, () => placeOrder(stack.apiUrl, [{ sku: 'TIN-SMALL', quantity: 3 }])),
+      );
+      const ids = placed.map((p) => p.body.id);
+      const outcome = [...(await waitForTerminal(stack.pool, ids)).values()];
+      expect(outcome.every((o) => o.status === 'CANCELLED' && o.reason === 'payment declined: card_declined')).toBe(
+        true,
+      );
+      const after = await waitFor(
+        'every reservation to be released or never made',
+        async () =>
+          (
+            await stack.pool.query<{ status: string }>(
+              'SELECT status FROM inventory.reservations WHERE order_id = ANY($1)',
+              [ids],
+            )
+          ).rows,
+        (rows) => rows.length === 10 && rows.every((r) => r.status === 'released' || r.status === 'voided'),
+      );
+      expect(after).toHaveLength(10);
+      expect(await stockOf('TIN-SMALL')).toEqual(before);
+    } finally {
+      await setGatewayFaults(stack.gatewayUrl, { declineRate: 0 });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { management } from '../support/env.js';
 import { infra } from '../support/infra.js';
 import { unpublishedRows } from '../support/outbox.js';
 import { placeOrder, startStack, waitForTerminal, type PlacedOrder, type Stack } from '../support/stack.js';
@@ -7,7 +8,11 @@ import { waitFor } from '../support/wait.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ env: { GATEWAY_LATENCY_MS: '50' } });
+  // A retry budget that outlasts a restart (as the production default of 1 s, 10 s, 60 s does), and a
+  // short relay lease, since a batch claimed just before the restart cannot be marked.
+  stack = await startStack({
+    env: { GATEWAY_LATENCY_MS: '50', RETRY_DELAYS_MS: '500,1000,2000', RETRY_BUDGET: '10', RELAY_LEASE_MS: '3000' },
+  });
 });
 afterAll(async () => {
   await infra('pg-start').catch(() => undefined);
@@ -55,5 +60,8 @@ describe('PostgreSQL restarted under load', () => {
         (n) => n === 0,
       ),
     ).toBe(0);
+    const listed = await management(`/queues/${encodeURIComponent(stack.vhost.name)}?columns=name,messages`);
+    const queues = (await listed.json()) as { name: string; messages: number }[];
+    expect(queues.filter((q) => q.name.endsWith('.dlq') && q.messages > 0)).toEqual([]);
   });
 });
