@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnProcess, type AppProcess } from './support/processes.js';
-import { management } from './support/env.js';
+import { deadLetterDepths, emptyDeadLetterQueues } from './support/queues.js';
 import { placeOrder, setGatewayFaults, startStack, waitForTerminal, type Stack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
@@ -82,7 +82,6 @@ describe('SIGTERM to a consumer mid-batch', () => {
     );
     expect(charges.rowCount).toBe(40);
     expect(charges.rows.every((row) => row.n === 1)).toBe(true);
-    const dlq = await management(`/queues/${encodeURIComponent(stack.vhost.name)}/payment.orders.dlq`);
-    expect(((await dlq.json()) as { messages: number }).messages).toBe(0);
+    expect(await deadLetterDepths(stack.vhost.amqpUrl)).toEqual(emptyDeadLetterQueues);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infra } from '../support/infra.js';
 import { placeOrder, startStack, waitForTerminal, type Stack } from '../support/stack.js';
 import { unpublishedRows } from '../support/outbox.js';
+import { deadLetterDepths, emptyDeadLetterQueues } from '../support/queues.js';
 import { waitFor } from '../support/wait.js';
 
 let stack: Stack;
@@ -44,5 +45,6 @@ describe('RabbitMQ restarted under load', () => {
       (n) => n === 0,
     );
     expect(unpublished).toBe(0);
+    expect(await deadLetterDepths(stack.vhost.amqpUrl)).toEqual(emptyDeadLetterQueues);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { management } from '../support/env.js';
 import { infra } from '../support/infra.js';
+import { deadLetterDepths, emptyDeadLetterQueues } from '../support/queues.js';
 import { unpublishedRows } from '../support/outbox.js';
 import { placeOrder, startStack, waitForTerminal, type PlacedOrder, type Stack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
@@ -60,8 +60,6 @@ describe('PostgreSQL restarted under load', () => {
         (n) => n === 0,
       ),
     ).toBe(0);
-    const listed = await management(`/queues/${encodeURIComponent(stack.vhost.name)}?columns=name,messages`);
-    const queues = (await listed.json()) as { name: string; messages: number }[];
-    expect(queues.filter((q) => q.name.endsWith('.dlq') && q.messages > 0)).toEqual([]);
+    expect(await deadLetterDepths(stack.vhost.amqpUrl)).toEqual(emptyDeadLetterQueues);
   });
 });
