@@ -83,12 +83,6 @@ describe('every event delivered twice', () => {
     expect(notifications.every((row) => row.n === 1)).toBe(true);
 
     // Each confirmed order's stock was taken once; each cancelled one holds none.
-    const reservations = await stack.pool.query<{ status: string; n: number }>(
-      'SELECT status, count(*)::int AS n FROM inventory.reservations WHERE order_id = ANY($1) GROUP BY status',
-      [ids],
-    );
-    const byStatus = Object.fromEntries(reservations.rows.map((r) => [r.status, r.n]));
-    expect(byStatus.reserved ?? 0).toBe(confirmed.length);
     await waitFor(
       'cancelled orders to hold no stock',
       async () =>
@@ -100,6 +94,12 @@ describe('every event delivered twice', () => {
         ).rowCount,
       (held) => held === 0,
     );
+    const reservations = await stack.pool.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int AS n FROM inventory.reservations WHERE order_id = ANY($1) GROUP BY status',
+      [ids],
+    );
+    const byStatus = Object.fromEntries(reservations.rows.map((r) => [r.status, r.n]));
+    expect(byStatus.reserved ?? 0).toBe(confirmed.length);
 
     // The saga recorded each captured charge once, though it received every payment.captured twice.
     const charged = await stack.pool.query<{ order_id: string; n: number }>(

@@ -39,24 +39,30 @@ async function requestCount(orderIds: string[]) {
   return (await chargeRequests(orderIds)).reduce((sum, row) => sum + row.executed, 0);
 }
 
-/** stopMidBatch waits until this process has sent charges of its own, then sends it SIGTERM. */
+/**
+ * stopMidBatch sends SIGTERM while the process holds a full prefetch of deliveries whose gateway
+ * calls are still under way: it waits until the process consumes, then a moment, well inside the
+ * gateway's added latency.
+ */
 async function stopMidBatch(app: AppProcess, orderIds: string[]) {
   const before = await requestCount(orderIds);
   await waitFor(
-    'the payment consumer to be charging',
-    () => requestCount(orderIds),
-    (n) => n > before,
+    'the payment consumer to be consuming',
+    async () => app.output(),
+    (text) => text.includes('"msg":"consuming"'),
     {
       intervalMs: 20,
     },
   );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(await requestCount(orderIds)).toBe(before);
   app.child.kill('SIGTERM');
   return app.exited;
 }
 
 describe('SIGTERM to a consumer mid-batch', () => {
   it('exits 0 whether in-flight handlers finish within the bound or are cut off, losing and repeating nothing', async () => {
-    await setGatewayFaults(stack.gatewayUrl, { latencyMs: 600 });
+    await setGatewayFaults(stack.gatewayUrl, { latencyMs: 1500 });
     const placed = await Promise.all(
       Array.from({ length: 40 }, () => placeOrder(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 }])),
     );
