@@ -5,6 +5,9 @@ import type { Logger } from '@surety/telemetry';
 import type { Authorities } from './authorities.js';
 import { planFor, type Plan, type StuckOrder } from './plan.js';
 
+// An arbitrary key for the advisory lock that serialises passes.
+const RECONCILE_LOCK = 0x5e7e71;
+
 export interface ReconcileReport {
   examined: number;
   factsForwarded: number;
@@ -15,8 +18,8 @@ export interface ReconcileReport {
 /**
  * Reconciler resolves orders stuck PENDING past a deadline: it asks the authorities what they
  * decided and feeds the missing decisions back through the normal events (see plan.ts). Several
- * may run at once: each locks the orders it examines (SKIP LOCKED), and an order it reconciled
- * is left alone for one more deadline so the saga can act.
+ * may run at once: passes take an advisory lock in turn, orders are locked (SKIP LOCKED), and an
+ * order it reconciled is left alone for a cool-down so the saga can act.
  */
 export class Reconciler {
   private readonly actions: Counter<'action'>;
@@ -24,7 +27,7 @@ export class Reconciler {
   constructor(
     private readonly pool: Pool,
     private readonly authorities: Authorities,
-    private readonly options: { afterMs: number; batch: number },
+    private readonly options: { afterMs: number; cooldownMs: number; batch: number },
     private readonly logger: Logger,
     registry: Registry,
   ) {
@@ -39,17 +42,20 @@ export class Reconciler {
   async reconcileOnce(): Promise<ReconcileReport> {
     const report: ReconcileReport = { examined: 0, factsForwarded: 0, ordersRepublished: 0, unreachable: 0 };
     await withTransaction(this.pool, async (tx) => {
+      // One pass at a time across every reconciler: a second one started meanwhile has nothing to do.
+      const pass = await tx.query<{ ours: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ours', [RECONCILE_LOCK]);
+      if (!pass.rows[0]?.ours) return;
       const stuck = await tx.query<{ id: string; payment_status: string | null; stock_status: string | null }>(
         `SELECT o.id, o.payment_status, o.stock_status FROM orders.orders o
           WHERE o.status = 'PENDING'
             AND o.created_at < clock_timestamp() - make_interval(secs => $1 / 1000.0)
             AND NOT EXISTS (SELECT 1 FROM orders.order_timeline t
                              WHERE t.order_id = o.id AND t.step = 'reconciled'
-                               AND t.at > clock_timestamp() - make_interval(secs => $1 / 1000.0))
+                               AND t.at > clock_timestamp() - make_interval(secs => $3 / 1000.0))
           ORDER BY o.created_at
           LIMIT $2
           FOR UPDATE OF o SKIP LOCKED`,
-        [this.options.afterMs, this.options.batch],
+        [this.options.afterMs, this.options.batch, this.options.cooldownMs],
       );
       for (const row of stuck.rows) {
         report.examined += 1;

@@ -16,7 +16,7 @@ export function createReconciler(config: ReconcilerConfig) {
   const reconciler = new Reconciler(
     pool,
     new Authorities(config.gatewayUrl, config.inventoryUrl),
-    { afterMs: config.afterMs, batch: config.batch },
+    { afterMs: config.afterMs, cooldownMs: config.cooldownMs, batch: config.batch },
     logger,
     registry,
   );
