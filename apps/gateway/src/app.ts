@@ -112,15 +112,21 @@ export function buildGatewayApp(options: {
     if (await injectFaults(reply, 'charges', incoming)) return reply;
     const idempotencyKey = await requireKey(reply, 'charges', incoming);
     if (!idempotencyKey) return reply;
-    const response = await executeIdempotently(pool, 'charges', { ...incoming, idempotencyKey }, async (client) => {
-      const declined = faults.declineRate > 0 && random() < faults.declineRate;
-      const result = await client.query<ChargeRow>(
-        `INSERT INTO gateway.charges (id, order_id, amount_cents, status, decline_reason)
+    const response = await executeIdempotently(
+      pool,
+      'charges',
+      { ...incoming, idempotencyKey },
+      async (client) => {
+        const declined = faults.declineRate > 0 && random() < faults.declineRate;
+        const result = await client.query<ChargeRow>(
+          `INSERT INTO gateway.charges (id, order_id, amount_cents, status, decline_reason)
          VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-        [newId('ch'), orderId, amountCents, declined ? 'declined' : 'captured', declined ? 'card_declined' : null],
-      );
-      return { status: declined ? 402 : 201, body: chargeView(result.rows[0] as ChargeRow) };
-    });
+          [newId('ch'), orderId, amountCents, declined ? 'declined' : 'captured', declined ? 'card_declined' : null],
+        );
+        return { status: declined ? 402 : 201, body: chargeView(result.rows[0] as ChargeRow) };
+      },
+      { honourKeys: faults.honourIdempotencyKeys },
+    );
     return send(reply, 'charges', response);
   });
 
@@ -131,32 +137,38 @@ export function buildGatewayApp(options: {
     if (await injectFaults(reply, 'refunds', incoming)) return reply;
     const idempotencyKey = await requireKey(reply, 'refunds', incoming);
     if (!idempotencyKey) return reply;
-    const response = await executeIdempotently(pool, 'refunds', { ...incoming, idempotencyKey }, async (client) => {
-      const locked = await client.query<ChargeRow>('SELECT * FROM gateway.charges WHERE id = $1 FOR UPDATE', [
-        chargeId,
-      ]);
-      const row = locked.rows[0];
-      if (!row) return { status: 404, body: { error: 'charge_not_found', message: `no charge ${chargeId}` } };
-      if (row.status !== 'captured') {
-        return { status: 409, body: { error: 'charge_not_refundable', message: `charge is ${row.status}` } };
-      }
-      const refundId = newId('re');
-      await client.query(
-        'INSERT INTO gateway.refunds (id, charge_id, order_id, amount_cents) VALUES ($1, $2, $3, $4)',
-        [refundId, row.id, row.order_id, row.amount_cents],
-      );
-      await client.query(`UPDATE gateway.charges SET status = 'refunded' WHERE id = $1`, [row.id]);
-      return {
-        status: 201,
-        body: {
-          id: refundId,
-          chargeId: row.id,
-          orderId: row.order_id,
-          amountCents: row.amount_cents,
-          status: 'refunded',
-        },
-      };
-    });
+    const response = await executeIdempotently(
+      pool,
+      'refunds',
+      { ...incoming, idempotencyKey },
+      async (client) => {
+        const locked = await client.query<ChargeRow>('SELECT * FROM gateway.charges WHERE id = $1 FOR UPDATE', [
+          chargeId,
+        ]);
+        const row = locked.rows[0];
+        if (!row) return { status: 404, body: { error: 'charge_not_found', message: `no charge ${chargeId}` } };
+        if (row.status !== 'captured') {
+          return { status: 409, body: { error: 'charge_not_refundable', message: `charge is ${row.status}` } };
+        }
+        const refundId = newId('re');
+        await client.query(
+          'INSERT INTO gateway.refunds (id, charge_id, order_id, amount_cents) VALUES ($1, $2, $3, $4)',
+          [refundId, row.id, row.order_id, row.amount_cents],
+        );
+        await client.query(`UPDATE gateway.charges SET status = 'refunded' WHERE id = $1`, [row.id]);
+        return {
+          status: 201,
+          body: {
+            id: refundId,
+            chargeId: row.id,
+            orderId: row.order_id,
+            amountCents: row.amount_cents,
+            status: 'refunded',
+          },
+        };
+      },
+      { honourKeys: faults.honourIdempotencyKeys },
+    );
     return send(reply, 'refunds', response);
   });
 

@@ -8,6 +8,7 @@ const Env = Type.Object({
   GATEWAY_DECLINE_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
   GATEWAY_FAILURE_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
   GATEWAY_LATENCY_MS: Type.Integer({ default: 0, minimum: 0 }),
+  GATEWAY_HONOUR_IDEMPOTENCY_KEYS: Type.Boolean({ default: true }),
   LOG_LEVEL: Type.String({ default: 'info' }),
 });
 
@@ -24,6 +25,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       declineRate: parsed.GATEWAY_DECLINE_RATE,
       failureRate: parsed.GATEWAY_FAILURE_RATE,
       latencyMs: parsed.GATEWAY_LATENCY_MS,
+      honourIdempotencyKeys: parsed.GATEWAY_HONOUR_IDEMPOTENCY_KEYS,
     },
     logLevel: parsed.LOG_LEVEL,
   });

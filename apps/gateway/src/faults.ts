@@ -10,6 +10,10 @@ export const Faults = Type.Object(
       description: 'Share of requests answered 503 before any work.',
     }),
     latencyMs: Type.Integer({ minimum: 0, maximum: 60_000, description: 'Delay added to every request.' }),
+    honourIdempotencyKeys: Type.Boolean({
+      description:
+        'false makes the gateway execute every request, as a careless provider would: the drill judge must then find double charges.',
+    }),
   },
   { additionalProperties: false },
 );

@@ -67,8 +67,16 @@ export async function executeIdempotently(
   endpoint: string,
   request: ReceivedRequest & { idempotencyKey: string },
   work: (client: PoolClient) => Promise<StoredResponse>,
+  options: { honourKeys: boolean } = { honourKeys: true },
 ): Promise<StoredResponse> {
   const requestHash = hashOf(request.body);
+  if (!options.honourKeys) {
+    return withTransaction(pool, async (client) => {
+      const response = await work(client);
+      await logRequest(client, request, response);
+      return response;
+    });
+  }
   return withTransaction(pool, async (client) => {
     const claimed = await client.query(
       `INSERT INTO gateway.idempotency_keys (endpoint, key, request_hash) VALUES ($1, $2, $3)

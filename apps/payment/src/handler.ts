@@ -1,4 +1,5 @@
 import { BusinessRuleError, type Envelope } from '@surety/contracts';
+import { failpoint } from '@surety/failpoints';
 import type { Handler, HandlerContext } from '@surety/messaging';
 import type { GatewayClient } from './gateway-client.js';
 
@@ -30,6 +31,7 @@ async function charge(event: Envelope<'order.placed'>, ctx: HandlerContext, gate
     return;
   }
   const result = await gateway.charge(event.orderId, totalCents);
+  await failpoint('payment.after-charge-before-commit');
   if (result.status === 'captured') {
     await ctx.tx.query(
       `UPDATE payments.payments SET status = 'captured', charge_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,

@@ -11,6 +11,7 @@ const Env = Type.Object({
   RELAY_BATCH_SIZE: Type.Integer({ default: 200, minimum: 1, maximum: 2000 }),
   RELAY_POLL_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
   RELAY_LEASE_MS: Type.Integer({ default: 30_000, minimum: 1000 }),
+  SURETY_FAILPOINTS: Type.String({ default: '' }),
   LOG_LEVEL: Type.String({ default: 'info' }),
 });
 
@@ -32,6 +33,7 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     batchSize: parsed.RELAY_BATCH_SIZE,
     pollIntervalMs: parsed.RELAY_POLL_INTERVAL_MS,
     leaseMs: parsed.RELAY_LEASE_MS,
+    failpoints: parsed.SURETY_FAILPOINTS,
     logLevel: parsed.LOG_LEVEL,
   });
 }

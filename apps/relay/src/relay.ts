@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Pool, SchemaName } from '@surety/db';
 import type { ConfirmPublisher, OutgoingMessage } from '@surety/messaging';
+import { failpoint } from '@surety/failpoints';
 import type { Logger } from '@surety/telemetry';
 import { OutboxStore, type OutboxRow } from './outbox-store.js';
 import type { OutboxWakeup } from './wakeup.js';
@@ -145,6 +146,7 @@ export class PollingRelay {
     this.batchRows.observe({ schema }, rows.length);
     const confirmed = outcomes.filter((o) => o.ok).map((o) => o.messageId);
     const failed = outcomes.filter((o) => !o.ok);
+    await failpoint('relay.after-publish-before-mark');
     await this.store.markPublished(schema, confirmed);
     if (failed.length > 0) {
       const reason = failed[0] && !failed[0].ok ? failed[0].error.message : 'not confirmed';

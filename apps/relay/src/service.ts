@@ -1,4 +1,5 @@
 import { createPool } from '@surety/db';
+import { armFailpoints } from '@surety/failpoints';
 import { Broker, ConfirmPublisher } from '@surety/messaging';
 import { createLogger, createRegistry, startOpsServer, type RunningService } from '@surety/telemetry';
 import type { RelayConfig } from './config.js';
@@ -12,6 +13,7 @@ export interface RelayService extends RunningService {
 
 /** startRelay ships outbox rows to RabbitMQ until stopped; stop finishes the batch in hand. */
 export async function startRelay(config: RelayConfig): Promise<RelayService> {
+  armFailpoints(config.failpoints);
   const logger = createLogger('relay', config.logLevel);
   const registry = createRegistry('relay');
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-relay', max: 4 });

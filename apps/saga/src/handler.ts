@@ -1,4 +1,5 @@
 import { BusinessRuleError, type AnyEvent } from '@surety/contracts';
+import { failpoint } from '@surety/failpoints';
 import type { Handler } from '@surety/messaging';
 import { applyResult, type SagaState } from './state-machine.js';
 
@@ -52,7 +53,7 @@ export const sagaHandler: Handler = async (event, ctx) => {
     event.id,
     detailOf(event),
   ]);
-  if (!transition) return;
+  if (!transition) return failpoint('saga.before-commit');
   await ctx.tx.query('INSERT INTO orders.order_timeline (order_id, step, detail) VALUES ($1, $2, $3)', [
     event.orderId,
     transition.to.toLowerCase(),
@@ -66,4 +67,5 @@ export const sagaHandler: Handler = async (event, ctx) => {
   } else {
     await ctx.emit({ type: 'order.cancelled', payload: { customerId: order.customer_id, reason: transition.reason } });
   }
+  await failpoint('saga.before-commit');
 };

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { defaults, readEnv } from '@surety/config';
+import { armFailpoints } from '@surety/failpoints';
 import { createPool, type Pool, type SchemaName } from '@surety/db';
 import { createLogger, createRegistry, startOpsServer, type Logger, type RunningService } from '@surety/telemetry';
 import { Broker } from './broker.js';
@@ -18,6 +19,7 @@ export const ConsumerEnv = Type.Object({
   RETRY_DELAYS_MS: Type.String({ default: '1000,10000,60000', pattern: '^\\d+(,\\d+)*$' }),
   RETRY_BUDGET: Type.Integer({ default: 5, minimum: 1 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+  SURETY_FAILPOINTS: Type.String({ default: '' }),
   LOG_LEVEL: Type.String({ default: 'info' }),
 });
 
@@ -29,6 +31,8 @@ export interface ConsumerServiceConfig {
   prefetch: number;
   retry: { delaysMs: number[]; budget: number };
   shutdownGraceMs: number;
+  /** Crash points to arm (see packages/failpoints); empty in normal operation. */
+  failpoints: string;
   logLevel: string;
 }
 
@@ -41,6 +45,7 @@ function consumerServiceConfig(env: Static<typeof ConsumerEnv> & { PORT: number 
     prefetch: env.PREFETCH,
     retry: { delaysMs: env.RETRY_DELAYS_MS.split(',').map(Number), budget: env.RETRY_BUDGET },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    failpoints: env.SURETY_FAILPOINTS,
     logLevel: env.LOG_LEVEL,
   };
 }
@@ -78,6 +83,7 @@ export interface ConsumerService extends RunningService {
  */
 export async function startConsumerService(spec: ConsumerServiceSpec): Promise<ConsumerService> {
   const { config } = spec;
+  armFailpoints(config.failpoints);
   const logger = createLogger(spec.name, config.logLevel);
   const registry = createRegistry(spec.name);
   const pool = createPool(config.databaseUrl, logger, {

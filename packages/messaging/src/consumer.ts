@@ -18,6 +18,7 @@ import {
   type PoolClient,
   type SchemaName,
 } from '@surety/db';
+import { failpoint } from '@surety/failpoints';
 import type { Logger } from '@surety/telemetry';
 import type { Attachment, Broker } from './broker.js';
 import type { ConfirmPublisher, OutgoingMessage } from './publisher.js';
@@ -196,6 +197,7 @@ export class Consumer implements Attachment {
       log.warn({ outcome }, 'channel lost before ack: the message will be redelivered');
       return;
     }
+    await failpoint('consumer.before-ack');
     channel.ack(message);
     stopTimer();
     this.metrics.consumed.inc({ queue: queue.name, outcome });
