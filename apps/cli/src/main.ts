@@ -4,6 +4,7 @@ import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { parseReplicas } from './apps.js';
 import { dlq, dlqUsage } from './dlq.js';
+import { drill, drillUsage } from './drill.js';
 import { run } from './run.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -12,7 +13,9 @@ const say = (line: string) => process.stdout.write(`[surety] ${line}\n`);
 const usage = `usage: surety <command>
   migrate                       bring every schema up to date
   run [--replicas app=N,...]    run every app under a supervisor (make run)
-  dlq <list|show|replay|purge>  inspect and replay dead letters (surety dlq for more)\n${dlqUsage}`;
+  dlq <list|show|replay|purge>  inspect and replay dead letters
+  drill <name|all> [--short]    break a hop under load and judge the invariants from evidence
+\n${dlqUsage}\n${drillUsage}`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -30,6 +33,9 @@ async function main(argv: string[]): Promise<void> {
       });
       return;
     }
+    case 'drill':
+      await drill(rest, root, say);
+      return;
     case 'dlq':
       await dlq(rest, say);
       return;

@@ -25,7 +25,15 @@ export class Supervisor {
   private readonly processes = new Map<string, Supervised>();
   private stopping = false;
 
-  constructor(private readonly options: { root: string; logDir: string; say: (line: string) => void }) {
+  constructor(
+    private readonly options: {
+      root: string;
+      logDir: string;
+      say: (line: string) => void;
+      /** The longest wait before restarting a process that keeps dying. */
+      maxRestartDelayMs?: number;
+    },
+  ) {
     mkdirSync(options.logDir, { recursive: true });
   }
 
@@ -34,6 +42,25 @@ export class Supervisor {
     const supervised: Supervised = { spec, child: undefined, restarts: 0, startedAt: 0, log };
     this.processes.set(spec.id, supervised);
     this.launch(supervised);
+  }
+
+  /** ids lists the supervised processes. */
+  ids(): string[] {
+    return [...this.processes.keys()];
+  }
+
+  /** signal sends a signal to one process as it runs now (a kill -9, a SIGSTOP); false if it is down. */
+  signal(id: string, signal: NodeJS.Signals): boolean {
+    const child = this.processes.get(id)?.child;
+    return child?.exitCode === null && child.kill(signal);
+  }
+
+  /** replace stops a process gracefully and starts it again with other settings. */
+  async replace(id: string, env: Record<string, string>): Promise<void> {
+    const spec = this.processes.get(id)?.spec;
+    if (!spec) throw new Error(`no process ${id}`);
+    await this.stopOne(id);
+    this.start({ ...spec, env: { ...spec.env, ...env } });
   }
 
   /** stopOne ends one process for good (a scale-in). */
@@ -67,14 +94,14 @@ export class Supervisor {
     child.stderr?.pipe(supervised.log, { end: false });
     child.on('exit', (code, signal) => {
       if (supervised.child === child) supervised.child = undefined;
-      if (this.stopping || !this.processes.has(spec.id)) return;
+      if (this.stopping || this.processes.get(spec.id) !== supervised) return;
       const upMs = Date.now() - supervised.startedAt;
       if (upMs > 30_000) supervised.restarts = 0;
-      const delayMs = Math.min(10_000, 500 * 2 ** supervised.restarts);
+      const delayMs = Math.min(this.options.maxRestartDelayMs ?? 10_000, 500 * 2 ** supervised.restarts);
       supervised.restarts += 1;
       this.options.say(`${spec.id} exited (${signal ?? `code ${code}`}); restarting in ${delayMs} ms`);
       setTimeout(() => {
-        if (!this.stopping && this.processes.has(spec.id)) this.launch(supervised);
+        if (!this.stopping && this.processes.get(spec.id) === supervised) this.launch(supervised);
       }, delayMs).unref();
     });
   }

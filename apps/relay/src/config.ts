@@ -12,6 +12,7 @@ const Env = Type.Object({
   RELAY_POLL_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
   RELAY_LEASE_MS: Type.Integer({ default: 30_000, minimum: 1000 }),
   SURETY_FAILPOINTS: Type.String({ default: '' }),
+  RELAY_PUBLISH_TWICE: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.String({ default: 'info' }),
 });
 
@@ -34,6 +35,8 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     pollIntervalMs: parsed.RELAY_POLL_INTERVAL_MS,
     leaseMs: parsed.RELAY_LEASE_MS,
     failpoints: parsed.SURETY_FAILPOINTS,
+    /** A drill's fault: every event published twice, as a relay that crashed before marking would. */
+    publishTwice: parsed.RELAY_PUBLISH_TWICE,
     logLevel: parsed.LOG_LEVEL,
   });
 }

@@ -15,6 +15,7 @@ export interface RelayOptions {
   batchSize: number;
   pollIntervalMs: number;
   leaseMs: number;
+  publishTwice?: boolean;
   logger: Logger;
   registry: Registry;
 }
@@ -133,7 +134,8 @@ export class PollingRelay {
     const stopTimer = this.batchSeconds.startTimer({ schema });
     let outcomes;
     try {
-      outcomes = await this.options.publisher.publish(rows.map(toMessage));
+      const messages = rows.map(toMessage);
+      outcomes = await this.options.publisher.publish(this.options.publishTwice ? [...messages, ...messages] : messages);
     } catch (error) {
       await this.store.release(
         schema,

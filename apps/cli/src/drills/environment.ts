@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import amqp from 'amqplib';
+import pg from 'pg';
+import { createPool, migrate, type Pool } from '@surety/db';
+import { createLogger } from '@surety/telemetry';
+import { appSpecs, replicaPort, type AppName } from '../apps.js';
+import { Supervisor } from '../supervisor.js';
+
+/** Drill processes listen 1000 ports above `make run`'s, so both can run side by side. */
+const DRILL_PORT_OFFSET = 1000;
+
+export interface Endpoints {
+  databaseUrl: string;
+  amqpUrl: string;
+  managementUrl: string;
+}
+
+export interface DrillEnvironment {
+  name: string;
+  databaseUrl: string;
+  amqpUrl: string;
+  vhost: string;
+  apiUrl: string;
+  gatewayUrl: string;
+  supervisor: Supervisor;
+  pool: Pool;
+  management(path: string, init?: RequestInit): Promise<Response>;
+  /** The queue names the broker has for this drill. */
+  queueNames(): Promise<string[]>;
+  /** Ready messages per queue, straight from the broker (never stale). */
+  queueDepths(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+function withPath(url: string, path: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = path;
+  return parsed.toString();
+}
+
+function managementClient(managementUrl: string) {
+  const base = new URL(managementUrl);
+  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
+  base.username = '';
+  base.password = '';
+  return (path: string, init: RequestInit = {}) =>
+    fetch(new URL(`/api${path}`, base), {
+      ...init,
+      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json', ...init.headers },
+    });
+}
+
+async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+/**
+ * createDrillEnvironment gives a drill a database and a vhost of its own, migrated and empty, and
+ * runs every app in it under a supervisor, with the replicas and settings the drill asks for.
+ */
+export async function createDrillEnvironment(options: {
+  root: string;
+  endpoints: Endpoints;
+  drill: string;
+  replicas: Partial<Record<AppName, number>>;
+  env: Partial<Record<AppName, Record<string, string>>>;
+  everyApp?: Record<string, string>;
+  heartbeatSeconds?: number;
+  say: (line: string) => void;
+}): Promise<DrillEnvironment> {
+  const name = `surety_drill_${options.drill.replace(/-/g, '_')}_${randomBytes(3).toString('hex')}`;
+  const databaseUrl = withPath(options.endpoints.databaseUrl, `/${name}`);
+  const admin = new pg.Client({ connectionString: withPath(options.endpoints.databaseUrl, '/postgres') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  await migrate(databaseUrl);
+  const management = managementClient(options.endpoints.managementUrl);
+  const vhostPath = encodeURIComponent(name);
+  await management(`/vhosts/${vhostPath}`, { method: 'PUT', body: '{}' });
+  const user = decodeURIComponent(new URL(options.endpoints.amqpUrl).username) || 'guest';
+  await management(`/permissions/${vhostPath}/${encodeURIComponent(user)}`, {
+    method: 'PUT',
+    body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
+  });
+  const amqpUrl = withPath(options.endpoints.amqpUrl, `/${vhostPath}`);
+  const appAmqpUrl = options.heartbeatSeconds ? `${amqpUrl}?heartbeat=${options.heartbeatSeconds}` : amqpUrl;
+
+  const port = (app: AppName, replica = 0) => replicaPort((appSpecs.find((s) => s.name === app)?.basePort ?? 0) + DRILL_PORT_OFFSET, replica);
+  const apiUrl = `http://127.0.0.1:${port('api')}`;
+  const gatewayUrl = `http://127.0.0.1:${port('gateway')}`;
+  const supervisor = new Supervisor({
+    root: options.root,
+    logDir: join(options.root, 'reports', 'drills', 'logs', name),
+    say: options.say,
+    maxRestartDelayMs: 1_000,
+  });
+  const readiness: string[] = [];
+  for (const app of appSpecs) {
+    for (let replica = 0; replica < (options.replicas[app.name] ?? 1); replica++) {
+      supervisor.start({
+        id: `${app.name}-${replica + 1}`,
+        entry: `apps/${app.name}/src/main.ts`,
+        env: {
+          DATABASE_URL: databaseUrl,
+          AMQP_URL: appAmqpUrl,
+          GATEWAY_URL: gatewayUrl,
+          INVENTORY_URL: `http://127.0.0.1:${port('inventory')}`,
+          LOG_LEVEL: 'info',
+          [app.portVariable]: String(port(app.name, replica)),
+          ...options.everyApp,
+          ...options.env[app.name],
+        },
+      });
+      readiness.push(`http://127.0.0.1:${port(app.name, replica)}/readyz`);
+    }
+  }
+  await Promise.all(readiness.map((url) => waitUntilReady(url, 60_000)));
+  const pool = createPool(databaseUrl, createLogger('drill', 'silent'), { max: 4 });
+
+  const queueNames = async () => {
+    const response = await management(`/queues/${vhostPath}?columns=name`);
+    return ((await response.json()) as { name: string }[]).map((q) => q.name);
+  };
+  return {
+    name,
+    databaseUrl,
+    amqpUrl,
+    vhost: name,
+    apiUrl,
+    gatewayUrl,
+    supervisor,
+    pool,
+    management,
+    queueNames,
+    async queueDepths() {
+      const connection = await amqp.connect(amqpUrl);
+      try {
+        const channel = await connection.createChannel();
+        const depths: Record<string, number> = {};
+        for (const queue of await queueNames()) depths[queue] = (await channel.checkQueue(queue)).messageCount;
+        return depths;
+      } finally {
+        await connection.close().catch(() => undefined);
+      }
+    },
+    async close() {
+      await supervisor.stopAll();
+      await pool.end();
+      await management(`/vhosts/${vhostPath}`, { method: 'DELETE' });
+      const cleanup = new pg.Client({ connectionString: withPath(options.endpoints.databaseUrl, '/postgres') });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { Pool } from '@surety/db';
+import type { DeadLetter } from '@surety/messaging';
+
+export type StockLevels = Record<string, { available: number; reserved: number }>;
+
+/** Everything a drill is judged on, read from the systems of record, never from our own counters. */
+export interface Evidence {
+  orders: { id: string; status: string; reason: string | null; lines: { sku: string; quantity: number }[] }[];
+  /** The gateway's charges: one row per charge it executed. */
+  charges: { orderId: string; status: string }[];
+  /** The gateway's request log for /charges, per order. */
+  chargeRequests: { orderId: string; executed: number; replayed: number; faulted: number }[];
+  refunds: { orderId: string }[];
+  stockBefore: StockLevels;
+  stockAfter: StockLevels;
+  notifications: { orderId: string; about: string }[];
+  unpublishedOutboxRows: number;
+  /** Messages still in each queue (consumer, delay and dead-letter queues) after the drill. */
+  queueDepths: Record<string, number>;
+  deadLetters: DeadLetter[];
+  /** Message ids of poison the drill injected on purpose. */
+  poisonInjected: string[];
+}
+
+export async function readStock(pool: Pool): Promise<StockLevels> {
+  const rows = await pool.query<{ sku: string; available: number; reserved: number }>(
+    'SELECT sku, available, reserved FROM inventory.stock',
+  );
+  return Object.fromEntries(rows.rows.map((r) => [r.sku, { available: r.available, reserved: r.reserved }]));
+}
+
+/** readLedgers reads orders, the gateway's ledgers and the notification sink for the given orders. */
+export async function readLedgers(pool: Pool, orderIds: string[]) {
+  const [orders, charges, chargeRequests, refunds, notifications, outbox] = await Promise.all([
+    pool.query<Evidence['orders'][number]>(
+      `SELECT o.id, o.status, o.reason,
+              COALESCE(json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity)) FILTER (WHERE l.sku IS NOT NULL), '[]') AS lines
+         FROM orders.orders o LEFT JOIN orders.order_lines l ON l.order_id = o.id
+        WHERE o.id = ANY($1) GROUP BY o.id`,
+      [orderIds],
+    ),
+    pool.query<{ orderId: string; status: string }>(
+      'SELECT order_id AS "orderId", status FROM gateway.charges WHERE order_id = ANY($1)',
+      [orderIds],
+    ),
+    pool.query<Evidence['chargeRequests'][number]>(
+      `SELECT order_id AS "orderId",
+              count(*) FILTER (WHERE NOT replayed AND fault IS NULL)::int AS executed,
+              count(*) FILTER (WHERE replayed)::int AS replayed,
+              count(*) FILTER (WHERE fault IS NOT NULL)::int AS faulted
+         FROM gateway.requests WHERE path = '/charges' AND order_id = ANY($1) GROUP BY order_id`,
+      [orderIds],
+    ),
+    pool.query<{ orderId: string }>('SELECT order_id AS "orderId" FROM gateway.refunds WHERE order_id = ANY($1)', [
+      orderIds,
+    ]),
+    pool.query<{ orderId: string; about: string }>(
+      'SELECT order_id AS "orderId", about FROM notifications.notifications WHERE order_id = ANY($1)',
+      [orderIds],
+    ),
+    pool.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM orders.outbox WHERE status <> 'published')
+            + (SELECT count(*) FROM payments.outbox WHERE status <> 'published')
+            + (SELECT count(*) FROM inventory.outbox WHERE status <> 'published')
+            + (SELECT count(*) FROM notifications.outbox WHERE status <> 'published') AS n`,
+    ),
+  ]);
+  return {
+    orders: orders.rows,
+    charges: charges.rows,
+    chargeRequests: chargeRequests.rows,
+    refunds: refunds.rows,
+    notifications: notifications.rows,
+    unpublishedOutboxRows: outbox.rows[0]?.n ?? 0,
+  };
+}

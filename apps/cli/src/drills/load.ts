@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+
+const skus = ['TEA-GREEN', 'TEA-BLACK', 'MUG-WHITE', 'KETTLE-1', 'FILTER-50', 'TIN-SMALL'];
+
+export interface LoadResult {
+  accepted: string[];
+  /** Requests sent again with the same Idempotency-Key on purpose, and answers other than 202. */
+  deliberateRetries: number;
+  refusals: number;
+}
+
+async function placeUntilAccepted(apiUrl: string, key: string, body: string, deadline: number): Promise<{ id?: string; refusals: number }> {
+  let refusals = 0;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${apiUrl}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (response.status === 202) return { id: ((await response.json()) as { id: string }).id, refusals };
+      await response.body?.cancel();
+      if (response.status < 500 && response.status !== 429) throw new Error(`order refused with ${response.status}`);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('order refused')) throw error;
+    }
+    refusals += 1;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { refusals };
+}
+
+/**
+ * placeOrders sends `count` orders at `ratePerSecond`, each with its own Idempotency-Key, like a
+ * careful client: a refused or failed request is sent again with the same key until accepted, and
+ * one order in ten is sent twice on purpose.
+ */
+export async function placeOrders(
+  apiUrl: string,
+  options: { count: number; ratePerSecond: number; onProgress?: (placed: number) => void },
+): Promise<LoadResult> {
+  const result: LoadResult = { accepted: [], deliberateRetries: 0, refusals: 0 };
+  const deadline = Date.now() + Math.max(120_000, (options.count / options.ratePerSecond) * 4_000);
+  const started = Date.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < options.count; i++) {
+    const due = started + (i * 1000) / options.ratePerSecond;
+    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    const key = randomUUID();
+    const body = JSON.stringify({
+      customerId: `drill-${i % 50}`,
+      items: [{ sku: skus[i % skus.length]!, quantity: 1 + (i % 3) }],
+    });
+    inFlight.push(
+      (async () => {
+        const first = await placeUntilAccepted(apiUrl, key, body, deadline);
+        result.refusals += first.refusals;
+        if (i % 10 === 0) {
+          result.deliberateRetries += 1;
+          const again = await placeUntilAccepted(apiUrl, key, body, deadline);
+          if (again.id !== first.id) throw new Error(`a retried key created another order (${first.id} then ${again.id})`);
+        }
+        if (first.id) result.accepted.push(first.id);
+        options.onProgress?.(result.accepted.length);
+      })(),
+    );
+  }
+  await Promise.all(inFlight);
+  return result;
+}

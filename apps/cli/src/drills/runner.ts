@@ -1,0 +1,180 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Broker, DeadLetterBox } from '@surety/messaging';
+import { createLogger } from '@surety/telemetry';
+import type { Drill, DrillSize, FaultContext, Heal } from './catalogue.js';
+import { createDrillEnvironment, type DrillEnvironment, type Endpoints } from './environment.js';
+import { readLedgers, readStock, type Evidence } from './evidence.js';
+import { judge, type Verdict } from './judge.js';
+import { placeOrders } from './load.js';
+
+export interface DrillReport {
+  drill: string;
+  fault: string;
+  targets: string;
+  size: DrillSize;
+  gatewayHonoursIdempotencyKeys: boolean;
+  startedAt: string;
+  ordersPlaced: number;
+  deliberateClientRetries: number;
+  refusedRequests: number;
+  terminal: Record<string, number>;
+  successfulCharges: number;
+  chargeRequests: number;
+  chargeRequestsReplayed: number;
+  redeliveries: number;
+  retries: number;
+  deadLetters: number;
+  maxQueueDepth: number;
+  secondsToRecover: number | null;
+  verdicts: Verdict[];
+  passed: boolean;
+}
+
+export interface RunOptions {
+  root: string;
+  endpoints: Endpoints;
+  size: DrillSize;
+  say: (line: string) => void;
+  /** The contrast run: a provider that ignores idempotency keys. */
+  gatewayIgnoresKeys?: boolean;
+  quiescenceTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function runInfra(root: string, command: string): Promise<void> {
+  await promisify(execFile)('bash', [join(root, 'scripts', 'infra.sh'), command], { timeout: 120_000 });
+}
+
+/** waitForQuiescence waits until no order is pending, the outboxes are drained and the queues stay empty. */
+async function waitForQuiescence(env: DrillEnvironment, orderIds: string[], timeoutMs: number, say: (line: string) => void) {
+  const deadline = Date.now() + timeoutMs;
+  let quietSamples = 0;
+  let lastReport = 0;
+  while (Date.now() < deadline) {
+    const [ledgers, depths] = await Promise.all([
+      readLedgers(env.pool, orderIds).catch(() => undefined),
+      env.queueDepths().catch(() => undefined),
+    ]);
+    const pending = ledgers?.orders.filter((o) => o.status === 'PENDING').length ?? Infinity;
+    const queued = depths ? Object.entries(depths).filter(([n]) => !n.endsWith('.dlq')).reduce((s, [, d]) => s + d, 0) : Infinity;
+    const quiet = pending === 0 && ledgers?.unpublishedOutboxRows === 0 && queued === 0;
+    quietSamples = quiet ? quietSamples + 1 : 0;
+    if (quietSamples >= 3) return true;
+    if (Date.now() - lastReport > 5_000) {
+      say(`  waiting: ${pending} pending, ${ledgers?.unpublishedOutboxRows ?? '?'} unpublished, ${queued} queued`);
+      lastReport = Date.now();
+    }
+    await sleep(500);
+  }
+  return false;
+}
+
+async function brokerStats(env: DrillEnvironment) {
+  const response = await env.management(`/queues/${encodeURIComponent(env.vhost)}`);
+  const queues = (await response.json()) as { name: string; message_stats?: { redeliver?: number; publish?: number } }[];
+  return {
+    redeliveries: queues.reduce((sum, q) => sum + (q.message_stats?.redeliver ?? 0), 0),
+    retries: queues.filter((q) => q.name.includes('.retry.')).reduce((sum, q) => sum + (q.message_stats?.publish ?? 0), 0),
+  };
+}
+
+/**
+ * runDrill stands up an isolated stack, places orders at a set rate, injects the drill's fault,
+ * mends it, waits for quiescence, then judges the invariants from evidence alone.
+ */
+export async function runDrill(drill: Drill, options: RunOptions): Promise<DrillReport> {
+  const { say, size } = options;
+  const startedAt = new Date().toISOString();
+  say(`drill ${drill.name}: ${drill.fault}`);
+  const env = await createDrillEnvironment({
+    root: options.root,
+    endpoints: options.endpoints,
+    drill: drill.name,
+    replicas: drill.replicas ?? {},
+    env: {
+      ...drill.env,
+      gateway: { ...drill.env?.gateway, GATEWAY_HONOUR_IDEMPOTENCY_KEYS: options.gatewayIgnoresKeys ? 'false' : 'true' },
+    },
+    everyApp: drill.everyApp,
+    heartbeatSeconds: drill.heartbeatSeconds,
+    say,
+  });
+  try {
+    const stockBefore = await readStock(env.pool);
+    let maxQueueDepth = 0;
+    const sampler = setInterval(() => {
+      env
+        .queueDepths()
+        .then((d) => {
+          const depth = Object.entries(d).filter(([n]) => !n.endsWith('.dlq')).reduce((s, [, v]) => s + v, 0);
+          maxQueueDepth = Math.max(maxQueueDepth, depth);
+        })
+        .catch(() => undefined);
+    }, 500);
+
+    const context: FaultContext = { env, size, say, infra: (command) => runInfra(options.root, command), poison: [] };
+    say(`  placing ${size.orders} orders at ${size.ratePerSecond}/s`);
+    const load = placeOrders(env.apiUrl, {
+      count: size.orders,
+      ratePerSecond: size.ratePerSecond,
+      onProgress: (placed) => {
+        if (placed % Math.max(10, Math.round(size.orders / 5)) === 0) say(`  ${placed}/${size.orders} accepted`);
+      },
+    });
+    const faultStarted = Date.now();
+    const heal: Heal = drill.inject ? await drill.inject(context) : async () => undefined;
+    const placed = await load;
+    if (!drill.healWithLoad) await sleep(Math.max(0, faultStarted + size.faultMs - Date.now()));
+    await heal();
+    const healedAt = Date.now();
+    say(`  fault removed; waiting for quiescence`);
+    const quiet = await waitForQuiescence(env, placed.accepted, options.quiescenceTimeoutMs ?? 180_000, say);
+    const secondsToRecover = quiet ? (Date.now() - healedAt) / 1000 : null;
+    clearInterval(sampler);
+
+    const broker = await Broker.connect(env.amqpUrl, createLogger('drill', 'silent'));
+    const deadLetters = await new DeadLetterBox(broker).list().finally(() => broker.close());
+    const evidence: Evidence = {
+      ...(await readLedgers(env.pool, placed.accepted)),
+      stockBefore,
+      stockAfter: await readStock(env.pool),
+      queueDepths: await env.queueDepths(),
+      deadLetters,
+      poisonInjected: context.poison,
+    };
+    // The management API publishes its counters every 5 s: wait for the last ones.
+    await sleep(5_500);
+    const stats = await brokerStats(env);
+    const verdicts = judge(evidence, { expectPoison: drill.expectPoison === true });
+    if (!quiet) verdicts.push({ invariant: 'quiescence', verdict: 'FAIL', evidence: 'not quiet before the timeout' });
+    const terminal: Record<string, number> = {};
+    for (const order of evidence.orders) terminal[order.status] = (terminal[order.status] ?? 0) + 1;
+    return {
+      drill: drill.name,
+      fault: drill.fault,
+      targets: drill.targets,
+      size,
+      gatewayHonoursIdempotencyKeys: !options.gatewayIgnoresKeys,
+      startedAt,
+      ordersPlaced: placed.accepted.length,
+      deliberateClientRetries: placed.deliberateRetries,
+      refusedRequests: placed.refusals,
+      terminal,
+      successfulCharges: evidence.charges.filter((c) => c.status !== 'declined').length,
+      chargeRequests: evidence.chargeRequests.reduce((s, r) => s + r.executed + r.replayed + r.faulted, 0),
+      chargeRequestsReplayed: evidence.chargeRequests.reduce((s, r) => s + r.replayed, 0),
+      redeliveries: stats.redeliveries,
+      retries: stats.retries,
+      deadLetters: deadLetters.length,
+      maxQueueDepth,
+      secondsToRecover,
+      verdicts,
+      passed: verdicts.every((v) => v.verdict === 'PASS'),
+    };
+  } finally {
+    await env.close().catch((error: unknown) => say(`  cleanup failed: ${String(error)}`));
+  }
+}
