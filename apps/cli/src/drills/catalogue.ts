@@ -97,15 +97,22 @@ export const drills: Drill[] = [
     replicas: { payment: 2 },
     env: { payment: { SURETY_FAILPOINTS: 'payment.after-charge-before-commit=crash:0.1' } },
     healWithLoad: true,
-    inject: async ({ env }) => () => disarm(env, 'payment'),
+    inject:
+      async ({ env }) =>
+      () =>
+        disarm(env, 'payment'),
   },
   {
     name: 'relay-crash-after-publish',
     fault: 'the relay dies after the broker confirmed a batch, before marking it, on 20 % of batches',
     targets: '4 and 5: re-published events are absorbed by the inboxes; nothing is lost',
-    env: { relay: { SURETY_FAILPOINTS: 'relay.after-publish-before-mark=crash:0.2' } },
+    // A batch the dead relay claimed is taken again when its lease ends: a short lease, a quick recovery.
+    env: { relay: { SURETY_FAILPOINTS: 'relay.after-publish-before-mark=crash:0.2', RELAY_LEASE_MS: '5000' } },
     healWithLoad: true,
-    inject: async ({ env }) => () => disarm(env, 'relay'),
+    inject:
+      async ({ env }) =>
+      () =>
+        disarm(env, 'relay'),
   },
   {
     name: 'consumer-kill-under-load',
@@ -163,7 +170,10 @@ export const drills: Drill[] = [
     expectPoison: true,
     inject: async ({ env, size, poison }) => {
       const count = Math.max(4, Math.round(size.orders / 20));
-      poison.push(...(await injectPoison(env, 'payment.orders', count)), ...(await injectPoison(env, 'saga.results', count)));
+      poison.push(
+        ...(await injectPoison(env, 'payment.orders', count)),
+        ...(await injectPoison(env, 'saga.results', count)),
+      );
       return async () => undefined;
     },
   },
@@ -173,7 +183,10 @@ export const drills: Drill[] = [
     targets: '2 and 4: every consumer absorbs the copies; one effect each',
     env: { relay: { RELAY_PUBLISH_TWICE: 'true' } },
     healWithLoad: true,
-    inject: async ({ env }) => async () => env.supervisor.replace('relay-1', { RELAY_PUBLISH_TWICE: 'false' }),
+    inject:
+      async ({ env }) =>
+      async () =>
+        env.supervisor.replace('relay-1', { RELAY_PUBLISH_TWICE: 'false' }),
   },
   {
     name: 'consumer-freeze',

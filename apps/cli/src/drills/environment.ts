@@ -41,7 +41,9 @@ function withPath(url: string, path: string): string {
 
 function managementClient(managementUrl: string) {
   const base = new URL(managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
+  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
+    'base64',
+  );
   base.username = '';
   base.password = '';
   return (path: string, init: RequestInit = {}) =>
@@ -54,7 +56,13 @@ function managementClient(managementUrl: string) {
 async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${url} not ready within ${timeoutMs} ms`);
@@ -92,7 +100,8 @@ export async function createDrillEnvironment(options: {
   const amqpUrl = withPath(options.endpoints.amqpUrl, `/${vhostPath}`);
   const appAmqpUrl = options.heartbeatSeconds ? `${amqpUrl}?heartbeat=${options.heartbeatSeconds}` : amqpUrl;
 
-  const port = (app: AppName, replica = 0) => replicaPort((appSpecs.find((s) => s.name === app)?.basePort ?? 0) + DRILL_PORT_OFFSET, replica);
+  const port = (app: AppName, replica = 0) =>
+    replicaPort((appSpecs.find((s) => s.name === app)?.basePort ?? 0) + DRILL_PORT_OFFSET, replica);
   const apiUrl = `http://127.0.0.1:${port('api')}`;
   const gatewayUrl = `http://127.0.0.1:${port('gateway')}`;
   const supervisor = new Supervisor({

@@ -58,7 +58,8 @@ export function judge(evidence: Evidence, options: { expectPoison: boolean }): V
 
   const confirmedQuantity = new Map<string, number>();
   for (const order of confirmed) {
-    for (const line of order.lines) confirmedQuantity.set(line.sku, (confirmedQuantity.get(line.sku) ?? 0) + line.quantity);
+    for (const line of order.lines)
+      confirmedQuantity.set(line.sku, (confirmedQuantity.get(line.sku) ?? 0) + line.quantity);
   }
   const skus = Object.keys(evidence.stockAfter);
   const mismatched = skus.filter((sku) => {

@@ -9,7 +9,12 @@ export interface LoadResult {
   refusals: number;
 }
 
-async function placeUntilAccepted(apiUrl: string, key: string, body: string, deadline: number): Promise<{ id?: string; refusals: number }> {
+async function placeUntilAccepted(
+  apiUrl: string,
+  key: string,
+  body: string,
+  deadline: number,
+): Promise<{ id?: string; refusals: number }> {
   let refusals = 0;
   while (Date.now() < deadline) {
     try {
@@ -59,7 +64,8 @@ export async function placeOrders(
         if (i % 10 === 0) {
           result.deliberateRetries += 1;
           const again = await placeUntilAccepted(apiUrl, key, body, deadline);
-          if (again.id !== first.id) throw new Error(`a retried key created another order (${first.id} then ${again.id})`);
+          if (again.id !== first.id)
+            throw new Error(`a retried key created another order (${first.id} then ${again.id})`);
         }
         if (first.id) result.accepted.push(first.id);
         options.onProgress?.(result.accepted.length);

@@ -7,12 +7,24 @@ function facts(report: DrillReport): [string, string][] {
     .map(([status, n]) => `${n} ${status.toLowerCase()}`)
     .join(', ');
   return [
-    ['orders placed', `${report.ordersPlaced} (${report.deliberateClientRetries} sent twice on purpose, ${report.refusedRequests} refusals retried)`],
+    [
+      'orders placed',
+      `${report.ordersPlaced} (${report.deliberateClientRetries} sent twice on purpose, ${report.refusedRequests} refusals retried)`,
+    ],
     ['terminal states', terminal || 'none'],
-    ['gateway', `${report.chargeRequests} charge requests (${report.chargeRequestsReplayed} replayed by key), ${report.successfulCharges} successful charges`],
-    ['broker', `${report.redeliveries} redeliveries, ${report.retries} retries through the delay tiers, ${report.deadLetters} dead letters`],
+    [
+      'gateway',
+      `${report.chargeRequests} charge requests (${report.chargeRequestsReplayed} replayed by key), ${report.successfulCharges} successful charges`,
+    ],
+    [
+      'broker',
+      `${report.redeliveries} redeliveries, ${report.retries} retries through the delay tiers, ${report.deadLetters} dead letters`,
+    ],
     ['max queue depth', String(report.maxQueueDepth)],
-    ['time to recover', report.secondsToRecover === null ? 'did not recover' : `${report.secondsToRecover.toFixed(1)} s`],
+    [
+      'time to recover',
+      report.secondsToRecover === null ? 'did not recover' : `${report.secondsToRecover.toFixed(1)} s`,
+    ],
     ['gateway honours idempotency keys', report.gatewayHonoursIdempotencyKeys ? 'yes' : 'NO (contrast run)'],
   ];
 }
@@ -26,11 +38,16 @@ export function formatReport(report: DrillReport): string {
 }
 
 function markdown(reports: DrillReport[]): string {
-  const rows = reports.map((r) => `| ${r.drill} | ${r.passed ? 'PASS' : 'FAIL'} | ${r.ordersPlaced} | ${r.successfulCharges} | ${r.redeliveries} | ${r.deadLetters} | ${r.maxQueueDepth} | ${r.secondsToRecover?.toFixed(1) ?? '—'} |`);
+  const rows = reports.map(
+    (r) =>
+      `| ${r.drill} | ${r.passed ? 'PASS' : 'FAIL'} | ${r.ordersPlaced} | ${r.successfulCharges} | ${r.redeliveries} | ${r.deadLetters} | ${r.maxQueueDepth} | ${r.secondsToRecover?.toFixed(1) ?? '—'} |`,
+  );
   const sections = reports.map(
     (r) =>
       `## ${r.drill}: ${r.passed ? 'PASS' : 'FAIL'}\n\nFault: ${r.fault}. Targets: ${r.targets}.\n\n` +
-      facts(r).map(([name, value]) => `- ${name}: ${value}`).join('\n') +
+      facts(r)
+        .map(([name, value]) => `- ${name}: ${value}`)
+        .join('\n') +
       '\n\n| invariant | verdict | evidence |\n|---|---|---|\n' +
       r.verdicts.map((v) => `| ${v.invariant} | ${v.verdict} | ${v.evidence} |`).join('\n'),
   );

@@ -49,7 +49,12 @@ async function runInfra(root: string, command: string): Promise<void> {
 }
 
 /** waitForQuiescence waits until no order is pending, the outboxes are drained and the queues stay empty. */
-async function waitForQuiescence(env: DrillEnvironment, orderIds: string[], timeoutMs: number, say: (line: string) => void) {
+async function waitForQuiescence(
+  env: DrillEnvironment,
+  orderIds: string[],
+  timeoutMs: number,
+  say: (line: string) => void,
+) {
   const deadline = Date.now() + timeoutMs;
   let quietSamples = 0;
   let lastReport = 0;
@@ -59,7 +64,11 @@ async function waitForQuiescence(env: DrillEnvironment, orderIds: string[], time
       env.queueDepths().catch(() => undefined),
     ]);
     const pending = ledgers?.orders.filter((o) => o.status === 'PENDING').length ?? Infinity;
-    const queued = depths ? Object.entries(depths).filter(([n]) => !n.endsWith('.dlq')).reduce((s, [, d]) => s + d, 0) : Infinity;
+    const queued = depths
+      ? Object.entries(depths)
+          .filter(([n]) => !n.endsWith('.dlq'))
+          .reduce((s, [, d]) => s + d, 0)
+      : Infinity;
     const quiet = pending === 0 && ledgers?.unpublishedOutboxRows === 0 && queued === 0;
     quietSamples = quiet ? quietSamples + 1 : 0;
     if (quietSamples >= 3) return true;
@@ -74,10 +83,15 @@ async function waitForQuiescence(env: DrillEnvironment, orderIds: string[], time
 
 async function brokerStats(env: DrillEnvironment) {
   const response = await env.management(`/queues/${encodeURIComponent(env.vhost)}`);
-  const queues = (await response.json()) as { name: string; message_stats?: { redeliver?: number; publish?: number } }[];
+  const queues = (await response.json()) as {
+    name: string;
+    message_stats?: { redeliver?: number; publish?: number };
+  }[];
   return {
     redeliveries: queues.reduce((sum, q) => sum + (q.message_stats?.redeliver ?? 0), 0),
-    retries: queues.filter((q) => q.name.includes('.retry.')).reduce((sum, q) => sum + (q.message_stats?.publish ?? 0), 0),
+    retries: queues
+      .filter((q) => q.name.includes('.retry.'))
+      .reduce((sum, q) => sum + (q.message_stats?.publish ?? 0), 0),
   };
 }
 
@@ -96,7 +110,10 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     replicas: drill.replicas ?? {},
     env: {
       ...drill.env,
-      gateway: { ...drill.env?.gateway, GATEWAY_HONOUR_IDEMPOTENCY_KEYS: options.gatewayIgnoresKeys ? 'false' : 'true' },
+      gateway: {
+        ...drill.env?.gateway,
+        GATEWAY_HONOUR_IDEMPOTENCY_KEYS: options.gatewayIgnoresKeys ? 'false' : 'true',
+      },
     },
     everyApp: drill.everyApp,
     heartbeatSeconds: drill.heartbeatSeconds,
@@ -109,7 +126,9 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       env
         .queueDepths()
         .then((d) => {
-          const depth = Object.entries(d).filter(([n]) => !n.endsWith('.dlq')).reduce((s, [, v]) => s + v, 0);
+          const depth = Object.entries(d)
+            .filter(([n]) => !n.endsWith('.dlq'))
+            .reduce((s, [, v]) => s + v, 0);
           maxQueueDepth = Math.max(maxQueueDepth, depth);
         })
         .catch(() => undefined);
