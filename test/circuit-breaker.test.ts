@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { placeOrder, setGatewayFaults, startStack, waitForTerminal, type Stack } from './support/stack.js';
+import {
+  placeOrder,
+  setGatewayFaults,
+  startStack,
+  type Stack,
+  expectConfirmedAndChargedOnce,
+} from './support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -38,9 +44,6 @@ describe('the circuit breaker around the gateway', () => {
     expect(failed).toBeLessThan(40);
 
     await setGatewayFaults(stack.gatewayUrl, { failureRate: 0 });
-    const outcome = await waitForTerminal(stack.pool, ids, 60_000);
-    expect([...outcome.values()].every((o) => o.status === 'CONFIRMED')).toBe(true);
-    const charges = await stack.pool.query('SELECT order_id FROM gateway.charges WHERE order_id = ANY($1)', [ids]);
-    expect(charges.rowCount).toBe(20);
+    await expectConfirmedAndChargedOnce(stack.pool, ids);
   });
 });

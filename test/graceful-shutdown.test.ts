@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnProcess, type AppProcess } from './support/processes.js';
 import { deadLetterDepths, emptyDeadLetterQueues } from './support/queues.js';
-import { placeOrder, setGatewayFaults, startStack, waitForTerminal, type Stack } from './support/stack.js';
+import {
+  placeOrder,
+  setGatewayFaults,
+  startStack,
+  type Stack,
+  expectConfirmedAndChargedOnce,
+} from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
 let stack: Stack;
@@ -80,14 +86,7 @@ describe('SIGTERM to a consumer mid-batch', () => {
 
     await setGatewayFaults(stack.gatewayUrl, { latencyMs: 0 });
     startPayment(5_000);
-    const outcome = await waitForTerminal(stack.pool, ids, 60_000);
-    expect([...outcome.values()].every((o) => o.status === 'CONFIRMED')).toBe(true);
-    const charges = await stack.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM gateway.charges WHERE order_id = ANY($1) GROUP BY order_id',
-      [ids],
-    );
-    expect(charges.rowCount).toBe(40);
-    expect(charges.rows.every((row) => row.n === 1)).toBe(true);
+    await expectConfirmedAndChargedOnce(stack.pool, ids);
     expect(await deadLetterDepths(stack.vhost.amqpUrl)).toEqual(emptyDeadLetterQueues);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { queues } from '@surety/messaging';
 import { createReconciler, loadReconcilerConfig } from '@surety/reconciler';
 import { management } from './support/env.js';
-import { placeOrder, startStack, waitForTerminal, type Stack } from './support/stack.js';
+import { placeOrder, startStack, type Stack, expectConfirmedAndChargedOnce } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
 let stack: Stack | undefined;
@@ -59,10 +59,7 @@ describe('the reconciler', () => {
     } finally {
       await pool.end();
     }
-    const outcome = await waitForTerminal(current.pool, [body.id]);
-    expect(outcome.get(body.id)?.status).toBe('CONFIRMED');
-    const charges = await current.pool.query('SELECT 1 FROM gateway.charges WHERE order_id = $1', [body.id]);
-    expect(charges.rowCount).toBe(1);
+    await expectConfirmedAndChargedOnce(current.pool, [body.id]);
   });
 
   it('sends the order again to a participant that never received it', async () => {
@@ -85,10 +82,7 @@ describe('the reconciler', () => {
     } finally {
       await pool.end();
     }
-    const outcome = await waitForTerminal(current.pool, [body.id]);
-    expect(outcome.get(body.id)?.status).toBe('CONFIRMED');
-    const charges = await current.pool.query('SELECT 1 FROM gateway.charges WHERE order_id = $1', [body.id]);
-    expect(charges.rowCount).toBe(1);
+    await expectConfirmedAndChargedOnce(current.pool, [body.id]);
     const stock = await current.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM inventory.inbox WHERE consumer = 'inventory'`,
     );

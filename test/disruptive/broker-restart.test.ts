@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infra } from '../support/infra.js';
-import { placeOrder, startStack, waitForTerminal, type Stack } from '../support/stack.js';
+import { placeOrder, startStack, type Stack, expectConfirmedAndChargedOnce } from '../support/stack.js';
 import { unpublishedRows } from '../support/outbox.js';
 import { deadLetterDepths, emptyDeadLetterQueues } from '../support/queues.js';
 import { waitFor } from '../support/wait.js';
@@ -31,14 +31,7 @@ describe('RabbitMQ restarted under load', () => {
     await infra('broker-start');
 
     const ids = placed.map((p) => p.body.id);
-    const outcome = await waitForTerminal(stack.pool, ids, 120_000);
-    expect([...outcome.values()].every((o) => o.status === 'CONFIRMED')).toBe(true);
-    const charges = await stack.pool.query<{ order_id: string; n: number }>(
-      'SELECT order_id, count(*)::int AS n FROM gateway.charges WHERE order_id = ANY($1) GROUP BY order_id',
-      [ids],
-    );
-    expect(charges.rowCount).toBe(200);
-    expect(charges.rows.every((row) => row.n === 1)).toBe(true);
+    await expectConfirmedAndChargedOnce(stack.pool, ids, 120_000);
     const unpublished = await waitFor(
       'every outbox to drain',
       () => unpublishedRows(stack.pool),

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infra } from '../support/infra.js';
 import { deadLetterDepths, emptyDeadLetterQueues } from '../support/queues.js';
 import { unpublishedRows } from '../support/outbox.js';
-import { placeOrder, startStack, waitForTerminal, type PlacedOrder, type Stack } from '../support/stack.js';
+import {
+  placeOrder,
+  startStack,
+  type PlacedOrder,
+  type Stack,
+  expectConfirmedAndChargedOnce,
+} from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 
 let stack: Stack;
@@ -45,14 +51,7 @@ describe('PostgreSQL restarted under load', () => {
     const refusals = results.flatMap((r) => r.answers.filter((status) => status !== 202));
     expect(refusals.filter((status) => status !== 503 && status !== 0)).toEqual([]);
 
-    const outcome = await waitForTerminal(stack.pool, ids, 120_000);
-    expect([...outcome.values()].every((o) => o.status === 'CONFIRMED')).toBe(true);
-    const charges = await stack.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM gateway.charges WHERE order_id = ANY($1) GROUP BY order_id',
-      [ids],
-    );
-    expect(charges.rowCount).toBe(150);
-    expect(charges.rows.every((row) => row.n === 1)).toBe(true);
+    await expectConfirmedAndChargedOnce(stack.pool, ids, 120_000);
     expect(
       await waitFor(
         'every outbox to drain',

@@ -139,3 +139,23 @@ export async function setGatewayFaults(gatewayUrl: string, faults: Record<string
   });
   if (!response.ok) throw new Error(`gateway refused faults: ${response.status}`);
 }
+
+/**
+ * expectConfirmedAndChargedOnce waits until every order has settled, then checks from the gateway's
+ * ledger that each is CONFIRMED with exactly one charge.
+ */
+export async function expectConfirmedAndChargedOnce(pool: Pool, orderIds: string[], timeoutMs = 60_000): Promise<void> {
+  const outcome = await waitForTerminal(pool, orderIds, timeoutMs);
+  const notConfirmed = [...outcome.values()].filter((o) => o.status !== 'CONFIRMED');
+  if (notConfirmed.length > 0) throw new Error(`not confirmed: ${JSON.stringify(notConfirmed.slice(0, 5))}`);
+  const charges = await pool.query<{ order_id: string; n: number }>(
+    'SELECT order_id, count(*)::int AS n FROM gateway.charges WHERE order_id = ANY($1) GROUP BY order_id',
+    [orderIds],
+  );
+  const chargedOnce = charges.rows.filter((row) => row.n === 1).length;
+  if (charges.rowCount !== orderIds.length || chargedOnce !== orderIds.length) {
+    throw new Error(
+      `expected one charge for each of ${orderIds.length} orders; ${chargedOnce} charged once, ${charges.rowCount} charged at all`,
+    );
+  }
+}
