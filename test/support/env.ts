@@ -1,4 +1,5 @@
 import { defaults } from '@surety/config';
+import { managementClient } from '@surety/messaging';
 
 /** Where the integration tests find the servers `scripts/infra.sh up` started. */
 export const testEnv = Object.freeze({
@@ -25,15 +26,4 @@ export function amqpUrlFor(vhost: string): string {
 }
 
 /** management calls RabbitMQ's HTTP API with the credentials in its URL. */
-export async function management(path: string, init: RequestInit = {}): Promise<Response> {
-  const base = new URL(testEnv.managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
-    'base64',
-  );
-  base.username = '';
-  base.password = '';
-  return fetch(new URL(`/api${path}`, base), {
-    ...init,
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json', ...init.headers },
-  });
-}
+export const management = managementClient(testEnv.managementUrl);

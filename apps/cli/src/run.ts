@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { appSpecs, replicaPort, type AppName } from './apps.js';
+import { waitUntilReady } from './readiness.js';
 import { Supervisor } from './supervisor.js';
 
 export interface RunOptions {
@@ -9,19 +10,6 @@ export interface RunOptions {
   replicas: Map<AppName, number>;
   env: Record<string, string | undefined>;
   say: (line: string) => void;
-}
-
-async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return true;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
 }
 
 function redact(url: string): string {

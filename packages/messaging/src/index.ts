@@ -6,3 +6,4 @@ export * from './consumer.js';
 export * from './consumer-service.js';
 export * from './dead-letters.js';
 export * from './dead-letter-audit.js';
+export * from './management.js';

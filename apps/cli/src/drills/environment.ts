@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import pg from 'pg';
 import { createPool, migrate, type Pool } from '@surety/db';
+import { managementClient } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
 import { appSpecs, replicaPort, type AppName } from '../apps.js';
+import { waitUntilReady } from '../readiness.js';
 import { Supervisor } from '../supervisor.js';
 
 /** Drill processes listen 1000 ports above `make run`'s, so both can run side by side. */
@@ -37,35 +39,6 @@ function withPath(url: string, path: string): string {
   const parsed = new URL(url);
   parsed.pathname = path;
   return parsed.toString();
-}
-
-function managementClient(managementUrl: string) {
-  const base = new URL(managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
-    'base64',
-  );
-  base.username = '';
-  base.password = '';
-  return (path: string, init: RequestInit = {}) =>
-    fetch(new URL(`/api${path}`, base), {
-      ...init,
-      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json', ...init.headers },
-    });
-}
-
-async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (
-      await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms`);
 }
 
 /**
@@ -130,7 +103,9 @@ export async function createDrillEnvironment(options: {
       readiness.push(`http://127.0.0.1:${port(app.name, replica)}/readyz`);
     }
   }
-  await Promise.all(readiness.map((url) => waitUntilReady(url, 60_000)));
+  const ready = await Promise.all(readiness.map((url) => waitUntilReady(url, 60_000)));
+  const late = readiness.filter((_url, i) => !ready[i]);
+  if (late.length > 0) throw new Error(`not ready within 60 s: ${late.join(', ')}`);
   const pool = createPool(databaseUrl, createLogger('drill', 'silent'), { max: 4 });
 
   const queueNames = async () => {
