@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 SURETY := node --import tsx apps/cli/src/main.ts
 
-.PHONY: help bootstrap infra-up infra-down infra-status migrate run test test-short check fmt
+.PHONY: help bootstrap infra-up infra-down infra-status migrate run test test-short check fmt drill drills
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ test-short: ## type-check and the fast unit tests only (no servers needed)
 	@tsc -p tsconfig.json
 	@vitest run --project unit
 
+drill: bootstrap ## one crash drill: make drill NAME=payment-crash-before-commit [ARGS=--short]
+	@$(SURETY) drill $(NAME) $(ARGS)
+
+drills: bootstrap ## every crash drill, full size; reports in reports/drills/
+	@$(SURETY) drill all $(ARGS)
+
 check: ## type-check, lint and format check
 	@bash scripts/bootstrap.sh --no-infra
 	@echo "[check] tsc"; tsc -p tsconfig.json
@@ -44,3 +50,43 @@ check: ## type-check, lint and format check
 
 fmt: ## format every file
 	@prettier --write . --log-level warn
+
+# Kubernetes: a local kind cluster with every operator, the image and the chart. Each step of `up`
+# is scripts/kind-up.sh <step>, safe to run again; `make -n up` lists them.
+KIND_UP := bash scripts/kind-up.sh
+.PHONY: up down status chaos traces load helm-template
+
+up: ## kind cluster, operators, image and chart, then every URL (needs docker, kind, kubectl, helm)
+	@$(KIND_UP) preflight
+	@$(KIND_UP) cluster
+	@$(KIND_UP) cert-manager
+	@$(KIND_UP) rabbitmq
+	@$(KIND_UP) cnpg
+	@$(KIND_UP) metrics-server
+	@$(KIND_UP) keda
+	@$(KIND_UP) chaos-mesh
+	@$(KIND_UP) monitoring
+	@$(KIND_UP) infra
+	@$(KIND_UP) image
+	@$(KIND_UP) chart
+	@$(KIND_UP) autoscaling
+	@$(KIND_UP) urls
+
+down: ## delete the kind cluster and everything in it
+	@bash scripts/kind.sh down
+
+status: ## what runs on the kind cluster: pods, autoscalers, broker, database, chaos
+	@bash scripts/kind.sh status
+
+chaos: ## start a Chaos Mesh experiment: make chaos EXP=kill-payment (no EXP lists them)
+	@bash scripts/kind.sh chaos $(EXP)
+
+traces: ## where the traces are (Jaeger), and which services have sent any
+	@bash scripts/kind.sh traces
+
+load: ## k6 load on the cluster (no k6 scripts yet: says so and fails)
+	@bash scripts/kind.sh load
+
+helm-template: ## render charts/surety: make helm-template [VALUES=default|minimal|no-keda]
+	@bash scripts/tools.sh
+	@.tools/bin/helm template surety charts/surety --namespace surety --values charts/surety/ci/$(or $(VALUES),default)-values.yaml

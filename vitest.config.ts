@@ -11,6 +11,15 @@ export default defineConfig({
         },
       },
       {
+        // Helm chart, Kubernetes manifests and their agreement with the code: no servers needed.
+        test: {
+          name: 'manifests',
+          sequence: { groupOrder: 0 },
+          include: ['test/manifests/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
         test: {
           name: 'integration',
           sequence: { groupOrder: 0 },

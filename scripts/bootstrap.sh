@@ -16,6 +16,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   say "Node dependencies up to date"
 fi
+bash scripts/tools.sh --optional
 
 if [ "${1:-}" != "--no-infra" ]; then
   bash scripts/infra.sh up

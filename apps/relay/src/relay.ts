@@ -135,7 +135,9 @@ export class PollingRelay {
     let outcomes;
     try {
       const messages = rows.map(toMessage);
-      outcomes = await this.options.publisher.publish(this.options.publishTwice ? [...messages, ...messages] : messages);
+      outcomes = await this.options.publisher.publish(
+        this.options.publishTwice ? [...messages, ...messages] : messages,
+      );
     } catch (error) {
       await this.store.release(
         schema,

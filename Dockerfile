@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# One image for every app. They all run from the same npm workspace with the same dependencies and
+# no build step (tsx loads the TypeScript), so one image per app would be eight copies of the same
+# layers; the chart picks the app with its entry point: `args: [apps/<app>/src/main.ts]`.
+#   docker build -t surety/surety:<version> .
+ARG NODE_IMAGE=node:20.20-bookworm-slim
+
+# The workspace's package manifests alone: the dependency layer below is rebuilt only when they change.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY apps apps
+COPY packages packages
+RUN find apps packages -mindepth 2 -maxdepth 2 ! -name package.json -exec rm -rf {} +
+
+FROM ${NODE_IMAGE} AS dependencies
+WORKDIR /app
+COPY --from=manifests /app ./
+# Runtime dependencies only; tsx is one of them, since the apps run from source.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=dependencies /app ./
+COPY tsconfig.base.json tsconfig.json ./
+COPY packages packages
+COPY apps apps
+# The node image's unprivileged user (uid 1000), which the chart's securityContext names too.
+USER node
+ENTRYPOINT ["node", "--import", "tsx"]
+CMD ["apps/api/src/main.ts"]

@@ -1,0 +1,169 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import { describe, expect, it } from 'vitest';
+import { configLoaders, envOf, variablesIgnored } from './support/app-config.js';
+import { renderChart, scenarios } from './support/helm.js';
+import { operatorSecrets, operatorServices } from './support/operators.js';
+import { imageIncludes } from './support/image.js';
+import { manifestsIn, namespace, repoPath } from './support/repo.js';
+import { appOf, containersOf, podsOf, servicesOf, type PodShape } from './support/workloads.js';
+
+const k8s = manifestsIn('k8s');
+const secrets = operatorSecrets(k8s);
+
+/** Every container of every pod a scenario renders, with the app it runs. */
+function containers(scenario: string) {
+  const objects = renderChart(scenario);
+  const pods = podsOf(objects, namespace);
+  const services = [...servicesOf(objects, namespace), ...operatorServices(k8s, namespace)];
+  return {
+    services,
+    entries: pods.flatMap((pod) => containersOf(pod).map((container) => ({ pod, container, app: appOf(container) }))),
+  };
+}
+
+const appFolders = readdirSync(repoPath('apps')).filter((name) => existsSync(repoPath('apps', name, 'src', 'main.ts')));
+
+describe.each(scenarios)('chart, %s scenario: containers agree with the apps', (scenario) => {
+  const { entries, services } = containers(scenario);
+  // The CLI runs only as the migrations hook, checked on its own below.
+  const appContainers = entries.filter((entry) => entry.app !== undefined && entry.app !== 'cli');
+
+  it('runs every app (the CLI as the migrations hook), each from the image by its entry point', () => {
+    const expected = appFolders.filter((app) => app !== 'cli').sort();
+    expect([...new Set(appContainers.map((entry) => entry.app))].sort()).toEqual(expected);
+    for (const { container } of entries) {
+      const entryPoint = container.args?.[0] ?? '';
+      if (container.command) continue; // the helm test pod runs node itself
+      expect(existsSync(repoPath(entryPoint)), `${entryPoint} exists`).toBe(true);
+      expect(imageIncludes(entryPoint), `${entryPoint} is in the image`).toBe(true);
+    }
+    expect(readFileSync(repoPath('Dockerfile'), 'utf8')).toMatch(/^ENTRYPOINT \["node", "--import", "tsx"\]$/m);
+  });
+
+  it('sets only variables the app reads, with values its config accepts', () => {
+    for (const { pod, container, app } of appContainers) {
+      const env = envOf(container);
+      const names = (container.env ?? []).map((variable) => variable.name);
+      expect(new Set(names).size, `${pod.owner}: no variable set twice`).toBe(names.length);
+      expect(variablesIgnored(configLoaders[app!]!, env), `${pod.owner}: variables ${app} never reads`).toEqual([]);
+    }
+  });
+
+  it('listens on 0.0.0.0 at the port the container declares, probed on /readyz and /healthz', () => {
+    for (const { pod, container, app } of appContainers) {
+      const config = configLoaders[app!]!(envOf(container)) as { host: string; port: number; once?: boolean };
+      if (config.once) {
+        expect(container.ports, `${pod.owner}: a one-pass job serves nothing`).toBeUndefined();
+        continue;
+      }
+      expect(config.host, pod.owner).toBe('0.0.0.0');
+      expect(container.ports, pod.owner).toEqual([{ name: 'http', containerPort: config.port, protocol: 'TCP' }]);
+      expect(container.readinessProbe?.httpGet, pod.owner).toEqual({ path: '/readyz', port: 'http' });
+      expect(container.livenessProbe?.httpGet, pod.owner).toEqual({ path: '/healthz', port: 'http' });
+      expect(container.startupProbe?.httpGet, pod.owner).toEqual({ path: '/healthz', port: 'http' });
+    }
+  });
+
+  it('gives a stopping pod the time its app needs to drain', () => {
+    for (const { pod, container, app } of appContainers) {
+      if (pod.owner.startsWith('CronJob/')) continue;
+      const config = configLoaders[app!]!(envOf(container)) as { shutdownGraceMs?: number };
+      const preStopSeconds = container.lifecycle?.preStop?.sleep?.seconds ?? 0;
+      const drainSeconds = (config.shutdownGraceMs ?? 0) / 1000;
+      // After preStop, SIGTERM; the app drains for SHUTDOWN_GRACE_MS, then closes its connections.
+      const needed = preStopSeconds + drainSeconds + 5;
+      expect(pod.spec.terminationGracePeriodSeconds ?? 30, pod.owner).toBeGreaterThanOrEqual(needed);
+    }
+  });
+
+  it('runs as a non-root user on a read-only root filesystem, with a writable /tmp', () => {
+    for (const { pod, container } of entries) {
+      expect(pod.spec.securityContext?.runAsNonRoot, pod.owner).toBe(true);
+      expect(pod.spec.automountServiceAccountToken, pod.owner).toBe(false);
+      expect(container.securityContext, pod.owner).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(container.image, pod.owner).toMatch(/^surety\/surety:(?!latest$)\S+$/);
+      expect(Object.keys(container.resources?.requests ?? {}).sort(), pod.owner).toEqual(['cpu', 'memory']);
+      expect(Object.keys(container.resources?.limits ?? {}).sort(), pod.owner).toEqual(['cpu', 'memory']);
+      if (container.command) continue;
+      const tmp = container.volumeMounts?.find((mount) => mount.mountPath === '/tmp');
+      expect(pod.spec.volumes?.find((volume) => volume.name === tmp?.name)?.emptyDir, pod.owner).toBeDefined();
+    }
+  });
+
+  it("reads the broker's and the database's URLs from the secrets their operators write", () => {
+    for (const { pod, container } of entries) {
+      for (const variable of container.env ?? []) {
+        const ref = variable.valueFrom?.secretKeyRef;
+        if (!ref || ['ADMIN_TOKEN'].includes(variable.name)) continue;
+        expect(secrets.get(ref.name ?? ''), `${pod.owner} ${variable.name}: secret ${ref.name}`).toContain(ref.key);
+      }
+    }
+  });
+
+  it('calls other apps at addresses of Services it renders', () => {
+    for (const { pod, container } of entries) {
+      for (const variable of container.env ?? []) {
+        if (!/^https?:\/\//.test(variable.value ?? '')) continue;
+        const url = new URL(variable.value!);
+        const [name, ns = namespace] = url.hostname.split('.');
+        const service = services.find((candidate) => candidate.name === name && candidate.namespace === ns);
+        const where = `${pod.owner} ${variable.name}=${variable.value}`;
+        expect(service, where).toBeDefined();
+        expect(
+          service!.ports.map((port) => port.port),
+          where,
+        ).toContain(Number(url.port || 80));
+      }
+    }
+  });
+});
+
+describe('the checks themselves', () => {
+  it('a variable the app does not read is caught', () => {
+    const objects = renderChart('default', ['--set-string', 'components.payment.env.PAYMENT_TIMEOUT_MS=5000']);
+    const payment = podsOf(objects, namespace).find((pod) => pod.owner === 'Deployment/payment')!;
+    expect(variablesIgnored(configLoaders.payment!, envOf(payment.spec.containers[0]!))).toEqual([
+      'PAYMENT_TIMEOUT_MS',
+    ]);
+  });
+
+  it('an entry point the image leaves out is caught', () => {
+    expect(imageIncludes('apps/payment/src/main.ts')).toBe(true);
+    expect(imageIncludes('apps/payment/src/handler.test.ts')).toBe(false);
+    expect(imageIncludes('test/fixtures/crashing-consumer.ts')).toBe(false);
+  });
+});
+
+describe('the migrations hook', () => {
+  const migrations = podsOf(renderChart('default'), namespace).find(
+    (pod) => pod.owner === 'Job/migrations',
+  ) as PodShape;
+  const container = migrations.spec.containers[0] as IContainer;
+
+  it('runs `surety migrate` from the image with the database URL, before install and upgrade', () => {
+    expect(container.args).toEqual(['apps/cli/src/main.ts', 'migrate']);
+    expect(imageIncludes('apps/cli/src/main.ts')).toBe(true);
+    // The CLI reads DATABASE_URL itself (apps/cli/src/main.ts); nothing else.
+    expect(readFileSync(repoPath('apps/cli/src/main.ts'), 'utf8')).toContain('process.env.DATABASE_URL');
+    expect((container.env ?? []).map((variable) => variable.name)).toEqual(['DATABASE_URL']);
+    const job = renderChart('default').find((object) => object.kind === 'Job')!;
+    expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+  });
+});
+
+describe('the helm test', () => {
+  const pod = renderChart('default').find((object) => object.metadata.annotations?.['helm.sh/hook'] === 'test');
+
+  it('places an order through the api Service and waits for CONFIRMED, reading only the variables it is given', () => {
+    const [container] = podsOf([pod!], namespace)[0]!.spec.containers;
+    const script = container!.args!.join('\n');
+    expect(script).toContain("order.status === 'CONFIRMED'");
+    const read = [...script.matchAll(/process\.env\.([A-Z_]+)/g)].map((match) => match[1]).sort();
+    expect((container!.env ?? []).map((variable) => variable.name).sort()).toEqual([...new Set(read)]);
+  });
+});
