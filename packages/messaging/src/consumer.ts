@@ -174,9 +174,16 @@ export class Consumer implements Attachment {
     await channel?.close().catch(() => undefined);
   }
 
+  /**
+   * track keeps a delivery's work in the in-flight set. Work that fails outright (the broker left
+   * while a retry copy was being published) leaves the message unacked: it is redelivered.
+   */
   private track(work: Promise<void>): void {
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    const settled = work.catch((error: unknown) =>
+      this.options.logger.warn({ err: error }, 'message left unacked; it will be redelivered'),
+    );
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
   }
 
   private async process(channel: Channel, message: ConsumeMessage): Promise<void> {
@@ -198,6 +205,7 @@ export class Consumer implements Attachment {
       return;
     }
     await failpoint('consumer.before-ack');
+    // amqplib throws if the channel closed while the handler ran; the broker redelivers then.
     channel.ack(message);
     stopTimer();
     this.metrics.consumed.inc({ queue: queue.name, outcome });
