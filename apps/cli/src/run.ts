@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
-import { appSpecs, replicaPort, type AppName } from './apps.js';
+import type { AppName } from './apps.js';
+import { startEveryApp } from './fleet.js';
 import { waitUntilReady } from './readiness.js';
 import { Supervisor } from './supervisor.js';
 
@@ -27,20 +28,10 @@ export async function run(options: RunOptions): Promise<void> {
   await migrate(databaseUrl);
   const supervisor = new Supervisor({ root: options.root, logDir: join(options.root, '.local', 'logs'), say });
   const gatewayUrl = env.GATEWAY_URL ?? defaults.gatewayUrl;
-  const started: { id: string; url: string }[] = [];
-  for (const app of appSpecs) {
-    const count = options.replicas.get(app.name) ?? 1;
-    for (let replica = 0; replica < count; replica++) {
-      const port = replicaPort(app.basePort, replica);
-      const id = `${app.name}-${replica + 1}`;
-      supervisor.start({
-        id,
-        entry: `apps/${app.name}/src/main.ts`,
-        env: { [app.portVariable]: String(port), GATEWAY_URL: gatewayUrl, SURETY_REPLICA: id },
-      });
-      started.push({ id, url: `http://127.0.0.1:${port}` });
-    }
-  }
+  const started = startEveryApp(supervisor, {
+    replicas: (app) => options.replicas.get(app) ?? 1,
+    env: (_app, id) => ({ GATEWAY_URL: gatewayUrl, SURETY_REPLICA: id }),
+  });
   say(`starting ${started.length} processes (logs in .local/logs/)`);
   const readiness = await Promise.all(
     started.map(async (p) => [p, await waitUntilReady(`${p.url}/healthz`, 60_000)] as const),

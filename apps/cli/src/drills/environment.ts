@@ -7,6 +7,7 @@ import { managementClient } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
 import { appSpecs, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
+import { startEveryApp } from '../fleet.js';
 import { Supervisor } from '../supervisor.js';
 
 /** Drill processes listen 1000 ports above `make run`'s, so both can run side by side. */
@@ -83,26 +84,19 @@ export async function createDrillEnvironment(options: {
     say: options.say,
     maxRestartDelayMs: 1_000,
   });
-  const readiness: string[] = [];
-  for (const app of appSpecs) {
-    for (let replica = 0; replica < (options.replicas[app.name] ?? 1); replica++) {
-      supervisor.start({
-        id: `${app.name}-${replica + 1}`,
-        entry: `apps/${app.name}/src/main.ts`,
-        env: {
-          DATABASE_URL: databaseUrl,
-          AMQP_URL: appAmqpUrl,
-          GATEWAY_URL: gatewayUrl,
-          INVENTORY_URL: `http://127.0.0.1:${port('inventory')}`,
-          LOG_LEVEL: 'info',
-          [app.portVariable]: String(port(app.name, replica)),
-          ...options.everyApp,
-          ...options.env[app.name],
-        },
-      });
-      readiness.push(`http://127.0.0.1:${port(app.name, replica)}/readyz`);
-    }
-  }
+  const readiness = startEveryApp(supervisor, {
+    replicas: (app) => options.replicas[app] ?? 1,
+    portOffset: DRILL_PORT_OFFSET,
+    env: (app) => ({
+      DATABASE_URL: databaseUrl,
+      AMQP_URL: appAmqpUrl,
+      GATEWAY_URL: gatewayUrl,
+      INVENTORY_URL: `http://127.0.0.1:${port('inventory')}`,
+      LOG_LEVEL: 'info',
+      ...options.everyApp,
+      ...options.env[app],
+    }),
+  }).map((process) => `${process.url}/readyz`);
   const ready = await Promise.all(readiness.map((url) => waitUntilReady(url, 60_000)));
   const late = readiness.filter((_url, i) => !ready[i]);
   if (late.length > 0) throw new Error(`not ready within 60 s: ${late.join(', ')}`);
