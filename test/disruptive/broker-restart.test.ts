@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infra } from '../support/infra.js';
 import { placeOrder, startStack, type Stack, expectConfirmedAndChargedOnce } from '../support/stack.js';
-import { unpublishedRows } from '../support/outbox.js';
+import { countUnpublished } from '@surety/db';
 import { deadLetterDepths, emptyDeadLetterQueues } from '../support/queues.js';
 import { waitFor } from '../support/wait.js';
 
@@ -34,7 +34,7 @@ describe('RabbitMQ restarted under load', () => {
     await expectConfirmedAndChargedOnce(stack.pool, ids, 120_000);
     const unpublished = await waitFor(
       'every outbox to drain',
-      () => unpublishedRows(stack.pool),
+      () => countUnpublished(stack.pool),
       (n) => n === 0,
     );
     expect(unpublished).toBe(0);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infra } from '../support/infra.js';
 import { deadLetterDepths, emptyDeadLetterQueues } from '../support/queues.js';
-import { unpublishedRows } from '../support/outbox.js';
+import { countUnpublished } from '@surety/db';
 import {
   placeOrder,
   startStack,
@@ -55,7 +55,7 @@ describe('PostgreSQL restarted under load', () => {
     expect(
       await waitFor(
         'every outbox to drain',
-        () => unpublishedRows(stack.pool),
+        () => countUnpublished(stack.pool),
         (n) => n === 0,
       ),
     ).toBe(0);

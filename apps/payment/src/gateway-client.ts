@@ -72,15 +72,6 @@ export class GatewayClient {
     });
   }
 
-  /** circuit tells whether calls go through ('closed'), are paused ('open'), or one is on trial. */
-  get circuit(): 'closed' | 'open' | 'half-open' {
-    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half-open' : 'closed';
-  }
-
-  shutdown(): void {
-    this.breaker.shutdown();
-  }
-
   async charge(orderId: string, amountCents: number): Promise<ChargeResult> {
     const answer = await this.post('/charges', `charge-${orderId}`, { orderId, amountCents });
     const chargeId = String(answer.body.id);

@@ -72,4 +72,3 @@ export const currentVersion: Record<EventType, number> = {
 };
 
 export type PayloadOf<T extends EventType> = Static<(typeof eventPayloads)[`${T}@1`]>;
-export const eventTypes = Object.keys(currentVersion) as EventType[];

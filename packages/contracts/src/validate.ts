@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { EnvelopeSchema, type AnyEvent } from './envelope.js';
 import { ContractViolationError } from './errors.js';
-import { eventPayloads, type EventKey } from './events.js';
+import { eventPayloads } from './events.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -33,11 +33,6 @@ export function validateEvent(candidate: unknown): AnyEvent {
   }
   // The payload was checked against the schema of its own type@version just above.
   return candidate as unknown as AnyEvent;
-}
-
-/** isKnownEventKey tells whether a `type@version` has a schema. */
-export function isKnownEventKey(key: string): key is EventKey {
-  return payloadValidators.has(key);
 }
 
 /** decodeEvent parses a message body and validates it; unparseable bytes are a contract violation. */

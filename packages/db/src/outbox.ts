@@ -1,6 +1,6 @@
 import { validateEvent, type Envelope, type EventType } from '@surety/contracts';
-import type { PoolClient } from './pool.js';
-import type { SchemaName } from './migrate.js';
+import type { Pool, PoolClient } from './pool.js';
+import { emittingSchemas, type SchemaName } from './migrate.js';
 
 /** The AMQP headers an outbox row carries to the broker (trace context, correlation). */
 export type OutboxHeaders = Record<string, string>;
@@ -21,4 +21,16 @@ export async function appendToOutbox<T extends EventType>(
     `INSERT INTO ${schema}.outbox (id, order_id, type, envelope, headers) VALUES ($1, $2, $3, $4, $5)`,
     [event.id, event.orderId, event.type, event, { 'x-correlation-id': event.correlationId, ...headers }],
   );
+}
+
+/** countUnpublished counts outbox rows not yet published, over every schema that emits events. */
+export async function countUnpublished(pool: Pick<Pool, 'query'>): Promise<number> {
+  const counts = await Promise.all(
+    emittingSchemas.map(
+      async (schema) =>
+        (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.outbox WHERE status <> 'published'`))
+          .rows[0]?.n ?? 0,
+    ),
+  );
+  return counts.reduce((a, b) => a + b, 0);
 }

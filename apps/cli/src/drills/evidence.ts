@@ -1,4 +1,4 @@
-import type { Pool } from '@surety/db';
+import { countUnpublished, type Pool } from '@surety/db';
 import type { DeadLetter } from '@surety/messaging';
 
 export type StockLevels = Record<string, { available: number; reserved: number }>;
@@ -22,6 +22,15 @@ export interface Evidence {
   poisonInjected: string[];
 }
 
+/** pendingCount counts the given orders still PENDING. */
+export async function pendingCount(pool: Pool, orderIds: string[]): Promise<number> {
+  const rows = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1) AND status = 'PENDING'`,
+    [orderIds],
+  );
+  return rows.rows[0]?.n ?? 0;
+}
+
 export async function readStock(pool: Pool): Promise<StockLevels> {
   const rows = await pool.query<{ sku: string; available: number; reserved: number }>(
     'SELECT sku, available, reserved FROM inventory.stock',
@@ -31,7 +40,7 @@ export async function readStock(pool: Pool): Promise<StockLevels> {
 
 /** readLedgers reads orders, the gateway's ledgers and the notification sink for the given orders. */
 export async function readLedgers(pool: Pool, orderIds: string[]) {
-  const [orders, charges, chargeRequests, refunds, notifications, outbox] = await Promise.all([
+  const [orders, charges, chargeRequests, refunds, notifications, unpublishedOutboxRows] = await Promise.all([
     pool.query<Evidence['orders'][number]>(
       `SELECT o.id, o.status, o.reason,
               COALESCE(json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity)) FILTER (WHERE l.sku IS NOT NULL), '[]') AS lines
@@ -58,12 +67,7 @@ export async function readLedgers(pool: Pool, orderIds: string[]) {
       'SELECT order_id AS "orderId", about FROM notifications.notifications WHERE order_id = ANY($1)',
       [orderIds],
     ),
-    pool.query<{ n: number }>(
-      `SELECT (SELECT count(*) FROM orders.outbox WHERE status <> 'published')
-            + (SELECT count(*) FROM payments.outbox WHERE status <> 'published')
-            + (SELECT count(*) FROM inventory.outbox WHERE status <> 'published')
-            + (SELECT count(*) FROM notifications.outbox WHERE status <> 'published') AS n`,
-    ),
+    countUnpublished(pool),
   ]);
   return {
     orders: orders.rows,
@@ -71,6 +75,6 @@ export async function readLedgers(pool: Pool, orderIds: string[]) {
     chargeRequests: chargeRequests.rows,
     refunds: refunds.rows,
     notifications: notifications.rows,
-    unpublishedOutboxRows: outbox.rows[0]?.n ?? 0,
+    unpublishedOutboxRows,
   };
 }

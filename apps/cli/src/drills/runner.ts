@@ -5,7 +5,8 @@ import { Broker, DeadLetterBox } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
 import type { Drill, DrillSize, FaultContext, Heal } from './catalogue.js';
 import { createDrillEnvironment, type DrillEnvironment, type Endpoints } from './environment.js';
-import { readLedgers, readStock, type Evidence } from './evidence.js';
+import { countUnpublished } from '@surety/db';
+import { pendingCount, readLedgers, readStock, type Evidence } from './evidence.js';
 import { judge, type Verdict } from './judge.js';
 import { placeOrders } from './load.js';
 
@@ -59,21 +60,21 @@ async function waitForQuiescence(
   let quietSamples = 0;
   let lastReport = 0;
   while (Date.now() < deadline) {
-    const [ledgers, depths] = await Promise.all([
-      readLedgers(env.pool, orderIds).catch(() => undefined),
+    const [pending, unpublished, depths] = await Promise.all([
+      pendingCount(env.pool, orderIds).catch(() => Infinity),
+      countUnpublished(env.pool).catch(() => Infinity),
       env.queueDepths().catch(() => undefined),
     ]);
-    const pending = ledgers?.orders.filter((o) => o.status === 'PENDING').length ?? Infinity;
     const queued = depths
       ? Object.entries(depths)
           .filter(([n]) => !n.endsWith('.dlq'))
           .reduce((s, [, d]) => s + d, 0)
       : Infinity;
-    const quiet = pending === 0 && ledgers?.unpublishedOutboxRows === 0 && queued === 0;
+    const quiet = pending === 0 && unpublished === 0 && queued === 0;
     quietSamples = quiet ? quietSamples + 1 : 0;
     if (quietSamples >= 3) return true;
     if (Date.now() - lastReport > 5_000) {
-      say(`  waiting: ${pending} pending, ${ledgers?.unpublishedOutboxRows ?? '?'} unpublished, ${queued} queued`);
+      say(`  waiting: ${pending} pending, ${unpublished} unpublished, ${queued} queued`);
       lastReport = Date.now();
     }
     await sleep(500);
