@@ -9,7 +9,7 @@
 #   keda           KEDA
 #   chaos-mesh     Chaos Mesh, set up for kind's containerd
 #   monitoring     kube-prometheus-stack (k8s/helm-values/kube-prometheus-stack.yaml)
-#   infra          k8s/: namespace, RabbitMQ, PostgreSQL, Jaeger, collector, monitors, rules; waits
+#   infra          k8s/: namespace, RabbitMQ, PostgreSQL, Jaeger, collector, monitors, rules, dashboard; waits
 #   image          builds the image and loads it into the cluster's nodes
 #   chart          installs charts/surety (migrations run first) and waits for every pod
 #   autoscaling    keda/: the consumers' ScaledObjects
@@ -131,6 +131,10 @@ infra() {
   kubectl -n "$NAMESPACE" rollout status deployment/jaeger --timeout "$WAIT"
   kubectl -n "$NAMESPACE" rollout status deployment/otel-collector --timeout "$WAIT"
   kubectl -n "$NAMESPACE" get secret rabbitmq-default-user surety-pg-app >/dev/null
+  say "provisioning the Grafana dashboard (observability/grafana/surety.json)"
+  kubectl -n "$NAMESPACE" create configmap surety-dashboard \
+    --from-file=surety.json="$ROOT/observability/grafana/surety.json" --dry-run=client -o yaml |
+    kubectl label --local -f - grafana_dashboard=1 -o yaml | kubectl apply -f -
 }
 
 image_tag() {

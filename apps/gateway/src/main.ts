@@ -1,3 +1,4 @@
+import './instrument.js';
 import { createLogger, runMain } from '@surety/telemetry';
 import { loadGatewayConfig } from './config.js';
 import { startGateway } from './service.js';

@@ -1,5 +1,5 @@
 import { createPool } from '@surety/db';
-import { createLogger, createRegistry, type RunningService } from '@surety/telemetry';
+import { createLogger, createRegistry, registerConnectionMetrics, type RunningService } from '@surety/telemetry';
 import { buildGatewayApp } from './app.js';
 import type { GatewayConfig } from './config.js';
 
@@ -11,7 +11,9 @@ export interface GatewayService extends RunningService {
 export async function startGateway(config: GatewayConfig): Promise<GatewayService> {
   const logger = createLogger('gateway', config.logLevel);
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-gateway', max: 20 });
-  const app = buildGatewayApp({ pool, faults: config.faults, logger, registry: createRegistry('gateway') });
+  const registry = createRegistry('gateway');
+  registerConnectionMetrics(registry, { pool });
+  const app = buildGatewayApp({ pool, faults: config.faults, logger, registry });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url }, 'gateway listening');
   return {

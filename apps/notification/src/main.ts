@@ -1,3 +1,4 @@
+import './instrument.js';
 import { createLogger, runMain } from '@surety/telemetry';
 import { loadNotificationConfig } from './config.js';
 import { startNotification } from './service.js';

@@ -1,3 +1,4 @@
+import './instrument.js';
 import { createLogger, runMain } from '@surety/telemetry';
 import { loadPaymentConfig } from './config.js';
 import { startPayment } from './service.js';

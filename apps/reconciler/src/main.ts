@@ -1,3 +1,4 @@
+import './instrument.js';
 import { createLogger, runMain } from '@surety/telemetry';
 import { loadReconcilerConfig } from './config.js';
 import { createReconciler, startReconciler } from './service.js';

@@ -1,5 +1,11 @@
 import { createPool } from '@surety/db';
-import { createLogger, createRegistry, startOpsServer, type RunningService } from '@surety/telemetry';
+import {
+  createLogger,
+  createRegistry,
+  registerConnectionMetrics,
+  startOpsServer,
+  type RunningService,
+} from '@surety/telemetry';
 import { Authorities } from './authorities.js';
 import type { ReconcilerConfig } from './config.js';
 import { Reconciler } from './reconciler.js';
@@ -13,6 +19,7 @@ export function createReconciler(config: ReconcilerConfig) {
   const logger = createLogger('reconciler', config.logLevel);
   const registry = createRegistry('reconciler');
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-reconciler', max: 2 });
+  registerConnectionMetrics(registry, { pool });
   const reconciler = new Reconciler(
     pool,
     new Authorities(config.gatewayUrl, config.inventoryUrl),

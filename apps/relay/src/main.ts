@@ -1,3 +1,4 @@
+import './instrument.js';
 import { createLogger, runMain } from '@surety/telemetry';
 import { loadRelayConfig } from './config.js';
 import { startRelay } from './service.js';

@@ -3,6 +3,7 @@ import type { Pool, SchemaName } from '@surety/db';
 export interface OutboxRow {
   seq: number;
   id: string;
+  orderId: string;
   type: string;
   envelope: unknown;
   headers: Record<string, string>;
@@ -32,7 +33,7 @@ export class OutboxStore {
            ORDER BY seq
            LIMIT $3
            FOR UPDATE SKIP LOCKED)
-      RETURNING seq, id, type, envelope, headers`,
+      RETURNING seq, id, order_id AS "orderId", type, envelope, headers`,
       [this.relayId, this.leaseMs, limit],
     );
     return result.rows.sort((a, b) => a.seq - b.seq);

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Pool, SchemaName } from '@surety/db';
 import type { ConfirmPublisher, OutgoingMessage } from '@surety/messaging';
 import { failpoint } from '@surety/failpoints';
 import type { Logger } from '@surety/telemetry';
 import { OutboxStore, type OutboxRow } from './outbox-store.js';
+import { RowSpans } from './outbox-tracing.js';
 import type { OutboxWakeup } from './wakeup.js';
 
 export interface RelayOptions {
@@ -20,13 +22,15 @@ export interface RelayOptions {
   registry: Registry;
 }
 
-function toMessage(row: OutboxRow): OutgoingMessage {
+const tracer = trace.getTracer('@surety/relay');
+
+function toMessage(row: OutboxRow, spans: RowSpans): OutgoingMessage {
   return {
     messageId: row.id,
     type: row.type,
     routingKey: row.type,
     body: Buffer.from(JSON.stringify(row.envelope)),
-    headers: row.headers,
+    headers: spans.headersOf(row),
   };
 }
 
@@ -131,14 +135,33 @@ export class PollingRelay {
   private async relayBatch(schema: SchemaName): Promise<{ claimed: number; confirmed: number }> {
     const rows = await this.store.claim(schema, this.options.batchSize);
     if (rows.length === 0) return { claimed: 0, confirmed: 0 };
+    return tracer.startActiveSpan(`outbox publish ${schema}`, async (batch) => {
+      batch.setAttribute('surety.outbox.rows', rows.length);
+      try {
+        return await this.publishBatch(schema, rows, new RowSpans(rows, batch));
+      } catch (error) {
+        batch.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+        throw error;
+      } finally {
+        batch.end();
+      }
+    });
+  }
+
+  private async publishBatch(
+    schema: SchemaName,
+    rows: OutboxRow[],
+    spans: RowSpans,
+  ): Promise<{ claimed: number; confirmed: number }> {
     const stopTimer = this.batchSeconds.startTimer({ schema });
     let outcomes;
     try {
-      const messages = rows.map(toMessage);
+      const messages = rows.map((row) => toMessage(row, spans));
       outcomes = await this.options.publisher.publish(
         this.options.publishTwice ? [...messages, ...messages] : messages,
       );
     } catch (error) {
+      spans.end([]);
       await this.store.release(
         schema,
         rows.map((r) => r.id),
@@ -147,6 +170,7 @@ export class PollingRelay {
       throw error;
     }
     stopTimer();
+    spans.end(outcomes);
     this.batchRows.observe({ schema }, rows.length);
     const confirmed = outcomes.filter((o) => o.ok).map((o) => o.messageId);
     const failed = outcomes.filter((o) => !o.ok);

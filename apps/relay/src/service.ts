@@ -1,9 +1,16 @@
 import { createPool } from '@surety/db';
 import { armFailpoints } from '@surety/failpoints';
 import { Broker, ConfirmPublisher } from '@surety/messaging';
-import { createLogger, createRegistry, startOpsServer, type RunningService } from '@surety/telemetry';
+import {
+  createLogger,
+  createRegistry,
+  registerConnectionMetrics,
+  startOpsServer,
+  type RunningService,
+} from '@surety/telemetry';
 import type { RelayConfig } from './config.js';
 import { PollingRelay } from './relay.js';
+import { registerReplicationSlotMetrics } from './replication-slot-metrics.js';
 import { OutboxWakeup } from './wakeup.js';
 
 export interface RelayService extends RunningService {
@@ -19,6 +26,8 @@ export async function startRelay(config: RelayConfig): Promise<RelayService> {
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-relay', max: 4 });
   const broker = await Broker.connect(config.amqpUrl, logger);
   const publisher = await ConfirmPublisher.create(broker);
+  registerConnectionMetrics(registry, { broker, pool });
+  registerReplicationSlotMetrics(registry, pool);
   const wakeup = new OutboxWakeup(config.databaseUrl, logger);
   await wakeup.start();
   const relay = new PollingRelay({ ...config, pool, publisher, wakeup, logger, registry });

@@ -1,6 +1,7 @@
 import { BusinessRuleError, type AnyEvent } from '@surety/contracts';
 import { failpoint } from '@surety/failpoints';
 import type { Handler } from '@surety/messaging';
+import type { OrderLatency } from './order-latency.js';
 import { applyResult, type SagaState } from './state-machine.js';
 
 interface OrderRow {
@@ -20,52 +21,59 @@ function detailOf(event: AnyEvent): Record<string, unknown> {
  * sagaHandler is the order's state machine: it locks the order, folds in the result, records the
  * timeline step and, on a transition, emits order.confirmed or order.cancelled in the same
  * transaction. Compensation follows from order.cancelled: payment refunds, inventory releases.
+ * Once a transition commits, the order's end-to-end time is recorded.
  */
-export const sagaHandler: Handler = async (event, ctx) => {
-  const locked = await ctx.tx.query<OrderRow>(
-    `SELECT status, payment_status, stock_status, reason, customer_id, total_cents
+export const sagaHandler =
+  (latency: OrderLatency): Handler =>
+  async (event, ctx) => {
+    const locked = await ctx.tx.query<OrderRow>(
+      `SELECT status, payment_status, stock_status, reason, customer_id, total_cents
        FROM orders.orders WHERE id = $1 FOR UPDATE`,
-    [event.orderId],
-  );
-  const order = locked.rows[0];
-  if (!order) throw new BusinessRuleError(`no order ${event.orderId}`);
-  const step = applyResult(
-    {
-      status: order.status,
-      paymentStatus: order.payment_status,
-      stockStatus: order.stock_status,
-      reason: order.reason,
-    },
-    event,
-  );
-  if (!step) throw new BusinessRuleError(`saga does not handle ${event.type}`);
-  const { state, transition } = step;
-  await ctx.tx.query(
-    `UPDATE orders.orders
+      [event.orderId],
+    );
+    const order = locked.rows[0];
+    if (!order) throw new BusinessRuleError(`no order ${event.orderId}`);
+    const step = applyResult(
+      {
+        status: order.status,
+        paymentStatus: order.payment_status,
+        stockStatus: order.stock_status,
+        reason: order.reason,
+      },
+      event,
+    );
+    if (!step) throw new BusinessRuleError(`saga does not handle ${event.type}`);
+    const { state, transition } = step;
+    const updated = await ctx.tx.query<{ seconds: number | null }>(
+      `UPDATE orders.orders
         SET status = $2, payment_status = $3, stock_status = $4, reason = $5, updated_at = clock_timestamp(),
             completed_at = CASE WHEN $2 <> 'PENDING' THEN coalesce(completed_at, clock_timestamp()) END
-      WHERE id = $1`,
-    [event.orderId, state.status, state.paymentStatus, state.stockStatus, state.reason],
-  );
-  await ctx.tx.query('INSERT INTO orders.order_timeline (order_id, step, message_id, detail) VALUES ($1, $2, $3, $4)', [
-    event.orderId,
-    step.timelineStep,
-    event.id,
-    detailOf(event),
-  ]);
-  if (!transition) return failpoint('saga.before-commit');
-  await ctx.tx.query('INSERT INTO orders.order_timeline (order_id, step, detail) VALUES ($1, $2, $3)', [
-    event.orderId,
-    transition.to.toLowerCase(),
-    transition.to === 'CANCELLED' ? { reason: transition.reason } : null,
-  ]);
-  if (transition.to === 'CONFIRMED') {
-    await ctx.emit({
-      type: 'order.confirmed',
-      payload: { customerId: order.customer_id, totalCents: order.total_cents },
-    });
-  } else {
-    await ctx.emit({ type: 'order.cancelled', payload: { customerId: order.customer_id, reason: transition.reason } });
-  }
-  await failpoint('saga.before-commit');
-};
+      WHERE id = $1
+      RETURNING extract(epoch FROM completed_at - created_at)::float8 AS seconds`,
+      [event.orderId, state.status, state.paymentStatus, state.stockStatus, state.reason],
+    );
+    await ctx.tx.query(
+      'INSERT INTO orders.order_timeline (order_id, step, message_id, detail) VALUES ($1, $2, $3, $4)',
+      [event.orderId, step.timelineStep, event.id, detailOf(event)],
+    );
+    if (!transition) return failpoint('saga.before-commit');
+    const seconds = updated.rows[0]?.seconds;
+    if (seconds != null) ctx.afterCommit(() => latency.record(transition.to, seconds));
+    await ctx.tx.query('INSERT INTO orders.order_timeline (order_id, step, detail) VALUES ($1, $2, $3)', [
+      event.orderId,
+      transition.to.toLowerCase(),
+      transition.to === 'CANCELLED' ? { reason: transition.reason } : null,
+    ]);
+    if (transition.to === 'CONFIRMED') {
+      await ctx.emit({
+        type: 'order.confirmed',
+        payload: { customerId: order.customer_id, totalCents: order.total_cents },
+      });
+    } else {
+      await ctx.emit({
+        type: 'order.cancelled',
+        payload: { customerId: order.customer_id, reason: transition.reason },
+      });
+    }
+    await failpoint('saga.before-commit');
+  };

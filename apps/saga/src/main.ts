@@ -1,3 +1,4 @@
+import './instrument.js';
 import { createLogger, runMain } from '@surety/telemetry';
 import { loadSagaConfig } from './config.js';
 import { startSaga } from './service.js';

@@ -1,6 +1,7 @@
 import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
 import type { SagaConfig } from './config.js';
 import { sagaHandler } from './handler.js';
+import { OrderLatency } from './order-latency.js';
 
 export function startSaga(config: SagaConfig): Promise<ConsumerService> {
   return startConsumerService({
@@ -8,6 +9,6 @@ export function startSaga(config: SagaConfig): Promise<ConsumerService> {
     schema: 'orders',
     queue: queues.saga,
     config,
-    handler: () => sagaHandler,
+    handler: ({ registry }) => sagaHandler(new OrderLatency(registry)),
   });
 }

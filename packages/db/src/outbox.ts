@@ -1,4 +1,5 @@
 import { validateEvent, type Envelope, type EventType } from '@surety/contracts';
+import { activeTraceHeaders } from '@surety/telemetry';
 import type { Pool, PoolClient } from './pool.js';
 import { emittingSchemas, type SchemaName } from './migrate.js';
 
@@ -8,7 +9,9 @@ export type OutboxHeaders = Record<string, string>;
 /**
  * appendToOutbox writes an event into a schema's outbox inside the caller's transaction, so the
  * event exists exactly when the state change that caused it commits. The event is validated here:
- * an invalid event fails the transaction instead of reaching the broker.
+ * an invalid event fails the transaction instead of reaching the broker. The row stores the trace
+ * context of the running span (the request or message that caused the event), which the relay
+ * continues; `headers` passed in are the fallback when no span is running.
  */
 export async function appendToOutbox<T extends EventType>(
   client: PoolClient,
@@ -19,7 +22,7 @@ export async function appendToOutbox<T extends EventType>(
   validateEvent(event);
   await client.query(
     `INSERT INTO ${schema}.outbox (id, order_id, type, envelope, headers) VALUES ($1, $2, $3, $4, $5)`,
-    [event.id, event.orderId, event.type, event, { 'x-correlation-id': event.correlationId, ...headers }],
+    [event.id, event.orderId, event.type, event, { 'x-correlation-id': event.correlationId, ...headers, ...activeTraceHeaders() }],
   );
 }
 

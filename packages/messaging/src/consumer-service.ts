@@ -4,7 +4,14 @@ import type { Registry } from 'prom-client';
 import { defaults, readEnv } from '@surety/config';
 import { armFailpoints } from '@surety/failpoints';
 import { createPool, type Pool, type SchemaName } from '@surety/db';
-import { createLogger, createRegistry, startOpsServer, type Logger, type RunningService } from '@surety/telemetry';
+import {
+  createLogger,
+  createRegistry,
+  registerConnectionMetrics,
+  startOpsServer,
+  type Logger,
+  type RunningService,
+} from '@surety/telemetry';
 import { Broker } from './broker.js';
 import { Consumer, type Handler } from './consumer.js';
 import { ConfirmPublisher } from './publisher.js';
@@ -92,6 +99,7 @@ export async function startConsumerService(spec: ConsumerServiceSpec): Promise<C
   });
   const broker = await Broker.connect(config.amqpUrl, logger);
   const publisher = await ConfirmPublisher.create(broker);
+  registerConnectionMetrics(registry, { broker, pool });
   const consumer = await Consumer.start({
     broker,
     publisher,

@@ -19,7 +19,7 @@ import {
   type SchemaName,
 } from '@surety/db';
 import { failpoint } from '@surety/failpoints';
-import type { Logger } from '@surety/telemetry';
+import { traceExemplar, type Logger } from '@surety/telemetry';
 import type { Attachment, Broker } from './broker.js';
 import type { ConfirmPublisher, OutgoingMessage } from './publisher.js';
 import { decideRetry, defaultRetryPolicy, retryQueueName, type RetryPolicy } from './retry-policy.js';
@@ -29,6 +29,8 @@ import { deadLetterQueueName, type QueueSpec } from './topology.js';
 export interface HandlerContext {
   tx: PoolClient;
   emit<T extends EventType>(event: Omit<NewEvent<T>, 'causedBy' | 'orderId'> & { orderId?: string }): Promise<void>;
+  /** afterCommit runs once the effect has committed (to record a metric of what surely happened). */
+  afterCommit(effect: () => void): void;
   log: Logger;
 }
 
@@ -86,6 +88,7 @@ function metricsFor(registry: Registry) {
       help: 'Time from delivery to ack, by queue.',
       labelNames: ['queue'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      enableExemplars: true,
       registers: [registry],
     }),
   };
@@ -188,9 +191,10 @@ export class Consumer implements Attachment {
 
   private async process(channel: Channel, message: ConsumeMessage): Promise<void> {
     const { queue, logger } = this.options;
-    const stopTimer = this.metrics.duration.startTimer({ queue: queue.name });
+    const stopTimer = this.metrics.duration.startTimer({ queue: queue.name }, traceExemplar());
     const messageId = message.properties.messageId as string | undefined;
-    let log = logger.child({ queue: queue.name, messageId, traceId: traceIdOf(message) });
+    // The logger adds traceId and spanId: this runs inside the consume span of the message's trace.
+    let log = logger.child({ queue: queue.name, messageId });
     let outcome: Outcome;
     try {
       const event = this.decode(message);
@@ -224,11 +228,13 @@ export class Consumer implements Attachment {
   private async runHandler(event: AnyEvent, message: ConsumeMessage, log: Logger): Promise<Outcome> {
     const { pool, schema, consumerName, handler } = this.options;
     const headers = pickHeaders(message);
-    return withTransaction(pool, async (tx) => {
+    const committed: (() => void)[] = [];
+    const outcome = await withTransaction(pool, async (tx): Promise<Outcome> => {
       if (!(await recordInInbox(tx, schema, consumerName, event.id))) return 'duplicate';
       await handler(event, {
         tx,
         log,
+        afterCommit: (effect) => committed.push(effect),
         emit: (next) =>
           appendToOutbox(
             tx,
@@ -239,6 +245,8 @@ export class Consumer implements Attachment {
       });
       return 'acked';
     });
+    for (const effect of committed) effect();
+    return outcome;
   }
 
   private async fail(message: ConsumeMessage, error: unknown, log: Logger): Promise<Outcome> {
@@ -288,9 +296,4 @@ function pickHeaders(message: ConsumeMessage): Record<string, string> {
     if (typeof value === 'string') picked[name] = value;
   }
   return picked;
-}
-
-function traceIdOf(message: ConsumeMessage): string | undefined {
-  const traceparent: unknown = message.properties.headers?.traceparent;
-  return typeof traceparent === 'string' ? traceparent.split('-')[1] : undefined;
 }

@@ -1,4 +1,6 @@
 import type { ConfirmChannel, GetMessage } from 'amqplib';
+import { context } from '@opentelemetry/api';
+import { contextFromHeaders } from '@surety/telemetry';
 import type { Broker } from './broker.js';
 import { failureHeaders } from './consumer.js';
 import { deadLetterQueueName, queues } from './topology.js';
@@ -87,7 +89,12 @@ function replayHeaders(letter: DeadLetter): Record<string, unknown> {
   return { ...kept, [REPLAY_COUNT_HEADER]: letter.replays + 1 };
 }
 
+/** publishConfirmed sends a replay inside the trace the dead letter carries: the order's own. */
 function publishConfirmed(channel: ConfirmChannel, letter: DeadLetter, message: GetMessage): Promise<void> {
+  return context.with(contextFromHeaders(letter.headers), () => publishReplay(channel, letter, message));
+}
+
+function publishReplay(channel: ConfirmChannel, letter: DeadLetter, message: GetMessage): Promise<void> {
   return new Promise((resolve, reject) => {
     channel.publish(
       '',

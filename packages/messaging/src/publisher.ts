@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import { context } from '@opentelemetry/api';
 import { TransientError } from '@surety/contracts';
+import { contextFromHeaders } from '@surety/telemetry';
 import type { Attachment, Broker } from './broker.js';
 import { EVENTS_EXCHANGE } from './topology.js';
 
@@ -78,7 +80,18 @@ export class ConfirmPublisher implements Attachment {
     this.broker.detach(this);
   }
 
+  /**
+   * publishOne publishes a message inside the trace its headers carry, so the broker hop is part of
+   * the order's trace even when one batch mixes many orders.
+   */
   private publishOne(
+    channel: ConfirmChannel,
+    message: OutgoingMessage,
+  ): { accepted: boolean; outcome: Promise<PublishOutcome> } {
+    return context.with(contextFromHeaders(message.headers), () => this.publishInContext(channel, message));
+  }
+
+  private publishInContext(
     channel: ConfirmChannel,
     message: OutgoingMessage,
   ): { accepted: boolean; outcome: Promise<PublishOutcome> } {

@@ -1,9 +1,21 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry, type LabelValues, type PrometheusContentType } from 'prom-client';
+import { activeTraceFields } from './trace-context.js';
 
-/** createRegistry makes a service's metric registry with the process defaults. */
+/**
+ * createRegistry makes a service's metric registry with the process defaults. It speaks
+ * OpenMetrics, the exposition format that carries exemplars: a latency bucket can name a trace.
+ */
 export function createRegistry(service: string): Registry {
   const registry = new Registry();
+  // prom-client types a registry by its format; every consumer of ours only reads contentType.
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as unknown as PrometheusContentType);
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/** traceExemplar labels an observation with the running span's trace id, when there is one. */
+export function traceExemplar<T extends string>(): LabelValues<T> {
+  const { traceId } = activeTraceFields();
+  return (traceId ? { trace_id: traceId } : {}) as LabelValues<T>;
 }

@@ -1,3 +1,4 @@
+import { runExitHooks } from './exit-hooks.js';
 import type { Logger } from './logger.js';
 
 export interface RunningService {
@@ -18,6 +19,7 @@ export function runMain(logger: Logger, start: () => Promise<RunningService>): v
     logger.info({ signal }, 'stopping');
     started
       .then((service) => service.stop())
+      .then(() => runExitHooks())
       .then(
         () => {
           logger.info('stopped');

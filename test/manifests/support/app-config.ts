@@ -37,6 +37,8 @@ export function envOf(container: IContainer): Env {
 export function variablesIgnored(load: (env: Env) => object, env: Env): string[] {
   const baseline = JSON.stringify(load(env));
   return Object.keys(env).filter((name) => {
+    // The OpenTelemetry SDK reads OTEL_* itself, by its standard (packages/telemetry/src/tracing.ts).
+    if (name.startsWith('OTEL_')) return false;
     try {
       return JSON.stringify(load({ ...env, [name]: `${env[name]}9` })) === baseline;
     } catch {

@@ -73,3 +73,19 @@ export function manifestsIn(folder: string): KubeObject[] {
 export function requireDirectory(directory: string, why: string): void {
   if (!existsSync(directory)) throw new Error(`${directory} does not exist: ${why}`);
 }
+
+/** sourceFiles lists the TypeScript sources of every app and package (tests excluded). */
+export function sourceFiles(): string[] {
+  const roots = ['apps', 'packages'].flatMap((top) =>
+    readdirSync(repoPath(top)).map((name) => repoPath(top, name, 'src')),
+  );
+  return roots.filter((root) => existsSync(root)).flatMap((root) => walk(root));
+}
+
+function walk(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(directory, entry.name);
+    if (entry.isDirectory()) return walk(full);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [full] : [];
+  });
+}

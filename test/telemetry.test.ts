@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProcessStack, type PipelineApp, type ProcessStack } from './support/process-stack.js';
+import { startSpanSink, type ReceivedSpan, type SpanSink } from './support/span-sink.js';
+import { setGatewayFaults, waitForTerminal } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+
+const kind = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
+const hops: PipelineApp[] = ['api', 'relay', 'payment', 'inventory', 'saga', 'notification', 'gateway'];
+
+const adminToken = randomBytes(16).toString('hex');
+
+interface DeadLetters {
+  letters: { messageId: string; body: string }[];
+}
+
+let sink: SpanSink;
+let stack: ProcessStack;
+
+beforeAll(async () => {
+  sink = await startSpanSink();
+  stack = await startProcessStack({
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'info',
+    RETRY_BUDGET: '2',
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await sink?.close();
+});
+
+function newTraceparent(): { traceparent: string; traceId: string; spanId: string } {
+  const traceId = randomBytes(16).toString('hex');
+  const spanId = randomBytes(8).toString('hex');
+  return { traceparent: `00-${traceId}-${spanId}-01`, traceId, spanId };
+}
+
+async function placeTracedOrder(traceparent: string): Promise<string> {
+  const response = await fetch(`${stack.urls.api}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomBytes(8).toString('hex'), traceparent },
+    body: JSON.stringify({ customerId: 'customer-traced', items: [{ sku: 'TEA-GREEN', quantity: 1 }] }),
+  });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { id: string }).id;
+}
+
+function spansOf(traceId: string): ReceivedSpan[] {
+  return sink.spans().filter((span) => span.traceId === traceId);
+}
+
+/** orphans are the spans whose parent is not among `spans`: only the trace's entry, once all arrived. */
+function orphans(spans: ReceivedSpan[]): ReceivedSpan[] {
+  const ids = new Set(spans.map((span) => span.spanId));
+  return spans.filter((span) => !span.parentSpanId || !ids.has(span.parentSpanId));
+}
+
+function services(spans: ReceivedSpan[]): Set<string> {
+  return new Set(spans.map((span) => span.service));
+}
+
+describe('one trace per order', () => {
+  it('follows an order through every hop, the outbox included, in one trace', async () => {
+    const { traceparent, traceId, spanId: callerSpanId } = newTraceparent();
+    const orderId = await placeTracedOrder(traceparent);
+    await waitForTerminal(stack.resources.pool, [orderId]);
+    const spans = await waitFor(
+      'spans from every hop',
+      async () => spansOf(traceId),
+      (found) =>
+        hops.every((hop) => services(found).has(hop)) &&
+        found.some((span) => span.name === 'outbox relay notification.sent') &&
+        orphans(found).length === 1,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    const byId = new Map(spans.map((span) => [span.spanId, span]));
+
+    // Every span's parent is in the trace, but for the api's request span, whose parent is the caller's.
+    expect(orphans(spans).map((span) => [span.service, span.parentSpanId])).toEqual([['api', callerSpanId]]);
+
+    // The relay continues the trace of the transaction that wrote the row: a child of it, linked to its batch.
+    const relayed = spans.filter((span) => span.service === 'relay' && span.name.startsWith('outbox relay '));
+    expect(relayed.map((span) => span.name)).toEqual(
+      expect.arrayContaining([
+        'outbox relay order.placed',
+        'outbox relay payment.captured',
+        'outbox relay order.confirmed',
+      ]),
+    );
+    for (const span of relayed) {
+      const writer = byId.get(span.parentSpanId ?? '');
+      expect(writer?.service).not.toBe('relay');
+      expect(span.links).toHaveLength(1);
+      const batch = sink.spans().find((s) => s.spanId === span.links[0]?.spanId);
+      expect(batch?.name).toMatch(/^outbox publish /);
+      expect(batch?.traceId).not.toBe(traceId);
+    }
+    const placedRelay = relayed.find((span) => span.name === 'outbox relay order.placed');
+    expect(byId.get(placedRelay?.parentSpanId ?? '')?.service).toBe('api');
+
+    // Each consumer's span is a child of a publish span, which is a child of a relay span.
+    for (const consumer of ['payment', 'inventory', 'saga', 'notification']) {
+      const consumed = spans.filter((span) => span.service === consumer && span.kind === kind.consumer);
+      expect(consumed.length, `${consumer} consume spans`).toBeGreaterThan(0);
+      for (const span of consumed) {
+        const publish = byId.get(span.parentSpanId ?? '');
+        expect(publish?.kind).toBe(kind.producer);
+        expect(byId.get(publish?.parentSpanId ?? '')?.name).toMatch(/^outbox relay /);
+      }
+    }
+
+    // The gateway's charge is served inside the payment consumer's call to it.
+    const charge = spans.find((span) => span.service === 'gateway' && span.kind === kind.server);
+    const call = byId.get(charge?.parentSpanId ?? '');
+    expect(call?.service).toBe('payment');
+    expect(call?.kind).toBe(kind.client);
+  });
+
+  it('keeps the trace when a dead letter is replayed', async () => {
+    const { traceparent, traceId } = newTraceparent();
+    await setGatewayFaults(stack.urls.gateway, { failureRate: 1 });
+    const orderId = await placeTracedOrder(traceparent);
+    const admin = (path: string, body?: unknown) =>
+      fetch(`${stack.urls.api}${path}`, {
+        method: body ? 'POST' : 'GET',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const letters = await waitFor(
+      'the order in the payment DLQ',
+      async () => ((await (await admin('/admin/dlq?queue=payment.orders')).json()) as DeadLetters).letters,
+      (found) => found.some((letter) => letter.body.includes(orderId)),
+    );
+    const letter = letters.find((found) => found.body.includes(orderId))!;
+    await setGatewayFaults(stack.urls.gateway, { failureRate: 0 });
+    const consumedBefore = spansOf(traceId).filter((s) => s.service === 'payment' && s.kind === kind.consumer).length;
+
+    // The api replays it: an instrumented process whose own request is not the order's trace.
+    expect((await admin('/admin/dlq/replay', { messageId: letter.messageId })).status).toBe(200);
+    const outcome = await waitForTerminal(stack.resources.pool, [orderId]);
+    expect(outcome.get(orderId)?.status).toBe('CONFIRMED');
+    const spans = await waitFor(
+      "the replayed message consumed in the order's trace",
+      async () => spansOf(traceId),
+      (found) => found.some((span) => span.name === 'outbox relay order.confirmed'),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(spans.filter((s) => s.service === 'payment' && s.kind === kind.consumer).length).toBeGreaterThan(
+      consumedBefore,
+    );
+    expect(services(spans)).toEqual(new Set(hops));
+  });
+});
+
+/** sample reads one sample's value from an exposition, or undefined when the series is absent. */
+function sample(exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of exposition.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map(([, key, value]) => [key, value] as const),
+    );
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+async function scrape(app: PipelineApp): Promise<string> {
+  return (await fetch(`${stack.urls[app]}/metrics`)).text();
+}
+
+describe('metrics and logs after a short run', () => {
+  it('exposes the series that matter, with values that match what happened', async () => {
+    const placed = await Promise.all(Array.from({ length: 5 }, () => placeTracedOrder(newTraceparent().traceparent)));
+    await waitForTerminal(stack.resources.pool, placed);
+    const { rows } = await stack.resources.pool.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int AS n FROM orders.orders GROUP BY status',
+    );
+    const confirmed = rows.find((row) => row.status === 'CONFIRMED')?.n ?? 0;
+    const orders = rows.reduce((sum, row) => sum + row.n, 0);
+    const consumed = async (app: PipelineApp, queue: string) =>
+      sample(await scrape(app), 'surety_messages_consumed_total', { queue, outcome: 'acked' });
+
+    // Each order is one message to payment, inventory and notification, and three to the saga:
+    // the payment's and the stock's results, then the notification's.
+    const sagaConsumed = await waitFor(
+      'the saga to have heard of every notification',
+      () => consumed('saga', 'saga.results'),
+      (count) => count === 3 * orders,
+    );
+    expect(sagaConsumed).toBe(3 * orders);
+    expect(await consumed('notification', 'notification.orders')).toBe(orders);
+    expect(await consumed('inventory', 'inventory.orders')).toBe(orders);
+    expect(await consumed('payment', 'payment.orders')).toBe(orders);
+
+    const saga = await scrape('saga');
+    expect(sample(saga, 'surety_order_end_to_end_seconds_count', { outcome: 'CONFIRMED' })).toBe(confirmed);
+    expect(saga).toMatch(/surety_order_end_to_end_seconds_bucket\{[^}]*\} \d+ # \{trace_id="[0-9a-f]{32}"\}/);
+    expect(sample(saga, 'surety_handler_duration_seconds_count', { queue: 'saga.results' })).toBe(3 * orders);
+    expect(sample(saga, 'surety_broker_connected')).toBe(1);
+
+    const api = await scrape('api');
+    expect(sample(api, 'surety_orders', { state: 'CONFIRMED' })).toBe(confirmed);
+    expect(sample(api, 'surety_orders', { state: 'PENDING' })).toBe(0);
+    expect(sample(api, 'surety_db_pool_clients', { state: 'waiting' })).toBe(0);
+
+    const relay = await scrape('relay');
+    expect(sample(relay, 'surety_outbox_pending_rows', { schema: 'orders' })).toBe(0);
+    expect(sample(relay, 'surety_outbox_oldest_unpublished_seconds', { schema: 'orders' })).toBe(0);
+    expect(sample(relay, 'surety_relay_publish_batch_size_sum', { schema: 'orders' })).toBeGreaterThanOrEqual(orders);
+    expect(sample(relay, 'surety_relay_publish_batch_seconds_count', { schema: 'orders' })).toBeGreaterThan(0);
+
+    const gateway = await scrape('gateway');
+    const charges = await stack.resources.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM gateway.charges WHERE status = 'captured'",
+    );
+    // A request the gateway answers from its idempotency record counts again; a charge does not.
+    expect(sample(gateway, 'surety_gateway_requests_total', { result: 'captured' })).toBeGreaterThanOrEqual(
+      charges.rows[0]?.n ?? 1,
+    );
+  });
+
+  it('logs one line per message outcome, with the ids that find it again', () => {
+    const lines = stack
+      .output('payment')
+      .split('\n')
+      .filter((line) => line.includes('"message handled"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        service: 'payment',
+        outcome: expect.any(String),
+        orderId: expect.any(String),
+        messageId: expect.any(String),
+        correlationId: expect.any(String),
+        traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+        spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
+      });
+    }
+  });
+});
