@@ -40,7 +40,7 @@ async function takeStock(ctx: HandlerContext, lines: StockLine[]): Promise<strin
 async function reserve(event: Envelope<'order.placed'>, ctx: HandlerContext) {
   const reservation = await lockReservation(ctx, event.orderId, 'pending');
   if (reservation.status !== 'pending') {
-    ctx.log.info({ status: reservation.status }, 'order already settled here; not reserving');
+    ctx.log.debug({ status: reservation.status }, 'order already settled here; not reserving');
     return;
   }
   // A fixed lock order over SKUs keeps concurrent reservations from deadlocking.

@@ -24,6 +24,6 @@ export const notificationHandler: Handler = async (event, ctx) => {
     [notificationId, event.orderId, event.type, channel, event.payload.customerId, body, event.id],
   );
   if (sent.rowCount === 0) return;
-  ctx.log.info({ notificationId, about: event.type, recipient: event.payload.customerId }, 'notification sent');
+  ctx.log.debug({ notificationId, about: event.type, recipient: event.payload.customerId }, 'notification sent');
   await ctx.emit({ type: 'notification.sent', payload: { notificationId, about: event.type, channel } });
 };

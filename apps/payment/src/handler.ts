@@ -27,7 +27,7 @@ async function charge(event: Envelope<'order.placed'>, ctx: HandlerContext, gate
   const { totalCents } = event.payload;
   const payment = await lockPayment(ctx, event.orderId, totalCents, 'pending');
   if (payment.status !== 'pending') {
-    ctx.log.info({ status: payment.status }, 'order already settled here; not charging');
+    ctx.log.debug({ status: payment.status }, 'order already settled here; not charging');
     return;
   }
   const result = await gateway.charge(event.orderId, totalCents);
