@@ -19,6 +19,12 @@ COPY --from=manifests /app ./
 # Runtime dependencies only; tsx is one of them, since the apps run from source.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
+# The customer and ops pages, built by Vite into the api's static assets (apps/api/public).
+FROM dependencies AS web
+COPY tsconfig.base.json ./
+COPY apps/web apps/web
+RUN npm run build -w @surety/web
+
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
@@ -26,6 +32,7 @@ COPY --from=dependencies /app ./
 COPY tsconfig.base.json tsconfig.json ./
 COPY packages packages
 COPY apps apps
+COPY --from=web /app/apps/api/public apps/api/public
 # The node image's unprivileged user (uid 1000), which the chart's securityContext names too.
 USER node
 ENTRYPOINT ["node", "--import", "tsx"]

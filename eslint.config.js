@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.local/', 'reports/', '**/migrations/'] },
+  { ignores: ['node_modules/', '.local/', 'reports/', '**/migrations/', 'apps/api/public/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -30,6 +30,18 @@ export default defineConfig({
         },
       },
       {
+        // The customer and ops pages in Debian's chromium, against the same apps as make run; each
+        // file has its own database and vhost, so they run beside the integration files.
+        test: {
+          name: 'ui',
+          sequence: { groupOrder: 0 },
+          include: ['test/ui/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/ui/support/build-web.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         // Tests that stop and start the shared RabbitMQ and PostgreSQL: after every other file, one at a time.
         test: {
           name: 'disruptive',

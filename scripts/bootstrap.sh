@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bootstrap.sh — everything `make run` and `make test` need on a fresh machine, idempotently:
-# Node dependencies (npm ci when the lock file changed), then RabbitMQ and PostgreSQL (infra.sh up).
+# Node dependencies (npm ci when the lock file changed), the web page (vite, when its sources
+# changed), then RabbitMQ and PostgreSQL (infra.sh up).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -17,6 +18,15 @@ else
   say "Node dependencies up to date"
 fi
 bash scripts/tools.sh --optional
+
+# The api serves the page apps/web builds into apps/api/public; rebuilt when any source is newer.
+web_built=apps/api/public/index.html
+if [ ! -f "$web_built" ] || [ -n "$(find apps/web -path apps/web/node_modules -prune -o -type f -newer "$web_built" -print -quit)" ]; then
+  say "building the web page (apps/web into apps/api/public)"
+  npm run build --silent -w @surety/web >/dev/null
+else
+  say "web page up to date"
+fi
 
 if [ "${1:-}" != "--no-infra" ]; then
   bash scripts/infra.sh up

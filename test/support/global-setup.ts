@@ -21,14 +21,21 @@ async function requireRabbit(): Promise<void> {
   if (!response.ok) throw new Error(`RabbitMQ management answered ${response.status}: ${hint}`);
 }
 
-/** Removes what an interrupted earlier run left: test databases and vhosts. */
+/**
+ * Removes what an interrupted earlier run left: test databases and vhosts that nothing is connected
+ * to. Those of a run going on beside this one (they have connections) are left alone.
+ */
 async function sweep(admin: pg.Client): Promise<void> {
-  const stale = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
-    `${testPrefix}%`,
-  ]);
+  const stale = await admin.query<{ datname: string }>(
+    `SELECT datname FROM pg_database d
+      WHERE datname LIKE $1 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
+    [`${testPrefix}%`],
+  );
   for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   const vhosts = (await (await management('/vhosts')).json()) as { name: string }[];
-  for (const { name } of vhosts.filter((v) => v.name.startsWith(testPrefix))) {
+  const connections = (await (await management('/connections')).json()) as { vhost: string }[];
+  const inUse = new Set(connections.map((connection) => connection.vhost));
+  for (const { name } of vhosts.filter((v) => v.name.startsWith(testPrefix) && !inUse.has(v.name))) {
     await management(`/vhosts/${encodeURIComponent(name)}`, { method: 'DELETE' });
   }
 }

@@ -9,8 +9,13 @@ import type { Registry } from 'prom-client';
 import type { DeadLetterBox } from '@surety/messaging';
 import { dlqRoutes } from './admin/dlq-routes.js';
 import { handleError } from './errors.js';
+import type { OrderChanges } from './orders/order-changes.js';
+import { orderEventRoutes } from './orders/order-events.js';
 import { orderRoutes } from './orders/routes.js';
+import { opsRoutes } from './ops/ops-routes.js';
+import type { QueueStats } from './ops/queue-stats.js';
 import { productRoutes } from './products.js';
+import { webRoutes, type WebOptions } from './web.js';
 
 /** buildApiApp assembles the HTTP API: routes, OpenAPI document, probes and error shape. */
 export interface ApiAppOptions {
@@ -20,7 +25,14 @@ export interface ApiAppOptions {
   bodyLimitBytes: number;
   rateLimit: { max: number; windowMs: number };
   shedWhenWaiting: number;
-  admin?: { token: string; deadLetters: () => Promise<DeadLetterBox> };
+  admin?: {
+    token: string;
+    deadLetters: () => Promise<DeadLetterBox>;
+    queueStats: () => Promise<QueueStats[]>;
+    reportsDir: string;
+  };
+  live: { changes: OrderChanges; heartbeatMs: number };
+  web: Omit<WebOptions, 'logger'>;
 }
 
 export async function buildApiApp(options: ApiAppOptions) {
@@ -49,6 +61,12 @@ export async function buildApiApp(options: ApiAppOptions) {
   await app.register(productRoutes, { pool });
   await app.register(rateLimit, { global: false });
   await app.register(orderRoutes, { pool, rateLimit: options.rateLimit, shedWhenWaiting: options.shedWhenWaiting });
-  if (options.admin) await app.register(dlqRoutes, { pool, ...options.admin });
+  await app.register(orderEventRoutes, { pool, ...options.live });
+  if (options.admin) {
+    const { token, deadLetters, queueStats, reportsDir } = options.admin;
+    await app.register(dlqRoutes, { pool, token, deadLetters });
+    await app.register(opsRoutes, { pool, token, queueStats, reportsDir });
+  }
+  await app.register(webRoutes, { ...options.web, logger: options.logger });
   return app;
 }

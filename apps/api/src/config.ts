@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import { defaults, readEnv } from '@surety/config';
 
@@ -8,6 +9,11 @@ const Env = Type.Object({
   API_BODY_LIMIT_BYTES: Type.Integer({ default: 64 * 1024, minimum: 1024 }),
   DATABASE_POOL_SIZE: Type.Integer({ default: 20, minimum: 1 }),
   AMQP_URL: Type.String({ default: defaults.amqpUrl }),
+  RABBITMQ_MANAGEMENT_URL: Type.String({ default: defaults.rabbitManagementUrl }),
+  JAEGER_UI_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  WEB_ROOT: Type.String({ default: fileURLToPath(new URL('../public/', import.meta.url)) }),
+  REPORTS_DIR: Type.String({ default: fileURLToPath(new URL('../../../reports/', import.meta.url)) }),
+  SSE_HEARTBEAT_MS: Type.Integer({ default: 15_000, minimum: 100 }),
   ORDERS_RATE_LIMIT: Type.Integer({ default: 60, minimum: 1 }),
   ORDERS_RATE_WINDOW_MS: Type.Integer({ default: 10_000, minimum: 100 }),
   API_SHED_WAITING: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -26,11 +32,20 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     bodyLimitBytes: parsed.API_BODY_LIMIT_BYTES,
     poolSize: parsed.DATABASE_POOL_SIZE,
     amqpUrl: parsed.AMQP_URL,
+    rabbitManagementUrl: parsed.RABBITMQ_MANAGEMENT_URL,
+    /** Jaeger's UI; when set, the order timeline links its trace id there. */
+    jaegerUiUrl: parsed.JAEGER_UI_URL,
+    /** The built front end (apps/web builds into apps/api/public). */
+    webRoot: parsed.WEB_ROOT,
+    /** Where drills and the bench write their reports, listed on the ops page. */
+    reportsDir: parsed.REPORTS_DIR,
+    /** How often an idle live order stream sends a heartbeat. */
+    sseHeartbeatMs: parsed.SSE_HEARTBEAT_MS,
     /** Orders one customer may place per window before answers turn to 429. */
     rateLimit: { max: parsed.ORDERS_RATE_LIMIT, windowMs: parsed.ORDERS_RATE_WINDOW_MS },
     /** Requests waiting for a database connection beyond which new orders are shed with 503. */
     shedWhenWaiting: parsed.API_SHED_WAITING ?? parsed.DATABASE_POOL_SIZE,
-    /** Enables the /admin routes; without it they do not exist. */
+    /** Enables the /admin routes and the ops page's data; without it they do not exist. */
     adminToken: parsed.ADMIN_TOKEN,
     logLevel: parsed.LOG_LEVEL,
   });

@@ -1,9 +1,18 @@
 import { TransientError } from '@surety/contracts';
 import { createPool } from '@surety/db';
 import { Broker, DeadLetterBox } from '@surety/messaging';
-import { createLogger, createRegistry, type Logger, type RunningService } from '@surety/telemetry';
+import {
+  createLogger,
+  createRegistry,
+  registerConnectionMetrics,
+  type Logger,
+  type RunningService,
+} from '@surety/telemetry';
 import { buildApiApp } from './app.js';
 import type { ApiConfig } from './config.js';
+import { OrderChanges } from './orders/order-changes.js';
+import { registerOrderStateMetrics } from './orders/order-state-metrics.js';
+import { queueStatsReader } from './ops/queue-stats.js';
 
 export interface ApiService extends RunningService {
   url: string;
@@ -31,15 +40,30 @@ function lazyDeadLetterBox(amqpUrl: string, logger: Logger) {
 export async function startApi(config: ApiConfig): Promise<ApiService> {
   const logger = createLogger('api', config.logLevel);
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-api', max: config.poolSize });
+  const registry = createRegistry('api');
+  registerConnectionMetrics(registry, { pool });
+  registerOrderStateMetrics(registry, pool);
   const deadLetters = lazyDeadLetterBox(config.amqpUrl, logger);
+  const changes = new OrderChanges(config.databaseUrl, logger);
   const app = await buildApiApp({
     pool,
     logger,
-    registry: createRegistry('api'),
+    registry,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit: config.rateLimit,
     shedWhenWaiting: config.shedWhenWaiting,
-    ...(config.adminToken ? { admin: { token: config.adminToken, deadLetters: deadLetters.get } } : {}),
+    live: { changes, heartbeatMs: config.sseHeartbeatMs },
+    web: { webRoot: config.webRoot, jaegerUiUrl: config.jaegerUiUrl },
+    ...(config.adminToken
+      ? {
+          admin: {
+            token: config.adminToken,
+            deadLetters: deadLetters.get,
+            queueStats: queueStatsReader(config.rabbitManagementUrl, config.amqpUrl),
+            reportsDir: config.reportsDir,
+          },
+        }
+      : {}),
   });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, docs: `${url}/docs` }, 'api listening');
@@ -47,6 +71,7 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
     url,
     async stop() {
       await app.close();
+      await changes.close();
       await deadLetters.close();
       await pool.end();
     },

@@ -22,7 +22,13 @@ export async function appendToOutbox<T extends EventType>(
   validateEvent(event);
   await client.query(
     `INSERT INTO ${schema}.outbox (id, order_id, type, envelope, headers) VALUES ($1, $2, $3, $4, $5)`,
-    [event.id, event.orderId, event.type, event, { 'x-correlation-id': event.correlationId, ...headers, ...activeTraceHeaders() }],
+    [
+      event.id,
+      event.orderId,
+      event.type,
+      event,
+      { 'x-correlation-id': event.correlationId, ...headers, ...activeTraceHeaders() },
+    ],
   );
 }
 

@@ -9,11 +9,12 @@ interface OrderRow {
   total_cents: number;
   created_at: Date;
   updated_at: Date;
+  trace_id: string | null;
   items: OrderSummary['items'];
 }
 
 const selectOrders = `
-  SELECT o.id, o.customer_id, o.status, o.reason, o.total_cents, o.created_at, o.updated_at,
+  SELECT o.id, o.customer_id, o.status, o.reason, o.total_cents, o.created_at, o.updated_at, o.trace_id,
          COALESCE((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity, 'priceCents', l.price_cents) ORDER BY l.sku)
                      FROM orders.order_lines l WHERE l.order_id = o.id), '[]') AS items
     FROM orders.orders o`;
@@ -49,6 +50,7 @@ export async function getOrder(pool: Pool, orderId: string): Promise<OrderView |
   );
   return {
     ...toSummary(row),
+    ...(row.trace_id ? { traceId: row.trace_id } : {}),
     timeline: timeline.rows.map((entry) => ({
       step: entry.step,
       at: entry.at.toISOString(),

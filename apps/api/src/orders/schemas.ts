@@ -36,7 +36,13 @@ export const OrderSummary = Type.Object({
 });
 export type OrderSummary = Static<typeof OrderSummary>;
 
-export const OrderView = Type.Composite([OrderSummary, Type.Object({ timeline: Type.Array(TimelineEntry) })]);
+export const OrderView = Type.Composite([
+  OrderSummary,
+  Type.Object({
+    timeline: Type.Array(TimelineEntry),
+    traceId: Type.Optional(Type.String({ description: 'The trace the order was placed in, when it had one.' })),
+  }),
+]);
 export type OrderView = Static<typeof OrderView>;
 
 export const ErrorBody = Type.Object({
