@@ -1,11 +1,24 @@
 import { parseArgs } from 'node:util';
 import { defaults } from '@surety/config';
+import type { DrillBackend } from './drills/backend.js';
+import type { KubernetesOptions } from './drills/kubernetes/backend.js';
 import { drills, drillSizes } from './drills/catalogue.js';
+import { localBackend } from './drills/local.js';
 import { formatReport, writeReports } from './drills/report.js';
 import { runDrill, type DrillReport } from './drills/runner.js';
 
 export const drillUsage = `usage: surety drill <name|all> [--short] [--orders N] [--rate R] [--fault-seconds S] [--gateway-ignores-keys]
-drills: ${drills.map((d) => d.name).join(', ')}`;
+       [--target local|kubernetes] [--namespace surety] [--context NAME]
+       [--api-url U] [--gateway-url U] [--database-url U] [--amqp-url U] [--management-url U]
+drills: ${drills.map((d) => d.name).join(', ')}
+--target kubernetes runs them on the cluster of the current kubeconfig context (docs/drills.md, "On Kubernetes");
+each URL not given is forwarded to its Service.`;
+
+/** kubernetes loads the cluster backend only when asked for: local drills never load the cluster client. */
+async function kubernetes(options: KubernetesOptions): Promise<DrillBackend> {
+  const { kubernetesBackend } = await import('./drills/kubernetes/backend.js');
+  return kubernetesBackend(options);
+}
 
 /** drill runs one drill, or all, prints the verdicts and writes the reports; exits 1 on any FAIL. */
 export async function drill(argv: string[], root: string, say: (line: string) => void): Promise<void> {
@@ -18,11 +31,19 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
       rate: { type: 'string' },
       'fault-seconds': { type: 'string' },
       'gateway-ignores-keys': { type: 'boolean' },
+      target: { type: 'string', default: 'local' },
+      namespace: { type: 'string', default: 'surety' },
+      context: { type: 'string' },
+      'api-url': { type: 'string' },
+      'gateway-url': { type: 'string' },
+      'database-url': { type: 'string' },
+      'amqp-url': { type: 'string' },
+      'management-url': { type: 'string' },
     },
   });
   const name = positionals[0];
   const selected = name === 'all' ? drills : drills.filter((d) => d.name === name);
-  if (!name || selected.length === 0) {
+  if (!name || selected.length === 0 || (values.target !== 'local' && values.target !== 'kubernetes')) {
     say(drillUsage);
     process.exitCode = 2;
     return;
@@ -33,16 +54,43 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
     ratePerSecond: values.rate ? Number(values.rate) : base.ratePerSecond,
     faultMs: values['fault-seconds'] ? Number(values['fault-seconds']) * 1000 : base.faultMs,
   };
-  const endpoints = {
-    databaseUrl: process.env.DATABASE_URL ?? defaults.databaseUrl,
-    amqpUrl: process.env.AMQP_URL ?? defaults.amqpUrl,
-    managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
-  };
+  const backend: DrillBackend =
+    values.target === 'kubernetes'
+      ? await kubernetes({
+          root,
+          namespace: values.namespace,
+          context: values.context,
+          urls: {
+            apiUrl: values['api-url'],
+            gatewayUrl: values['gateway-url'],
+            databaseUrl: values['database-url'],
+            amqpUrl: values['amqp-url'],
+            managementUrl: values['management-url'],
+          },
+        })
+      : localBackend({
+          root,
+          endpoints: {
+            databaseUrl: process.env.DATABASE_URL ?? defaults.databaseUrl,
+            amqpUrl: process.env.AMQP_URL ?? defaults.amqpUrl,
+            managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
+          },
+        });
+  const refused = selected.flatMap((d) => {
+    const reason = backend.refusal(d);
+    return reason ? [{ drill: d.name, reason }] : [];
+  });
+  for (const { drill: refusedDrill, reason } of refused)
+    say(`${refusedDrill} cannot run on ${backend.target}: ${reason}`);
+  const runnable = selected.filter((d) => !refused.some((r) => r.drill === d.name));
+  if (runnable.length === 0) {
+    process.exitCode = 2;
+    return;
+  }
   const reports: DrillReport[] = [];
-  for (const selectedDrill of selected) {
+  for (const selectedDrill of runnable) {
     const report = await runDrill(selectedDrill, {
-      root,
-      endpoints,
+      backend,
       size,
       say,
       gatewayIgnoresKeys: values['gateway-ignores-keys'] === true,
@@ -52,6 +100,11 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
   }
   const folder = writeReports(root, reports);
   say(`reports in ${folder}`);
-  say(reports.map((r) => `${r.passed ? 'PASS' : 'FAIL'}  ${r.drill}`).join('\n'));
+  say(
+    [
+      ...reports.map((r) => `${r.passed ? 'PASS' : 'FAIL'}  ${r.drill}`),
+      ...refused.map((r) => `SKIP  ${r.drill} (cannot run on ${backend.target})`),
+    ].join('\n'),
+  );
   if (reports.some((r) => !r.passed)) process.exitCode = 1;
 }

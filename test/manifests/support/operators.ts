@@ -43,8 +43,17 @@ export function operatorPods(objects: KubeObject[], namespace: string): PodShape
       ];
     }
     if (object.kind === 'Cluster' && object.apiVersion.startsWith('postgresql.cnpg.io/')) {
-      const labels = { 'cnpg.io/cluster': object.metadata.name, 'cnpg.io/podRole': 'instance' };
-      return [{ owner: `Cluster/${object.metadata.name}`, namespace: ns, labels, spec }];
+      // One primary and its replicas; cnpg.io/instanceRole moves to the promoted pod on failover.
+      return ['primary', 'replica'].map((role) => ({
+        owner: `Cluster/${object.metadata.name}`,
+        namespace: ns,
+        labels: {
+          'cnpg.io/cluster': object.metadata.name,
+          'cnpg.io/podRole': 'instance',
+          'cnpg.io/instanceRole': role,
+        },
+        spec,
+      }));
     }
     return [];
   });

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
 import type { AppName } from '../apps.js';
 import type { DrillEnvironment } from './environment.js';
+import { injectPoison, poisonCount, poisonQueues, setGatewayFaults } from './faults.js';
 
 export interface DrillSize {
   orders: number;
@@ -40,7 +39,10 @@ export interface Drill {
   everyApp?: Record<string, string>;
   /** An AMQP heartbeat shorter than the default 60 s, so the broker notices a frozen process. */
   heartbeatSeconds?: number;
-  /** Starts the fault as the load starts; the returned heal runs once both the load and the fault's time are over. */
+  /**
+   * Starts the fault locally as the load starts; the returned heal runs once both the load and the
+   * fault's time are over. On a cluster, kubernetes/mapping.ts says how the same fault is caused.
+   */
   inject?: (context: FaultContext) => Promise<Heal>;
   /** Heal as soon as the load is placed, not after the fault's time. */
   healWithLoad?: boolean;
@@ -48,15 +50,6 @@ export interface Drill {
 }
 
 const consumers: AppName[] = ['payment', 'inventory', 'saga', 'notification'];
-
-async function setGatewayFaults(env: DrillEnvironment, faults: Record<string, number | boolean>): Promise<void> {
-  const response = await fetch(`${env.gatewayUrl}/admin/faults`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(faults),
-  });
-  if (!response.ok) throw new Error(`gateway refused faults: ${response.status}`);
-}
 
 /** disarm restarts every replica of an app without its failpoints. */
 async function disarm(env: DrillEnvironment, app: AppName): Promise<void> {
@@ -68,24 +61,6 @@ async function disarm(env: DrillEnvironment, app: AppName): Promise<void> {
 function every(intervalMs: number, action: () => void): Heal {
   const timer = setInterval(action, intervalMs);
   return async () => clearInterval(timer);
-}
-
-async function injectPoison(env: DrillEnvironment, queue: string, count: number): Promise<string[]> {
-  const connection = await amqp.connect(env.amqpUrl);
-  try {
-    const channel = await connection.createConfirmChannel();
-    const ids: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const id = randomUUID();
-      ids.push(id);
-      const body = i % 2 === 0 ? Buffer.from('{"id": "cut short') : Buffer.from([0xde, 0xad, 0xbe, 0xef]);
-      channel.sendToQueue(queue, body, { messageId: id, type: 'order.placed', persistent: true });
-    }
-    await channel.waitForConfirms();
-    return ids;
-  } finally {
-    await connection.close();
-  }
 }
 
 /** Every drill: its fault, the invariant it targets, and how the fault is made and mended. */
@@ -150,8 +125,8 @@ export const drills: Drill[] = [
     fault: 'the gateway answers 503 to everything for the fault time, then recovers',
     targets: '1 and 2: the circuit opens, messages wait in the delay tiers, every order completes after',
     inject: async ({ env }) => {
-      await setGatewayFaults(env, { failureRate: 1 });
-      return () => setGatewayFaults(env, { failureRate: 0 });
+      await setGatewayFaults(env.gatewayUrl, { failureRate: 1 });
+      return () => setGatewayFaults(env.gatewayUrl, { failureRate: 0 });
     },
   },
   {
@@ -159,8 +134,8 @@ export const drills: Drill[] = [
     fault: 'the gateway adds 2 s to every request for the fault time',
     targets: '1: queue depth grows and drains; the request path stays fast',
     inject: async ({ env }) => {
-      await setGatewayFaults(env, { latencyMs: 2_000 });
-      return () => setGatewayFaults(env, { latencyMs: 0 });
+      await setGatewayFaults(env.gatewayUrl, { latencyMs: 2_000 });
+      return () => setGatewayFaults(env.gatewayUrl, { latencyMs: 0 });
     },
   },
   {
@@ -169,11 +144,7 @@ export const drills: Drill[] = [
     targets: '6: each in its DLQ after one attempt; the rest keeps flowing',
     expectPoison: true,
     inject: async ({ env, size, poison }) => {
-      const count = Math.max(4, Math.round(size.orders / 20));
-      poison.push(
-        ...(await injectPoison(env, 'payment.orders', count)),
-        ...(await injectPoison(env, 'saga.results', count)),
-      );
+      for (const queue of poisonQueues) poison.push(...(await injectPoison(env.amqpUrl, queue, poisonCount(size))));
       return async () => undefined;
     },
   },

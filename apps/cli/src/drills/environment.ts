@@ -19,14 +19,13 @@ export interface Endpoints {
   managementUrl: string;
 }
 
-export interface DrillEnvironment {
+/** What a drill reads and writes, whichever backend runs it: load goes to apiUrl, evidence comes from the rest. */
+export interface DrillStack {
   name: string;
-  databaseUrl: string;
   amqpUrl: string;
   vhost: string;
   apiUrl: string;
   gatewayUrl: string;
-  supervisor: Supervisor;
   pool: Pool;
   management(path: string, init?: RequestInit): Promise<Response>;
   /** The queue names the broker has for this drill. */
@@ -34,6 +33,36 @@ export interface DrillEnvironment {
   /** Ready messages per queue, straight from the broker (never stale). */
   queueDepths(): Promise<Record<string, number>>;
   close(): Promise<void>;
+}
+
+/** The local stack: every app a supervised process in a database and vhost of the drill's own. */
+export interface DrillEnvironment extends DrillStack {
+  databaseUrl: string;
+  supervisor: Supervisor;
+}
+
+/** brokerProbe reads a vhost's queues: their names from the management API, their depths over AMQP. */
+export function brokerProbe(managementUrl: string, amqpUrl: string, vhost: string) {
+  const management = managementClient(managementUrl);
+  const queueNames = async () => {
+    const response = await management(`/queues/${encodeURIComponent(vhost)}?columns=name`);
+    return ((await response.json()) as { name: string }[]).map((q) => q.name);
+  };
+  return {
+    management,
+    queueNames,
+    async queueDepths() {
+      const connection = await amqp.connect(amqpUrl);
+      try {
+        const channel = await connection.createChannel();
+        const depths: Record<string, number> = {};
+        for (const queue of await queueNames()) depths[queue] = (await channel.checkQueue(queue)).messageCount;
+        return depths;
+      } finally {
+        await connection.close().catch(() => undefined);
+      }
+    },
+  };
 }
 
 function withPath(url: string, path: string): string {
@@ -102,10 +131,6 @@ export async function createDrillEnvironment(options: {
   if (late.length > 0) throw new Error(`not ready within 60 s: ${late.join(', ')}`);
   const pool = createPool(databaseUrl, createLogger('drill', 'silent'), { max: 4 });
 
-  const queueNames = async () => {
-    const response = await management(`/queues/${vhostPath}?columns=name`);
-    return ((await response.json()) as { name: string }[]).map((q) => q.name);
-  };
   return {
     name,
     databaseUrl,
@@ -115,19 +140,7 @@ export async function createDrillEnvironment(options: {
     gatewayUrl,
     supervisor,
     pool,
-    management,
-    queueNames,
-    async queueDepths() {
-      const connection = await amqp.connect(amqpUrl);
-      try {
-        const channel = await connection.createChannel();
-        const depths: Record<string, number> = {};
-        for (const queue of await queueNames()) depths[queue] = (await channel.checkQueue(queue)).messageCount;
-        return depths;
-      } finally {
-        await connection.close().catch(() => undefined);
-      }
-    },
+    ...brokerProbe(options.endpoints.managementUrl, amqpUrl, name),
     async close() {
       await supervisor.stopAll();
       await pool.end();

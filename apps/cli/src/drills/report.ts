@@ -25,6 +25,7 @@ function facts(report: DrillReport): [string, string][] {
       'time to recover',
       report.secondsToRecover === null ? 'did not recover' : `${report.secondsToRecover.toFixed(1)} s`,
     ],
+    ['target', report.target],
     ['gateway honours idempotency keys', report.gatewayHonoursIdempotencyKeys ? 'yes' : 'NO (contrast run)'],
   ];
 }

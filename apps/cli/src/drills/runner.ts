@@ -1,17 +1,17 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Broker, DeadLetterBox } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
-import type { Drill, DrillSize, FaultContext, Heal } from './catalogue.js';
-import { createDrillEnvironment, type DrillEnvironment, type Endpoints } from './environment.js';
+import type { DrillBackend, DrillTarget } from './backend.js';
+import type { Drill, DrillSize, Heal } from './catalogue.js';
+import type { DrillStack, Endpoints } from './environment.js';
 import { countUnpublished } from '@surety/db';
+import { localBackend } from './local.js';
 import { pendingCount, readLedgers, readStock, type Evidence } from './evidence.js';
 import { judge, type Verdict } from './judge.js';
 import { placeOrders } from './load.js';
 
 export interface DrillReport {
   drill: string;
+  target: DrillTarget;
   fault: string;
   targets: string;
   size: DrillSize;
@@ -33,9 +33,10 @@ export interface DrillReport {
   passed: boolean;
 }
 
-export interface RunOptions {
-  root: string;
-  endpoints: Endpoints;
+/** Where the drill runs: a backend, or the local one over these servers. */
+export type RunOptions = RunSettings & ({ backend: DrillBackend } | { root: string; endpoints: Endpoints });
+
+interface RunSettings {
   size: DrillSize;
   say: (line: string) => void;
   /** The contrast run: a provider that ignores idempotency keys. */
@@ -45,17 +46,8 @@ export interface RunOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function runInfra(root: string, command: string): Promise<void> {
-  await promisify(execFile)('bash', [join(root, 'scripts', 'infra.sh'), command], { timeout: 120_000 });
-}
-
 /** waitForQuiescence waits until no order is pending, the outboxes are drained and the queues stay empty. */
-async function waitForQuiescence(
-  env: DrillEnvironment,
-  orderIds: string[],
-  timeoutMs: number,
-  say: (line: string) => void,
-) {
+async function waitForQuiescence(env: DrillStack, orderIds: string[], timeoutMs: number, say: (line: string) => void) {
   const deadline = Date.now() + timeoutMs;
   let quietSamples = 0;
   let lastReport = 0;
@@ -82,7 +74,7 @@ async function waitForQuiescence(
   return false;
 }
 
-async function brokerStats(env: DrillEnvironment) {
+async function brokerStats(env: DrillStack) {
   const response = await env.management(`/queues/${encodeURIComponent(env.vhost)}`);
   const queues = (await response.json()) as {
     name: string;
@@ -97,29 +89,18 @@ async function brokerStats(env: DrillEnvironment) {
 }
 
 /**
- * runDrill stands up an isolated stack, places orders at a set rate, injects the drill's fault,
- * mends it, waits for quiescence, then judges the invariants from evidence alone.
+ * runDrill has the backend stand up or reach the stack, places orders at a set rate, injects the
+ * drill's fault, mends it, waits for quiescence, then judges the invariants from evidence alone.
  */
 export async function runDrill(drill: Drill, options: RunOptions): Promise<DrillReport> {
   const { say, size } = options;
+  const backend = 'backend' in options ? options.backend : localBackend(options);
+  const refusal = backend.refusal(drill);
+  if (refusal) throw new Error(`${drill.name} cannot run on ${backend.target}: ${refusal}`);
   const startedAt = new Date().toISOString();
-  say(`drill ${drill.name}: ${drill.fault}`);
-  const env = await createDrillEnvironment({
-    root: options.root,
-    endpoints: options.endpoints,
-    drill: drill.name,
-    replicas: drill.replicas ?? {},
-    env: {
-      ...drill.env,
-      gateway: {
-        ...drill.env?.gateway,
-        GATEWAY_HONOUR_IDEMPOTENCY_KEYS: options.gatewayIgnoresKeys ? 'false' : 'true',
-      },
-    },
-    everyApp: drill.everyApp,
-    heartbeatSeconds: drill.heartbeatSeconds,
-    say,
-  });
+  say(`drill ${drill.name} (${backend.target}): ${drill.fault}`);
+  const prepared = await backend.prepare(drill, { gatewayIgnoresKeys: options.gatewayIgnoresKeys === true, say });
+  const env = prepared.stack;
   try {
     const stockBefore = await readStock(env.pool);
     let maxQueueDepth = 0;
@@ -135,7 +116,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
         .catch(() => undefined);
     }, 500);
 
-    const context: FaultContext = { env, size, say, infra: (command) => runInfra(options.root, command), poison: [] };
+    const poison: string[] = [];
     say(`  placing ${size.orders} orders at ${size.ratePerSecond}/s`);
     const load = placeOrders(env.apiUrl, {
       count: size.orders,
@@ -145,7 +126,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       },
     });
     const faultStarted = Date.now();
-    const heal: Heal = drill.inject ? await drill.inject(context) : async () => undefined;
+    const heal: Heal = await prepared.inject({ size, say, poison });
     const placed = await load;
     if (!drill.healWithLoad) await sleep(Math.max(0, faultStarted + size.faultMs - Date.now()));
     await heal();
@@ -163,7 +144,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       stockAfter: await readStock(env.pool),
       queueDepths: await env.queueDepths(),
       deadLetters,
-      poisonInjected: context.poison,
+      poisonInjected: poison,
     };
     // The management API publishes its counters every 5 s: wait for the last ones.
     await sleep(5_500);
@@ -174,6 +155,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     for (const order of evidence.orders) terminal[order.status] = (terminal[order.status] ?? 0) + 1;
     return {
       drill: drill.name,
+      target: backend.target,
       fault: drill.fault,
       targets: drill.targets,
       size,

@@ -1,0 +1,105 @@
+import type { AppName } from '../../apps.js';
+import type { GatewayFaults } from '../faults.js';
+
+/** Settings per app, written into the env of its Deployment's container. */
+export type AppSettings = Partial<Record<AppName, Record<string, string>>>;
+
+/**
+ * How a drill's fault is caused on the cluster. Each says how, in a sentence, and what differs
+ * from the local drill; a drill that cannot be caused faithfully says why instead.
+ */
+export type ClusterFault =
+  /** A Chaos Mesh experiment of chaos-mesh/, created as the load starts and deleted to heal. */
+  | { kind: 'experiment'; experiment: string; how: string; differs: string }
+  /** The fault is a setting (the drill's env, written into Deployments before the load); healing writes `heal`. */
+  | { kind: 'settings'; heal: AppSettings; how: string; differs: string }
+  /** The gateway's run-time faults, through its PUT /admin/faults. */
+  | { kind: 'gateway'; during: GatewayFaults; after: GatewayFaults; how: string; differs: string }
+  /** Poison published straight into the queues over AMQP. */
+  | { kind: 'poison'; how: string; differs: string }
+  | { kind: 'unsupported'; reason: string };
+
+const restartDelay =
+  'a crashed container is restarted by the kubelet, with a back-off that grows from 10 s on repeated crashes, where the supervisor restarts a process within a second';
+
+/** Every drill of the catalogue, by name, mapped to the cluster action that causes its fault. */
+export const clusterFaults: Record<string, ClusterFault> = {
+  'payment-crash-before-commit': {
+    kind: 'settings',
+    heal: { payment: { SURETY_FAILPOINTS: '' } },
+    how: 'SURETY_FAILPOINTS on the payment Deployment (a rollout before the load); cleared by another rollout once the load is placed',
+    differs: restartDelay,
+  },
+  'relay-crash-after-publish': {
+    kind: 'settings',
+    heal: { relay: { SURETY_FAILPOINTS: '' } },
+    how: 'SURETY_FAILPOINTS and RELAY_LEASE_MS on the relay Deployment (a rollout before the load); the failpoint cleared once the load is placed',
+    differs: `${restartDelay}; two relays run, as the chart has them, rather than one`,
+  },
+  'consumer-kill-under-load': {
+    kind: 'experiment',
+    experiment: 'schedule-kill-consumers',
+    how: 'a Chaos Mesh Schedule kills one consumer pod (pod-kill, no grace) every second for the fault time',
+    differs:
+      'a killed pod is replaced by a new one (scheduled, started, probed), slower than a restarted process; KEDA sets the replicas (two of each at least, notification one)',
+  },
+  'broker-restart': {
+    kind: 'experiment',
+    experiment: 'failure-rabbitmq',
+    how: 'Chaos Mesh pod-failure on every RabbitMQ node for the fault time',
+    differs:
+      'the three nodes go down hard and re-form the cluster, where the local broker is one node stopped with stop_app',
+  },
+  'postgres-restart': {
+    kind: 'experiment',
+    experiment: 'kill-postgres-primary',
+    how: 'Chaos Mesh pod-kill of the CloudNativePG primary',
+    differs:
+      'CloudNativePG fails over to a replica instead of restarting in place; replication is asynchronous, so a commit the old primary had not shipped would be missing, and the judge would say so',
+  },
+  'gateway-outage': {
+    kind: 'gateway',
+    during: { failureRate: 1 },
+    after: { failureRate: 0 },
+    how: "the gateway's PUT /admin/faults sets failureRate 1 for the fault time, then 0",
+    differs: 'none: the same call, through a forward to the gateway (which must run one replica)',
+  },
+  'gateway-slow': {
+    kind: 'gateway',
+    during: { latencyMs: 2_000 },
+    after: { latencyMs: 0 },
+    how: "the gateway's PUT /admin/faults sets latencyMs 2000 for the fault time, then 0",
+    differs: 'none: the same call, through a forward to the gateway (which must run one replica)',
+  },
+  'poison-message': {
+    kind: 'poison',
+    how: 'malformed and undecodable messages published over AMQP into payment.orders and saga.results',
+    differs: 'none: the same messages, through a forward to RabbitMQ, into the vhost the apps use',
+  },
+  'duplicate-storm': {
+    kind: 'settings',
+    heal: { relay: { RELAY_PUBLISH_TWICE: 'false' } },
+    how: 'RELAY_PUBLISH_TWICE=true on the relay Deployment (a rollout before the load); false once the load is placed',
+    differs: 'two relays run, as the chart has them, rather than one',
+  },
+  'consumer-freeze': {
+    kind: 'unsupported',
+    reason:
+      'Chaos Mesh has no action that stops a process (SIGSTOP) and resumes it, and a signal sent from inside the container cannot stop its PID 1; ' +
+      'the drill also needs a 2 s AMQP heartbeat, which is part of the AMQP URL the apps read from the RabbitMQ operator’s secret. ' +
+      'A network partition would be another fault (the process keeps working), so it is not offered in its place',
+  },
+};
+
+/** clusterFaultOf gives the cluster action of a drill, or throws when the mapping lacks it. */
+export function clusterFaultOf(drill: string): ClusterFault {
+  const fault = clusterFaults[drill];
+  if (!fault) throw new Error(`no cluster mapping for drill ${drill}`);
+  return fault;
+}
+
+/** clusterRefusal says why a drill cannot run on a cluster, or undefined when it can. */
+export function clusterRefusal(drill: string): string | undefined {
+  const fault = clusterFaultOf(drill);
+  return fault.kind === 'unsupported' ? fault.reason : undefined;
+}
