@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { ChannelListener } from '@surety/db';
 import type { Logger } from '@surety/telemetry';
 
 export const OUTBOX_CHANNEL = 'surety_outbox';
@@ -8,34 +8,24 @@ export const OUTBOX_CHANNEL = 'surety_outbox';
  * It is only a hint: a notification lost while disconnected costs one poll interval, nothing more.
  */
 export class OutboxWakeup {
-  private client: pg.Client | undefined;
+  private readonly listener: ChannelListener;
   private waiter: (() => void) | undefined;
   private pending = false;
-  private closed = false;
-  private retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly databaseUrl: string,
-    private readonly logger: Logger,
-  ) {}
-
-  async start(): Promise<void> {
-    if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'surety-relay-listen' });
-    client.on('notification', () => this.wake());
-    client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'outbox listener lost; polling until it is back');
-      this.reconnectLater(client);
+  constructor(databaseUrl: string, logger: Logger) {
+    this.listener = new ChannelListener({
+      databaseUrl,
+      channel: OUTBOX_CHANNEL,
+      applicationName: 'surety-relay-listen',
+      logger,
+      onNotification: () => this.wake(),
+      // Rows may have arrived while nothing listened.
+      onListening: () => this.wake(),
     });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      this.client = client;
-      this.wake(); // rows may have arrived while we were not listening
-    } catch (error) {
-      this.logger.warn({ err: error }, 'cannot listen for outbox notifications yet');
-      this.reconnectLater(client);
-    }
+  }
+
+  start(): Promise<void> {
+    return this.listener.start();
   }
 
   /** wait resolves on the next notification, or after `timeoutMs`. */
@@ -62,17 +52,7 @@ export class OutboxWakeup {
   }
 
   async stop(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retryTimer);
     this.wake();
-    await this.client?.end().catch(() => undefined);
-  }
-
-  private reconnectLater(client: pg.Client): void {
-    if (this.client === client) this.client = undefined;
-    void client.end().catch(() => undefined);
-    if (this.closed) return;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.start(), 1000);
+    await this.listener.stop();
   }
 }

@@ -1,4 +1,4 @@
-import { createListenClient, type ListenClient } from '@surety/db';
+import { ChannelListener } from '@surety/db';
 import type { Logger } from '@surety/telemetry';
 
 /** The channel the orders schema's triggers NOTIFY with an order id (migration orders/003). */
@@ -14,15 +14,21 @@ export type OrderChangeListener = () => void;
  */
 export class OrderChanges {
   private readonly subscribers = new Map<string, Set<OrderChangeListener>>();
-  private client: ListenClient | undefined;
-  private connecting: Promise<void> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private closed = false;
+  private readonly listener: ChannelListener;
+  private listening: Promise<void> | undefined;
 
-  constructor(
-    private readonly databaseUrl: string,
-    private readonly logger: Logger,
-  ) {}
+  constructor(databaseUrl: string, logger: Logger) {
+    this.listener = new ChannelListener({
+      databaseUrl,
+      channel: ORDER_CHANGED_CHANNEL,
+      applicationName: 'surety-api-listen',
+      logger,
+      onNotification: (orderId) => {
+        if (orderId) this.notify(orderId);
+      },
+      onListening: () => this.notifyEveryone(),
+    });
+  }
 
   /** subscribe calls `listener` whenever order `orderId` may have changed; the result unsubscribes. */
   async subscribe(orderId: string, listener: OrderChangeListener): Promise<() => void> {
@@ -32,8 +38,9 @@ export class OrderChanges {
       this.subscribers.set(orderId, listeners);
     }
     listeners.add(listener);
-    this.connecting ??= this.connect();
-    await this.connecting;
+    // The connection opens with the first live view; until it listens, views read for themselves.
+    this.listening ??= this.listener.start();
+    await this.listening;
     return () => {
       listeners.delete(listener);
       if (listeners.size === 0 && this.subscribers.get(orderId) === listeners) this.subscribers.delete(orderId);
@@ -47,11 +54,8 @@ export class OrderChanges {
     return count;
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retryTimer);
-    await this.client?.end().catch(() => undefined);
-    this.client = undefined;
+  close(): Promise<void> {
+    return this.listener.stop();
   }
 
   private notify(orderId: string): void {
@@ -60,37 +64,5 @@ export class OrderChanges {
 
   private notifyEveryone(): void {
     for (const orderId of this.subscribers.keys()) this.notify(orderId);
-  }
-
-  /** connect resolves once listening, or once a first attempt failed (a retry is then scheduled). */
-  private async connect(): Promise<void> {
-    if (this.closed) return;
-    const client = createListenClient(this.databaseUrl, 'surety-api-listen');
-    client.on('notification', (message) => {
-      if (message.payload) this.notify(message.payload);
-    });
-    client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'order change listener lost; reconnecting');
-      this.reconnectLater(client);
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${ORDER_CHANGED_CHANNEL}`);
-      this.client = client;
-      this.notifyEveryone();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'cannot listen for order changes yet; live views fall back to their own reads');
-      this.reconnectLater(client);
-    }
-  }
-
-  private reconnectLater(client: ListenClient): void {
-    if (this.client === client) this.client = undefined;
-    void client.end().catch(() => undefined);
-    if (this.closed) return;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      this.connecting = this.connect();
-    }, 1000);
   }
 }
