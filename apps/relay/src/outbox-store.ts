@@ -61,15 +61,4 @@ export class OutboxStore {
       [ids, reason, this.relayId],
     );
   }
-
-  /** backlog counts unpublished rows and the age of the oldest, per schema. */
-  async backlog(schema: SchemaName): Promise<{ pending: number; oldestAgeSeconds: number }> {
-    const result = await this.pool.query<{ pending: number; oldest: number | null }>(
-      `SELECT count(*)::int AS pending,
-              extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS oldest
-         FROM ${schema}.outbox WHERE status <> 'published'`,
-    );
-    const row = result.rows[0];
-    return { pending: row?.pending ?? 0, oldestAgeSeconds: row?.oldest ?? 0 };
-  }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { Gauge, Histogram, type Registry } from 'prom-client';
-import type { Pool, SchemaName } from '@surety/db';
+import { outboxBacklog, type OutboxBacklog, type Pool, type SchemaName } from '@surety/db';
 import type { ConfirmPublisher, OutgoingMessage } from '@surety/messaging';
 import { failpoint } from '@surety/failpoints';
 import type { Logger } from '@surety/telemetry';
@@ -64,7 +64,7 @@ export class PollingRelay {
       registers: [registry],
     });
     // Both gauges read one snapshot per scrape: prom-client collects metrics concurrently.
-    let snapshot: Promise<Map<SchemaName, { pending: number; oldestAgeSeconds: number }>> | undefined;
+    let snapshot: Promise<OutboxBacklog[]> | undefined;
     const readBacklog = () => {
       snapshot ??= this.backlog().finally(() => setTimeout(() => (snapshot = undefined), 500).unref());
       return snapshot;
@@ -75,7 +75,7 @@ export class PollingRelay {
       labelNames: ['schema'],
       registers: [registry],
       async collect() {
-        for (const [schema, backlog] of await readBacklog()) this.set({ schema }, backlog.pending);
+        for (const { schema, unpublished } of await readBacklog()) this.set({ schema }, unpublished);
       },
     });
     new Gauge({
@@ -84,17 +84,14 @@ export class PollingRelay {
       labelNames: ['schema'],
       registers: [registry],
       async collect() {
-        for (const [schema, backlog] of await readBacklog()) this.set({ schema }, backlog.oldestAgeSeconds);
+        for (const { schema, oldestAgeSeconds } of await readBacklog()) this.set({ schema }, oldestAgeSeconds);
       },
     });
   }
 
   /** backlog reads every relayed schema's unpublished count and oldest age. */
-  async backlog(): Promise<Map<SchemaName, { pending: number; oldestAgeSeconds: number }>> {
-    const entries = await Promise.all(
-      this.options.schemas.map(async (schema) => [schema, await this.store.backlog(schema)] as const),
-    );
-    return new Map(entries);
+  backlog(): Promise<OutboxBacklog[]> {
+    return outboxBacklog(this.options.pool, this.options.schemas);
   }
 
   start(): void {

@@ -1,18 +1,24 @@
-import { emittingSchemas } from './migrate.js';
+import { emittingSchemas, type SchemaName } from './migrate.js';
 import type { Pool } from './pool.js';
 
 export interface OutboxBacklog {
-  schema: string;
+  schema: SchemaName;
   /** Rows not yet published. */
   unpublished: number;
   /** Seconds since the oldest unpublished row was written; 0 when there is none. */
   oldestAgeSeconds: number;
 }
 
-/** outboxBacklog reports, per schema that emits events, how many rows wait and how long the oldest has. */
-export async function outboxBacklog(pool: Pick<Pool, 'query'>): Promise<OutboxBacklog[]> {
+/**
+ * outboxBacklog reports, per schema (every schema that emits events unless told), how many rows
+ * wait to be published and how long the oldest has waited.
+ */
+export async function outboxBacklog(
+  pool: Pick<Pool, 'query'>,
+  schemas: readonly SchemaName[] = emittingSchemas,
+): Promise<OutboxBacklog[]> {
   return Promise.all(
-    emittingSchemas.map(async (schema) => {
+    schemas.map(async (schema) => {
       const result = await pool.query<{ unpublished: number; oldest_age_seconds: number }>(
         `SELECT count(*)::int AS unpublished,
                 coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)::float8 AS oldest_age_seconds
@@ -22,4 +28,9 @@ export async function outboxBacklog(pool: Pick<Pool, 'query'>): Promise<OutboxBa
       return { schema, unpublished: row?.unpublished ?? 0, oldestAgeSeconds: row?.oldest_age_seconds ?? 0 };
     }),
   );
+}
+
+/** countUnpublished counts outbox rows not yet published, over every schema that emits events. */
+export async function countUnpublished(pool: Pick<Pool, 'query'>): Promise<number> {
+  return (await outboxBacklog(pool)).reduce((sum, backlog) => sum + backlog.unpublished, 0);
 }

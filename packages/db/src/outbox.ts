@@ -1,7 +1,7 @@
 import { validateEvent, type Envelope, type EventType } from '@surety/contracts';
 import { activeTraceHeaders } from '@surety/telemetry';
-import type { Pool, PoolClient } from './pool.js';
-import { emittingSchemas, type SchemaName } from './migrate.js';
+import type { PoolClient } from './pool.js';
+import type { SchemaName } from './migrate.js';
 
 /** The AMQP headers an outbox row carries to the broker (trace context, correlation). */
 export type OutboxHeaders = Record<string, string>;
@@ -30,16 +30,4 @@ export async function appendToOutbox<T extends EventType>(
       { 'x-correlation-id': event.correlationId, ...headers, ...activeTraceHeaders() },
     ],
   );
-}
-
-/** countUnpublished counts outbox rows not yet published, over every schema that emits events. */
-export async function countUnpublished(pool: Pick<Pool, 'query'>): Promise<number> {
-  const counts = await Promise.all(
-    emittingSchemas.map(
-      async (schema) =>
-        (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.outbox WHERE status <> 'published'`))
-          .rows[0]?.n ?? 0,
-    ),
-  );
-  return counts.reduce((a, b) => a + b, 0);
 }
