@@ -164,9 +164,16 @@ chart() {
   [ -s "$IMAGE_TAG_FILE" ] || die "no image loaded yet: run make up (or bash scripts/kind-up.sh image) first"
   local tag
   tag=$(cat "$IMAGE_TAG_FILE")
+  # The ops page and /admin need a bearer token: one random token per cluster, kept in a Secret.
+  if ! kubectl -n "$NAMESPACE" get secret surety-admin >/dev/null 2>&1; then
+    kubectl -n "$NAMESPACE" create secret generic surety-admin --from-literal=token="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+  fi
   say "installing charts/surety as $RELEASE with image $IMAGE_REPOSITORY:$tag (migrations run first)"
   "$HELM" upgrade --install "$RELEASE" "$ROOT/charts/surety" --namespace "$NAMESPACE" \
-    --set image.repository="$IMAGE_REPOSITORY" --set image.tag="$tag" --wait --timeout "$WAIT"
+    --set image.repository="$IMAGE_REPOSITORY" --set image.tag="$tag" \
+    --set components.api.secretEnv.ADMIN_TOKEN.name=surety-admin --set components.api.secretEnv.ADMIN_TOKEN.key=token \
+    --set-string components.api.env.JAEGER_UI_URL=http://127.0.0.1:16686 \
+    --wait --timeout "$WAIT"
 }
 
 autoscaling() {
@@ -185,6 +192,7 @@ urls() {
 
 Surety runs on kind cluster $CLUSTER, namespace $NAMESPACE:
   api and UI           http://127.0.0.1:8080        OpenAPI http://127.0.0.1:8080/docs
+  ops page             http://127.0.0.1:8080/ops    token: kubectl -n $NAMESPACE get secret surety-admin -o jsonpath='{.data.token}' | base64 -d
   Jaeger (traces)      http://127.0.0.1:16686
   Grafana              http://127.0.0.1:3000        (admin / surety)
   Prometheus           http://127.0.0.1:9090        alerts http://127.0.0.1:9090/alerts
