@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 SURETY := node --import tsx apps/cli/src/main.ts
 
-.PHONY: help bootstrap infra-up infra-down infra-status migrate run test test-short check fmt drill drills
+.PHONY: help bootstrap infra-up infra-down infra-status migrate run test test-short check fmt drill drills load bench bench-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,8 +24,8 @@ infra-status: ## are RabbitMQ and PostgreSQL up?
 migrate: bootstrap ## bring every schema up to date
 	@$(SURETY) migrate
 
-run: bootstrap ## run the whole pipeline locally; REPLICAS=payment=2,saga=2 scales consumers
-	@$(SURETY) run $(if $(REPLICAS),--replicas $(REPLICAS))
+run: bootstrap ## run the whole pipeline, consumers autoscaled by keda/; REPLICAS=payment=2 pins one
+	@$(SURETY) run $(if $(REPLICAS),--replicas $(REPLICAS)) $(ARGS)
 
 test: bootstrap check ## lint, type-check, then every test against the real RabbitMQ and PostgreSQL
 	@bash scripts/test.sh
@@ -41,9 +41,21 @@ drill: bootstrap ## one crash drill: make drill NAME=payment-crash-before-commit
 drills: bootstrap ## every crash drill, full size; reports in reports/drills/
 	@$(SURETY) drill all $(ARGS)
 
+load: ## k6 on the local stack (make run first): make load SCRIPT=smoke|spike|soak|ramp [ARGS='-e RATE=20']
+	@bash scripts/tools.sh k6
+	@.tools/bin/k6 run $(ARGS) load/$(or $(SCRIPT),smoke).js
+
+bench: bootstrap ## ceilings, scale-out, spike, outage, autoscaling and cost; report in reports/bench/<time>/
+	@bash scripts/tools.sh k6
+	@$(SURETY) bench $(ARGS)
+
+bench-smoke: bootstrap ## the bench harness at a tiny size (no timing claims): checks it runs end to end
+	@bash scripts/tools.sh k6
+	@$(SURETY) bench --smoke $(ARGS)
+
 check: ## type-check, lint and format check
 	@bash scripts/bootstrap.sh --no-infra
-	@echo "[check] tsc"; tsc -p tsconfig.json
+	@echo "[check] tsc"; tsc -p tsconfig.json && tsc -p apps/web/tsconfig.json
 	@echo "[check] eslint"; eslint .
 	@echo "[check] prettier"; prettier --check . --log-level warn
 	@echo "[check] shellcheck"; if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run; else echo "shellcheck not installed; skipped"; fi
@@ -54,7 +66,7 @@ fmt: ## format every file
 # Kubernetes: a local kind cluster with every operator, the image and the chart. Each step of `up`
 # is scripts/kind-up.sh <step>, safe to run again; `make -n up` lists them.
 KIND_UP := bash scripts/kind-up.sh
-.PHONY: up down status chaos traces load helm-template
+.PHONY: up down status chaos traces load-cluster helm-template
 
 up: ## kind cluster, operators, image and chart, then every URL (needs docker, kind, kubectl, helm)
 	@$(KIND_UP) preflight
@@ -84,8 +96,8 @@ chaos: ## start a Chaos Mesh experiment: make chaos EXP=kill-payment (no EXP lis
 traces: ## where the traces are (Jaeger), and which services have sent any
 	@bash scripts/kind.sh traces
 
-load: ## k6 load on the cluster (no k6 scripts yet: says so and fails)
-	@bash scripts/kind.sh load
+load-cluster: ## k6 on the kind cluster's api: make load-cluster SCRIPT=spike
+	@bash scripts/kind.sh load $(SCRIPT)
 
 helm-template: ## render charts/surety: make helm-template [VALUES=default|minimal|no-keda]
 	@bash scripts/tools.sh

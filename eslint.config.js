@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.local/', 'reports/', '**/migrations/', 'apps/api/public/'] },
+  // load/ holds k6 scripts, which run in k6's own JavaScript runtime, not in Node.
+  { ignores: ['node_modules/', '.local/', 'reports/', '**/migrations/', 'apps/api/public/', 'load/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,7 +4,7 @@
 #   status        what runs: pods, autoscalers, broker and database clusters, chaos experiments
 #   chaos [NAME]  lists the experiments of chaos-mesh/, or starts chaos-mesh/NAME.yaml afresh
 #   traces        where the traces are, and which services have sent any
-#   load          the k6 load generator
+#   load [SCRIPT] one k6 script of load/ (default smoke) against the cluster's api (make load-cluster)
 set -euo pipefail
 # shellcheck source=kind-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/kind-lib.sh"
@@ -81,8 +81,13 @@ traces() {
 }
 
 load() {
-  # Stated plainly rather than faked: there is no load script to run yet.
-  die "load/ has no k6 scripts yet, so there is no load to run. For a fault under load, the Workflow chaos-mesh/workflow-kill-under-load.yaml runs its own k6 task inside the cluster: make chaos EXP=workflow-kill-under-load"
+  local script=${1:-smoke}
+  [ -f "$ROOT/load/$script.js" ] || die "no load/$script.js; the scripts are smoke, spike, soak and ramp"
+  need_cluster
+  bash "$ROOT/scripts/tools.sh" k6
+  # The chart publishes the api on the host's 8080 (kind-config.yaml), as `make run` does locally.
+  say "k6 $script against the cluster's api at ${API_URL:-http://127.0.0.1:8080}"
+  "$ROOT/.tools/bin/k6" run "$ROOT/load/$script.js"
 }
 
 case "${1:-}" in
@@ -90,6 +95,6 @@ case "${1:-}" in
   status) status ;;
   chaos) chaos "${2:-}" ;;
   traces) traces ;;
-  load) load ;;
-  *) die "usage: $0 down|status|chaos [NAME]|traces|load" ;;
+  load) load "${2:-}" ;;
+  *) die "usage: $0 down|status|chaos [NAME]|traces|load [SCRIPT]" ;;
 esac

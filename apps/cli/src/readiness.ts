@@ -1,8 +1,11 @@
-/** waitUntilReady polls a probe URL until it answers 2xx; false if it never did within the time. */
-export async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {
+/**
+ * waitUntilReady polls a probe URL until it answers 2xx; false if it never did within the time.
+ * Each probe may take `probeTimeoutMs`: on a crowded machine a process answers slowly at first.
+ */
+export async function waitUntilReady(url: string, timeoutMs: number, probeTimeoutMs = 1000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+    const ok = await fetch(url, { signal: AbortSignal.timeout(probeTimeoutMs) }).then(
       (r) => r.ok,
       () => false,
     );

@@ -1,14 +1,24 @@
 import { join } from 'node:path';
 import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
+import { createLogger, createRegistry, startOpsServer } from '@surety/telemetry';
 import type { AppName } from './apps.js';
+import { Autoscaler, queueLengthReader } from './autoscaling/autoscaler.js';
+import { readScaledObjects } from './autoscaling/scaled-objects.js';
 import { startEveryApp } from './fleet.js';
 import { waitUntilReady } from './readiness.js';
+import { ReplicaSet } from './replica-set.js';
 import { Supervisor } from './supervisor.js';
+
+/** The supervisor's own /metrics (the autoscaler's gauges) listens here unless SURETY_SUPERVISOR_PORT says otherwise. */
+const supervisorPort = 9100;
 
 export interface RunOptions {
   root: string;
+  /** Fixed replica counts; a consumer given one here is not autoscaled. */
   replicas: Map<AppName, number>;
+  /** false runs fixed replicas only, without the local autoscaler. */
+  autoscale: boolean;
   env: Record<string, string | undefined>;
   say: (line: string) => void;
 }
@@ -18,8 +28,9 @@ function redact(url: string): string {
 }
 
 /**
- * run migrates the database, starts every app (N replicas of each consumer) under the supervisor,
- * prints every URL, and stops them all cleanly on Ctrl-C or SIGTERM.
+ * run migrates the database, starts every app under the supervisor, scales each consumer by its
+ * ScaledObject in keda/ (unless its replicas are fixed), prints every URL, and stops them all
+ * cleanly on Ctrl-C or SIGTERM.
  */
 export async function run(options: RunOptions): Promise<void> {
   const { say, env } = options;
@@ -28,9 +39,14 @@ export async function run(options: RunOptions): Promise<void> {
   await migrate(databaseUrl);
   const supervisor = new Supervisor({ root: options.root, logDir: join(options.root, '.local', 'logs'), say });
   const gatewayUrl = env.GATEWAY_URL ?? defaults.gatewayUrl;
+  const appEnv = (_app: AppName, id: string) => ({ GATEWAY_URL: gatewayUrl, SURETY_REPLICA: id });
+  const scaled = options.autoscale
+    ? readScaledObjects(join(options.root, 'keda')).filter((p) => !options.replicas.has(p.consumer as AppName))
+    : [];
   const started = startEveryApp(supervisor, {
-    replicas: (app) => options.replicas.get(app) ?? 1,
-    env: (_app, id) => ({ GATEWAY_URL: gatewayUrl, SURETY_REPLICA: id }),
+    replicas: (app) =>
+      options.replicas.get(app) ?? Math.max(1, scaled.find((p) => p.consumer === app)?.minReplicas ?? 1),
+    env: appEnv,
   });
   say(`starting ${started.length} processes (logs in .local/logs/)`);
   const readiness = await Promise.all(
@@ -48,7 +64,32 @@ export async function run(options: RunOptions): Promise<void> {
   say(`  amqp        ${redact(env.AMQP_URL ?? defaults.amqpUrl)}`);
   say(`  postgres    ${databaseUrl}`);
   for (const p of started) say(`  ${p.id.padEnd(15)} ${p.url}/metrics`);
+
+  const registry = createRegistry('supervisor');
+  const ops = await startOpsServer({
+    host: '127.0.0.1',
+    port: Number(env.SURETY_SUPERVISOR_PORT ?? supervisorPort),
+    registry,
+    probe: { isReady: () => true },
+    logger: createLogger('supervisor', 'warn'),
+  });
+  say(`  ${'supervisor'.padEnd(15)} ${ops.url}/metrics   (surety_autoscaler_desired_replicas, _current_replicas)`);
+  const autoscaler = new Autoscaler({
+    parameters: scaled,
+    replicas: new ReplicaSet(supervisor, { env: appEnv }),
+    queueLength: queueLengthReader(
+      env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
+      decodeURIComponent(new URL(env.AMQP_URL ?? defaults.amqpUrl).pathname.slice(1)) || '/',
+    ),
+    registry,
+    say,
+  });
+  autoscaler.start();
   say('');
+  for (const p of scaled)
+    say(
+      `  autoscaling ${p.consumer} on ${p.queueName}: ${p.minReplicas}..${p.maxReplicas} replicas, ${p.target} messages each (keda/${p.consumer}.yaml)`,
+    );
   say('running; Ctrl-C stops every process');
 
   await new Promise<void>((resolve) => {
@@ -59,6 +100,8 @@ export async function run(options: RunOptions): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  await autoscaler.stop();
   await supervisor.stopAll();
+  await ops.close();
   say('stopped');
 }

@@ -7,6 +7,8 @@ export interface ProcessSpec {
   id: string;
   entry: string;
   env: Record<string, string>;
+  /** A positive niceness runs the process at a lower CPU priority (background work on a shared machine). */
+  nice?: number;
 }
 
 interface Supervised {
@@ -81,7 +83,10 @@ export class Supervisor {
 
   private launch(supervised: Supervised): void {
     const { spec } = supervised;
-    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+    const node = [process.execPath, '--import', 'tsx', spec.entry];
+    // nice execs node in place, so the child's pid (and the signals sent to it) stay node's.
+    const command = spec.nice ? ['nice', '-n', String(spec.nice), ...node] : node;
+    const child = spawn(command[0] ?? process.execPath, command.slice(1), {
       cwd: this.options.root,
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],

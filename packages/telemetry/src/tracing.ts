@@ -7,6 +7,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { readTracingConfig } from './config.js';
 import { onExit } from './exit-hooks.js';
 
 // Probes and scrapes are not part of any order's story.
@@ -16,22 +17,16 @@ function pathOf(url: string | undefined): string {
   return (url ?? '').split('?')[0] ?? '';
 }
 
-/** exportConfigured is true when the standard OTEL_* environment asks for traces to be exported. */
-export function exportConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  const exporter = env.OTEL_TRACES_EXPORTER;
-  if (exporter !== undefined) return exporter !== 'none';
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
-}
-
 /**
  * startTracing starts OpenTelemetry for one service before anything it instruments is loaded.
  * Spans are always recorded, so logs carry real trace ids and every hop continues the trace; they
  * are exported (OTLP, configured by the standard OTEL_* variables) only when an exporter is set.
  */
 export function startTracing(service: string): NodeSDK {
+  const config = readTracingConfig();
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? service }),
-    ...(exportConfigured() ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName ?? service }),
+    ...(config.exports ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => quietPaths.has(pathOf(request.url)) }),
       new UndiciInstrumentation(),

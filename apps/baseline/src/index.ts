@@ -1,0 +1,2 @@
+export { startBaseline } from './service.js';
+export { loadBaselineConfig, type BaselineConfig } from './config.js';

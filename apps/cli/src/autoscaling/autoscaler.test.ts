@@ -1,0 +1,69 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { AppName } from '../apps.js';
+import { Autoscaler, type ScalableReplicas } from './autoscaler.js';
+import { hpaDefaults, type ScalingParameters } from './scaling-rule.js';
+
+const payment: ScalingParameters = {
+  consumer: 'payment',
+  queueName: 'payment.orders',
+  target: 20,
+  activationTarget: 0,
+  minReplicas: 1,
+  maxReplicas: 8,
+  pollingIntervalSeconds: 5,
+  cooldownPeriodSeconds: 300,
+  tolerance: 0.1,
+  scaleUp: hpaDefaults.scaleUp,
+  scaleDown: {
+    stabilizationWindowSeconds: 0,
+    selectPolicy: 'Max',
+    policies: [{ type: 'Pods', value: 1, periodSeconds: 5 }],
+  },
+};
+
+function fakeReplicas(initial: number): ScalableReplicas & { counts: number[] } {
+  let count = initial;
+  const counts: number[] = [];
+  return {
+    counts,
+    running: (app: AppName) => Array.from({ length: count }, (_, i) => `${app}-${i + 1}`),
+    scaleTo: async (_app: AppName, next: number) => {
+      count = next;
+      counts.push(next);
+    },
+  };
+}
+
+describe('Autoscaler', () => {
+  it('scales a consumer to its queue and exports desired and current replicas', async () => {
+    const registry = new Registry();
+    const replicas = fakeReplicas(1);
+    let queue = 90;
+    let now = 0;
+    const said: string[] = [];
+    const autoscaler = new Autoscaler({
+      parameters: [payment],
+      replicas,
+      queueLength: async () => queue,
+      registry,
+      say: (line) => said.push(line),
+      now: () => now,
+    });
+    const first = await autoscaler.poll(payment);
+    // ceil(90 / 20) = 5, within the faster scale-up policy (four more pods per 15 s).
+    expect(first).toMatchObject({ queueLength: 90, current: 1, desired: 5 });
+    expect(replicas.counts).toEqual([5]);
+    expect(said[0]).toMatch(/payment 1 -> 5/);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/surety_autoscaler_desired_replicas\{consumer="payment"\} 5/);
+    expect(metrics).toMatch(/surety_autoscaler_current_replicas\{consumer="payment"\} 5/);
+
+    queue = 0;
+    now += 10_000;
+    // One pod per 5 s down, with no stabilization window in this test's behavior.
+    const after = await autoscaler.poll(payment);
+    expect(after).toMatchObject({ current: 5, desired: 4 });
+    await autoscaler.stop();
+  });
+});

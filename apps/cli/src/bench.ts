@@ -1,0 +1,49 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaults } from '@surety/config';
+import { writeCostDocument } from './bench/cost-doc.js';
+import { writeReport } from './bench/report.js';
+import { fullSizes, runBench, smokeSizes, type BenchResult } from './bench/runner.js';
+
+export const benchUsage = `bench [--smoke]: ceilings, scale-out, spike, outage, autoscaling and cost on this machine;
+  report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
+  --smoke runs every step at a tiny size to check the harness (its numbers mean nothing).
+  --render <folder> writes a report's Markdown and charts again from its report.json.`;
+
+/** bench runs the benchmark and writes its report; it returns the report folder. */
+export async function bench(args: string[], root: string, say: (line: string) => void): Promise<string> {
+  const { values } = parseArgs({ args, options: { smoke: { type: 'boolean' }, render: { type: 'string' } } });
+  if (values.render) {
+    const folder = join(root, values.render);
+    const result = JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8')) as BenchResult;
+    await writeReport(folder, result);
+    if (result.mode === 'full') await writeCostDocument(join(root, 'docs', 'cost.md'), result, relative(root, folder));
+    say(`rendered ${relative(root, join(folder, 'report.md'))}`);
+    return folder;
+  }
+  const mode = values.smoke ? 'smoke' : 'full';
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const outDir = join(root, 'reports', 'bench', `${stamp}${mode === 'smoke' ? '-smoke' : ''}`);
+  mkdirSync(outDir, { recursive: true });
+  say(`bench (${mode}): report in ${relative(root, outDir)}/`);
+  const result = await runBench({
+    root,
+    endpoints: {
+      databaseUrl: process.env.DATABASE_URL ?? defaults.databaseUrl,
+      amqpUrl: process.env.AMQP_URL ?? defaults.amqpUrl,
+      managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
+    },
+    outDir,
+    sizes: mode === 'smoke' ? smokeSizes : fullSizes,
+    mode,
+    say,
+  });
+  await writeReport(outDir, result);
+  if (mode === 'full') {
+    await writeCostDocument(join(root, 'docs', 'cost.md'), result, relative(root, outDir));
+    say('docs/cost.md rewritten from this run');
+  }
+  say(`done in ${result.durationSeconds} s: ${relative(root, join(outDir, 'report.md'))}`);
+  return outDir;
+}

@@ -1,0 +1,318 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { autoscalingChart, renderSvg, scaleOutLatencyChart, scaleOutThroughputChart, spikeChart } from './charts.js';
+import type { BenchResult } from './runner.js';
+import { round } from './stats.js';
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
+const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+
+/** bestThroughput is the highest median throughput of the scale-out steps: the pipeline's sustained rate. */
+export function bestThroughput(result: BenchResult): number {
+  return Math.max(...result.scaleOut.map((r) => r.throughput.median));
+}
+
+function ceilingSection(result: BenchResult): string[] {
+  const { ceilings, pipeline } = result;
+  const best = bestThroughput(result);
+  const pg = ceilings.postgresInsertsPerSecond;
+  const mq = ceilings.rabbitmqConfirmedPublishesPerSecond;
+  return [
+    '## Raw ceilings of this machine, and the pipeline against them',
+    '',
+    row(['measure', 'median', 'min', 'max', 'pipeline orders/s as a share']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    row(['PostgreSQL single-row insert commits/s', int(pg.median), int(pg.min), int(pg.max), pct(best / pg.median)]),
+    ...(ceilings.postgresNotifyingInsertsPerSecond
+      ? [
+          row([
+            'PostgreSQL insert + NOTIFY commits/s (an outbox write)',
+            int(ceilings.postgresNotifyingInsertsPerSecond.median),
+            int(ceilings.postgresNotifyingInsertsPerSecond.min),
+            int(ceilings.postgresNotifyingInsertsPerSecond.max),
+            pct(best / ceilings.postgresNotifyingInsertsPerSecond.median),
+          ]),
+        ]
+      : []),
+    row([
+      'RabbitMQ confirmed persistent publishes/s (quorum)',
+      int(mq.median),
+      int(mq.min),
+      int(mq.max),
+      pct(best / mq.median),
+    ]),
+    row(['pipeline: sustained settled orders/s (best scale-out step)', round(best), '', '', '']),
+    '',
+    `Over the ${int(pipeline.orders)} orders of the scale-out phase, each order cost **${round(pipeline.rowWritesPerOrder)} row writes** and **${round(pipeline.commitsPerOrder)} committed transactions** in Postgres (reads, relay polls and the bench's own polling included) and **${round(pipeline.publishesPerOrder)} publishes** to RabbitMQ. In those units, at its best step the pipeline used ${pct((best * pipeline.commitsPerOrder) / pg.median)} of the Postgres commit ceiling and ${pct((best * pipeline.publishesPerOrder) / mq.median)} of the RabbitMQ publish ceiling${Math.max((best * pipeline.commitsPerOrder) / pg.median, (best * pipeline.publishesPerOrder) / mq.median) < 0.5 ? ': neither server is what stops it' : ''}.`,
+    '',
+    `- Postgres: ${ceilings.postgresMethod}.`,
+    `- RabbitMQ: ${ceilings.rabbitmqMethod}.`,
+    '',
+  ];
+}
+
+function scaleOutSection(result: BenchResult): string[] {
+  const first = result.scaleOut[0];
+  const s = result.settings;
+  return [
+    `## Scale-out: 1 to ${result.scaleOut.at(-1)?.replicas ?? 1} replicas of each consumer, gateway +${s.gatewayLatencyMs} ms`,
+    '',
+    `Each consumer runs with PREFETCH ${s.scaleOutPrefetch}, so one replica has one message in flight, the shape of one worker per pod; the pipeline is kept saturated (a standing backlog of placed orders) and settled orders are counted over ${s.sizes.scaleOut.windows} windows of ${s.sizes.scaleOut.windowMs / 1000} s after a ${s.sizes.scaleOut.warmUpMs / 1000} s warm-up. Latency is measured separately, with an open-loop rate of ${Math.round(s.sizes.scaleOut.latencyLoadShare * 100)} % of that step's throughput, so it is not the backlog's queueing time.`,
+    '',
+    row([
+      'replicas',
+      'orders/s (median)',
+      'min..max',
+      'vs linear',
+      'machine CPU busy',
+      'latency rate',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+    ]),
+    row(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...result.scaleOut.map((r) =>
+      row([
+        r.replicas,
+        round(r.throughput.median),
+        `${round(r.throughput.min)}..${round(r.throughput.max)}`,
+        first ? pct(r.throughput.median / ((first.throughput.median * r.replicas) / first.replicas)) : '',
+        pct(r.machineBusyShare),
+        r.latencyRate,
+        int(r.latencyMs.p50),
+        int(r.latencyMs.p95),
+        int(r.latencyMs.p99),
+      ]),
+    ),
+    '',
+    '![throughput](scale-out-throughput.svg)',
+    '',
+    '![latency](scale-out-latency.svg)',
+    '',
+  ];
+}
+
+function spikeSection(result: BenchResult): string[] {
+  const { spike } = result;
+  const side = (name: string, s: BenchResult['spike']['async'], async: boolean) =>
+    row([
+      name,
+      int(s.k6.requests),
+      pct(s.k6.errorRate),
+      int(s.k6.shed ?? 0),
+      int(s.k6.p50Ms),
+      int(s.k6.p95Ms),
+      int(s.k6.p99Ms),
+      int(s.work.confirmed),
+      int(s.work.cancelled),
+      async
+        ? s.settledAfterSeconds === null
+          ? 'not within the wait'
+          : `${round(s.settledAfterSeconds)} s`
+        : 'in the request',
+    ]);
+  const settings = Object.entries(spike.settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return [
+    '## Spike: Surety against the synchronous baseline',
+    '',
+    `The same \`load/spike.js\` (${settings}) against each; the gateway adds ${result.settings.gatewayLatencyMs} ms. Surety runs its consumers from the ScaledObjects' minimum replicas under the local autoscaler${result.settings.backgroundNice ? `, the relay and the consumers at nice ${result.settings.backgroundNice} (on one shared box, the stand-in for the api having CPU of its own)` : ''}. k6 does not retry: a shed request counts as an error.`,
+    '',
+    row([
+      'system',
+      'POST /orders',
+      'errors',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'confirmed',
+      'cancelled',
+      'all settled after k6 ended',
+    ]),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
+    side('Surety (202, settles later)', spike.async, true),
+    side('synchronous baseline (201 when done)', spike.sync, false),
+    '',
+    `What happened to the work: Surety accepted ${int(spike.async.k6.requests - spike.async.k6.failed)} orders and settled ${int(spike.async.work.confirmed + spike.async.work.cancelled)} of them (${int(spike.async.work.pending)} left pending); its ${int(spike.async.k6.shed)} shed requests were refused before any work (503 with Retry-After: 1, no order recorded), for the client to send again with the same Idempotency-Key. The baseline finished ${int(spike.sync.work.confirmed)} orders inside their requests; ${int(spike.sync.k6.failed)} requests failed.`,
+    '',
+    '![spike](spike.svg)',
+    '',
+    ...waitsTable(spike),
+  ];
+}
+
+function waitsTable(spike: BenchResult['spike']): string[] {
+  const top = (side: BenchResult['spike']['async']) =>
+    (side.requestPathWaits ?? [])
+      .slice(0, 4)
+      .map((w) => `${w.waitingOn} ${pct(w.share)}`)
+      .join(', ') || 'n/a';
+  return [
+    "Where the request path's active Postgres backends spent the spike (pg_stat_activity sampled every 250 ms):",
+    '',
+    row(['system', 'top waits (share of samples)']),
+    row(['---', '---']),
+    row(['Surety api', top(spike.async)]),
+    row(['synchronous baseline', top(spike.sync)]),
+    '',
+  ];
+}
+
+function outageSection(result: BenchResult): string[] {
+  const { outage } = result;
+  const side = (name: string, s: BenchResult['outage']['async']) =>
+    row([
+      name,
+      int(s.k6.requests),
+      int(s.k6.failed),
+      int(s.work.confirmed),
+      int(s.work.cancelled),
+      int(s.work.pending),
+      int(s.gateway.chargeRequests),
+      int(s.gateway.refusedByOutage),
+      int(s.gateway.ordersCharged),
+    ]);
+  return [
+    `## Gateway down for ${outage.outageSeconds} s`,
+    '',
+    `${outage.ratePerSecond} orders/s to each system at once for ${outage.loadSeconds} s (\`load/smoke.js\`); the gateway stand-in answers 503 to everything for ${outage.outageSeconds} s (\`PUT /admin/faults\`, failureRate 1). Gateway columns come from its own request log.`,
+    '',
+    row([
+      'system',
+      'requests',
+      'requests failed',
+      'confirmed',
+      'cancelled',
+      'pending at the end',
+      'charge requests',
+      'refused by the outage',
+      'orders charged',
+    ]),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    side('Surety', outage.async),
+    side('synchronous baseline', outage.sync),
+    '',
+    outage.recoveredAfterSeconds === null
+      ? 'Surety had not settled every accepted order by the end of the wait.'
+      : `Surety settled every accepted order ${round(outage.recoveredAfterSeconds)} s after the gateway came back (retry tiers ${result.settings.retryDelaysMs} ms and the payment circuit breaker).`,
+    '',
+  ];
+}
+
+function autoscalingSection(result: BenchResult): string[] {
+  const { samples, startedAtMs } = result.autoscaling;
+  const lines = ['## Autoscaling under load', '', '![autoscaling](autoscaling.svg)', ''];
+  lines.push(row(['consumer', 'replicas at the start', 'most replicas', 'first scale-out at', 'deepest queue']));
+  lines.push(row(['---', '---', '---:', '---:', '---:']));
+  for (const consumer of [...new Set(samples.map((s) => s.consumer))]) {
+    const mine = samples.filter((s) => s.consumer === consumer);
+    const start = mine[0]?.desired ?? 0;
+    const firstOut = mine.find((s) => s.desired > start);
+    lines.push(
+      row([
+        consumer,
+        start,
+        Math.max(...mine.map((s) => s.desired)),
+        firstOut ? `${round((firstOut.atMs - startedAtMs) / 1000)} s` : 'never',
+        int(Math.max(...mine.map((s) => s.queueLength))),
+      ]),
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+/** costRows renders the cost model table: CPU-seconds per 1000 orders (= cores per 1000 orders/s) and peak memory. */
+export function costRows(result: BenchResult): string[] {
+  const { cost } = result;
+  const total = cost.perApp.reduce((sum, a) => sum + a.cpuSecondsPer1000Orders, 0);
+  return [
+    row(['process', 'CPU-seconds per 1000 orders', 'cores per 1000 orders/s', 'peak memory per replica (MiB)']),
+    row(['---', '---:', '---:', '---:']),
+    ...cost.perApp
+      .sort((a, b) => b.cpuSecondsPer1000Orders - a.cpuSecondsPer1000Orders)
+      .map((a) =>
+        row([a.app, round(a.cpuSecondsPer1000Orders), round(a.cpuSecondsPer1000Orders), int(a.peakResidentMiB)]),
+      ),
+    row(['**apps, total**', `**${round(total)}**`, `**${round(total)}**`, '']),
+    row([
+      'PostgreSQL (server, shared)',
+      round(cost.servers.postgresCpuSecondsPer1000Orders),
+      round(cost.servers.postgresCpuSecondsPer1000Orders),
+      '',
+    ]),
+    row([
+      'RabbitMQ (server, shared)',
+      round(cost.servers.rabbitmqCpuSecondsPer1000Orders),
+      round(cost.servers.rabbitmqCpuSecondsPer1000Orders),
+      '',
+    ]),
+  ];
+}
+
+function costSection(result: BenchResult): string[] {
+  return [
+    '## Cost per 1000 orders',
+    '',
+    `From each process's own \`process_cpu_seconds_total\` and \`process_resident_memory_bytes\` over the saturated windows of the scale-out (${int(result.cost.orders)} settled orders); servers from /proc (every user of the shared servers counts). Method: docs/cost.md.`,
+    '',
+    ...costRows(result),
+    '',
+  ];
+}
+
+function findingsSection(result: BenchResult): string[] {
+  const best = result.scaleOut.reduce((a, b) => (b.throughput.median > a.throughput.median ? b : a));
+  const appsCpu = result.cost.perApp.reduce((sum, a) => sum + a.cpuSecondsPer1000Orders, 0) / 1000;
+  const serversCpu =
+    (result.cost.servers.postgresCpuSecondsPer1000Orders + result.cost.servers.rabbitmqCpuSecondsPer1000Orders) / 1000;
+  const perOrder = appsCpu + serversCpu;
+  const heaviest = [...result.cost.perApp].sort((a, b) => b.cpuSecondsPer1000Orders - a.cpuSecondsPer1000Orders)[0];
+  const apiWait = result.spike.async.requestPathWaits?.[0];
+  const lines = [
+    '## Findings',
+    '',
+    `- **Throughput bottleneck: CPU.** An order costs ${round(perOrder * 1000)} CPU-ms on this machine (${round(appsCpu * 1000)} in the Node processes, ${round(serversCpu * 1000)} in PostgreSQL and RabbitMQ), so ${result.machine.cores} cores can settle at most about ${round(result.machine.cores / perOrder)} orders/s; the best step settled ${round(best.throughput.median)} orders/s at ${pct(best.machineBusyShare)} machine CPU. More replicas past that point only add contention. The heaviest process is ${heaviest?.app ?? 'n/a'} (${round(heaviest?.cpuSecondsPer1000Orders ?? 0)} CPU-ms per order). The servers are far from their own ceilings (above).`,
+  ];
+  if (apiWait)
+    lines.push(
+      `- **Request path under the spike: ${apiWait.waitingOn} (${pct(apiWait.share)} of the api's active backend samples).**${apiWait.waitingOn === 'Lock: object' ? " That is PostgreSQL's NOTIFY lock: a transaction that called pg_notify holds one cluster-wide lock from pre-commit to the end of its commit, WAL flush included, so every transaction with an outbox insert (the api's and every consumer's: the outbox trigger wakes the relay, the timeline trigger and the relay's marking of order.placed wake the live views) commits one at a time, in every database of the server. The baseline sends no NOTIFY and group-commits." : ''}`,
+    );
+  lines.push('');
+  return lines;
+}
+
+/** markdownReport renders the whole report. */
+export function markdownReport(result: BenchResult): string {
+  const m = result.machine;
+  return [
+    `# Surety bench, ${result.startedAt}${result.mode === 'smoke' ? ' (smoke: tiny sizes, numbers meaningless)' : ''}`,
+    '',
+    `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}; Node ${m.node}, PostgreSQL ${m.postgres}, RabbitMQ ${m.rabbitmq} (Erlang ${m.erlang}), ${m.k6}. Load average ${m.loadAverageAtStart.join(' ')} at the start, ${result.loadAverageAtEnd.join(' ')} at the end: the machine is shared, so numbers are noisy. Took ${Math.round(result.durationSeconds / 60)} min ${result.durationSeconds % 60} s.`,
+    '',
+    `Settings: every process logs at \`${result.settings.logLevel}\`; retry delays ${result.settings.retryDelaysMs} ms; gateway latency +${result.settings.gatewayLatencyMs} ms throughout; relay and consumers at nice ${result.settings.backgroundNice ?? 0}. All processes, the servers, k6 and the bench itself share the same cores.`,
+    '',
+    ...findingsSection(result),
+    ...ceilingSection(result),
+    ...scaleOutSection(result),
+    ...spikeSection(result),
+    ...outageSection(result),
+    ...autoscalingSection(result),
+    ...costSection(result),
+  ].join('\n');
+}
+
+/** writeReport writes report.json, report.md and the SVG charts into the report folder. */
+export async function writeReport(outDir: string, result: BenchResult): Promise<void> {
+  await writeFile(join(outDir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(join(outDir, 'report.md'), `${markdownReport(result)}\n`);
+  const charts = {
+    'scale-out-throughput.svg': scaleOutThroughputChart(result.scaleOut),
+    'scale-out-latency.svg': scaleOutLatencyChart(result.scaleOut),
+    'spike.svg': spikeChart(result.spike),
+    'autoscaling.svg': autoscalingChart(result.autoscaling.samples, result.autoscaling.startedAtMs),
+  };
+  for (const [file, spec] of Object.entries(charts)) await writeFile(join(outDir, file), await renderSvg(spec));
+}

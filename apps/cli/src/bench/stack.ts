@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createPool, migrate, type Pool } from '@surety/db';
+import { managementClient } from '@surety/messaging';
+import { createLogger } from '@surety/telemetry';
+import { appSpecs, replicaPort, type AppName } from '../apps.js';
+import { waitUntilReady } from '../readiness.js';
+import { ReplicaSet } from '../replica-set.js';
+import { Supervisor } from '../supervisor.js';
+
+/** Bench processes listen 4000 ports above `make run`'s (drills use 1000), so all three can run at once; the
+ * offset also keeps them off 10080, a port fetch refuses to call. */
+export const BENCH_PORT_OFFSET = 4000;
+const BASELINE_PORT = 8070 + BENCH_PORT_OFFSET;
+/** On two busy cores a dozen Node processes compiling TypeScript at once take a while to answer. */
+const readinessTimeoutMs = 240_000;
+
+export interface Endpoints {
+  databaseUrl: string;
+  amqpUrl: string;
+  managementUrl: string;
+}
+
+export const consumers = ['payment', 'inventory', 'saga', 'notification'] as const satisfies readonly AppName[];
+export type Consumer = (typeof consumers)[number];
+const backgroundApps: readonly AppName[] = ['relay', ...consumers];
+
+export interface BenchStack {
+  name: string;
+  databaseUrl: string;
+  amqpUrl: string;
+  managementUrl: string;
+  vhost: string;
+  apiUrl: string;
+  baselineUrl: string;
+  gatewayUrl: string;
+  pool: Pool;
+  supervisor: Supervisor;
+  replicas: ReplicaSet;
+  /** Every process's /metrics URL, by supervisor id. */
+  metricsUrls(): Map<string, string>;
+  /** Starts or drains consumers until each runs `count`, then waits until the new ones are ready. */
+  scaleConsumers(count: number | Partial<Record<Consumer, number>>): Promise<void>;
+  /** Creates another vhost beside the bench's, for a measurement that must not mix with it. */
+  temporaryVhost(suffix: string): Promise<{ amqpUrl: string; remove(): Promise<void> }>;
+  /** Sets the gateway stand-in's faults (PUT /admin/faults). */
+  setGatewayFaults(faults: { latencyMs?: number; failureRate?: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+function withPath(url: string, path: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = path;
+  return parsed.toString();
+}
+
+function portOf(app: AppName, replica: number): number {
+  const spec = appSpecs.find((s) => s.name === app);
+  if (!spec) throw new Error(`no app ${app}`);
+  return replicaPort(spec.basePort + BENCH_PORT_OFFSET, replica);
+}
+
+/** idToUrl maps `payment-3` to its base URL, as ReplicaSet and startEveryApp lay ports out. */
+function idToUrl(id: string): string {
+  if (id === 'baseline') return `http://127.0.0.1:${BASELINE_PORT}`;
+  const match = /^(.+)-(\d+)$/.exec(id);
+  if (!match) throw new Error(`unexpected process id ${id}`);
+  return `http://127.0.0.1:${portOf(match[1] as AppName, Number(match[2]) - 1)}`;
+}
+
+/**
+ * createBenchStack gives the bench a database and a vhost of its own, migrated and empty, and runs
+ * the pipeline in them (gateway, relay, one replica of each consumer, api) plus the synchronous
+ * baseline, under a supervisor whose logs go to `logDir`.
+ */
+export async function createBenchStack(options: {
+  root: string;
+  endpoints: Endpoints;
+  logDir: string;
+  /** Settings for every process (log level, retry delays, prefetch), read when a process starts. */
+  everyApp: Record<string, string>;
+  /** The niceness of the relay and the consumers, whose work can wait while the api answers. */
+  backgroundNice: number;
+  say: (line: string) => void;
+}): Promise<BenchStack> {
+  const name = `surety_bench_${randomBytes(3).toString('hex')}`;
+  const databaseUrl = withPath(options.endpoints.databaseUrl, `/${name}`);
+  const admin = new pg.Client({ connectionString: withPath(options.endpoints.databaseUrl, '/postgres') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  await migrate(databaseUrl);
+  const management = managementClient(options.endpoints.managementUrl);
+  const vhostPath = encodeURIComponent(name);
+  const user = decodeURIComponent(new URL(options.endpoints.amqpUrl).username) || 'guest';
+  const createVhost = async (path: string) => {
+    await management(`/vhosts/${path}`, { method: 'PUT', body: '{}' });
+    await management(`/permissions/${path}/${encodeURIComponent(user)}`, {
+      method: 'PUT',
+      body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
+    });
+  };
+  await createVhost(vhostPath);
+  const amqpUrl = withPath(options.endpoints.amqpUrl, `/${vhostPath}`);
+  const apiUrl = `http://127.0.0.1:${portOf('api', 0)}`;
+  const gatewayUrl = `http://127.0.0.1:${portOf('gateway', 0)}`;
+  const baselineUrl = `http://127.0.0.1:${BASELINE_PORT}`;
+  const supervisor = new Supervisor({ root: options.root, logDir: options.logDir, say: options.say });
+  const pool = createPool(databaseUrl, createLogger('bench', 'silent'), { max: 4 });
+  const close = async () => {
+    await supervisor.stopAll();
+    await pool.end();
+    await management(`/vhosts/${vhostPath}`, { method: 'DELETE' });
+    const cleanup = new pg.Client({ connectionString: withPath(options.endpoints.databaseUrl, '/postgres') });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await cleanup.end();
+  };
+  const env = (_app: AppName | 'baseline', id: string) => ({
+    DATABASE_URL: databaseUrl,
+    AMQP_URL: amqpUrl,
+    GATEWAY_URL: gatewayUrl,
+    SURETY_REPLICA: id,
+    ...options.everyApp,
+  });
+  const replicas = new ReplicaSet(supervisor, {
+    portOffset: BENCH_PORT_OFFSET,
+    env,
+    nice: (app) => (backgroundApps.includes(app) ? options.backgroundNice : undefined),
+  });
+  const metricsUrls = () => new Map(supervisor.ids().map((id) => [id, `${idToUrl(id)}/metrics`]));
+  const waitForAll = async () => {
+    const probes = supervisor.ids().map((id) => `${idToUrl(id)}/readyz`);
+    const ready = await Promise.all(probes.map((url) => waitUntilReady(url, readinessTimeoutMs, 10_000)));
+    const late = probes.filter((_url, i) => !ready[i]);
+    if (late.length > 0)
+      throw new Error(
+        `not ready within ${readinessTimeoutMs / 1000} s: ${late.join(', ')} (logs in ${options.logDir})`,
+      );
+  };
+  try {
+    for (const app of ['gateway', 'relay', ...consumers, 'api'] as const) await replicas.scaleTo(app, 1);
+    supervisor.start({
+      id: 'baseline',
+      entry: 'apps/baseline/src/main.ts',
+      env: { ...env('baseline', 'baseline'), BASELINE_PORT: String(BASELINE_PORT) },
+    });
+    await waitForAll();
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+
+  return {
+    name,
+    databaseUrl,
+    amqpUrl,
+    managementUrl: options.endpoints.managementUrl,
+    vhost: name,
+    apiUrl,
+    baselineUrl,
+    gatewayUrl,
+    pool,
+    supervisor,
+    replicas,
+    metricsUrls,
+    async scaleConsumers(count) {
+      await Promise.all(consumers.map((c) => replicas.scaleTo(c, typeof count === 'number' ? count : (count[c] ?? 1))));
+      await waitForAll();
+    },
+    async temporaryVhost(suffix) {
+      const path = encodeURIComponent(`${name}_${suffix}`);
+      await createVhost(path);
+      return {
+        amqpUrl: withPath(options.endpoints.amqpUrl, `/${path}`),
+        remove: async () => {
+          await management(`/vhosts/${path}`, { method: 'DELETE' });
+        },
+      };
+    },
+    async setGatewayFaults(faults) {
+      const response = await fetch(`${gatewayUrl}/admin/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
+      if (!response.ok) throw new Error(`gateway refused the faults: ${response.status}`);
+    },
+    close,
+  };
+}

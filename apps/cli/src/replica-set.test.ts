@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ReplicaSet } from './replica-set.js';
+import type { ProcessSpec, Supervisor } from './supervisor.js';
+
+/** A supervisor that records starts and holds stops open until released, as a draining replica would. */
+function fakeSupervisor() {
+  const running = new Map<string, ProcessSpec>();
+  const draining = new Map<string, () => void>();
+  const supervisor = {
+    ids: () => [...running.keys()],
+    start: (spec: ProcessSpec) => void running.set(spec.id, spec),
+    stopOne: (id: string) =>
+      new Promise<void>((resolve) => {
+        running.delete(id);
+        draining.set(id, resolve);
+      }),
+  };
+  return { supervisor: supervisor as unknown as Supervisor, running, draining };
+}
+
+describe('ReplicaSet', () => {
+  it('starts replicas on their own ports and drains the highest first', async () => {
+    const { supervisor, running, draining } = fakeSupervisor();
+    const replicas = new ReplicaSet(supervisor, { env: (app, id) => ({ WHO: `${app}/${id}` }) });
+    await replicas.scaleTo('payment', 3);
+    expect(replicas.running('payment')).toEqual(['payment-1', 'payment-2', 'payment-3']);
+    expect(running.get('payment-3')?.env).toEqual({ WHO: 'payment/payment-3', PORT: '9302' });
+
+    const scaledIn = replicas.scaleTo('payment', 1);
+    expect(replicas.running('payment')).toEqual(['payment-1']);
+    expect([...draining.keys()]).toEqual(['payment-2', 'payment-3']);
+
+    // While payment-2 and -3 drain, a scale-out does not reuse their numbers (or ports).
+    await replicas.scaleTo('payment', 2);
+    expect(replicas.running('payment')).toEqual(['payment-1', 'payment-4']);
+    for (const release of draining.values()) release();
+    await scaledIn;
+  });
+
+  it('tells replicas of different apps apart', async () => {
+    const { supervisor } = fakeSupervisor();
+    const replicas = new ReplicaSet(supervisor, { portOffset: 4000, env: () => ({}) });
+    await replicas.scaleTo('saga', 2);
+    await replicas.scaleTo('relay', 1);
+    expect(replicas.running('saga')).toEqual(['saga-1', 'saga-2']);
+    expect(replicas.running('relay')).toEqual(['relay-1']);
+  });
+});

@@ -1,0 +1,57 @@
+import { appSpecs, replicaPort, type AppName } from './apps.js';
+import type { Supervisor } from './supervisor.js';
+
+/**
+ * ReplicaSet changes how many replicas of an app the supervisor runs. Replica i is `<app>-i` on its
+ * base port plus 100 × (i - 1), as `startEveryApp` lays them out; a scale-in stops the highest
+ * replicas with SIGTERM, so each finishes its in-flight messages first, and their numbers (and
+ * ports) are not reused until they have exited.
+ */
+export class ReplicaSet {
+  private readonly draining = new Set<string>();
+
+  constructor(
+    private readonly supervisor: Supervisor,
+    private readonly options: {
+      portOffset?: number;
+      env: (app: AppName, id: string) => Record<string, string>;
+      /** The niceness an app's replicas run at (see ProcessSpec.nice). */
+      nice?: (app: AppName) => number | undefined;
+      /** How long a stopping replica may take to finish its in-flight work. */
+      graceMs?: number;
+    },
+  ) {}
+
+  /** running lists the ids of an app's replicas that are not stopping, lowest first. */
+  running(app: AppName): string[] {
+    const pattern = new RegExp(`^${app}-(\\d+)$`);
+    return this.supervisor
+      .ids()
+      .filter((id) => pattern.test(id) && !this.draining.has(id))
+      .sort((a, b) => Number(pattern.exec(a)?.[1]) - Number(pattern.exec(b)?.[1]));
+  }
+
+  /** scaleTo starts or gracefully stops replicas until `count` run; it resolves when the stopped ones have exited. */
+  async scaleTo(app: AppName, count: number): Promise<void> {
+    const spec = appSpecs.find((s) => s.name === app);
+    if (!spec) throw new Error(`no app ${app}`);
+    const running = this.running(app);
+    for (let number = 1; this.running(app).length < count; number++) {
+      const id = `${app}-${number}`;
+      if (running.includes(id) || this.draining.has(id)) continue;
+      const port = replicaPort(spec.basePort + (this.options.portOffset ?? 0), number - 1);
+      const nice = this.options.nice?.(app);
+      this.supervisor.start({
+        id,
+        entry: `apps/${app}/src/main.ts`,
+        env: { ...this.options.env(app, id), [spec.portVariable]: String(port) },
+        ...(nice ? { nice } : {}),
+      });
+    }
+    const surplus = running.slice(count);
+    for (const id of surplus) this.draining.add(id);
+    await Promise.all(
+      surplus.map((id) => this.supervisor.stopOne(id, this.options.graceMs).finally(() => this.draining.delete(id))),
+    );
+  }
+}
