@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import { createEvent } from '@surety/contracts';
-import { appendToOutbox, withTransaction, type Pool, type PoolClient } from '@surety/db';
+import { appendToOutbox, channels, notifyAfterCommit, type Pool, type PoolClient, withTransaction } from '@surety/db';
 import type { Logger } from '@surety/telemetry';
 import type { Authorities } from './authorities.js';
 import { planFor, type Plan, type StuckOrder } from './plan.js';
@@ -99,12 +99,14 @@ export class Reconciler {
           WHERE order_id = $1 AND type = 'order.placed' AND status = 'published'`,
         [order.id],
       );
+      notifyAfterCommit(tx, channels.outbox, 'orders');
       this.actions.inc({ action: 'order-republished' });
     }
     await tx.query(`INSERT INTO orders.order_timeline (order_id, step, detail) VALUES ($1, 'reconciled', $2)`, [
       order.id,
       { forwarded: plan.facts.map((f) => f.type), republished: plan.republishOrder },
     ]);
+    notifyAfterCommit(tx, channels.orderChanged, order.id);
     this.logger.info(
       { orderId: order.id, forwarded: plan.facts.map((f) => f.type), republished: plan.republishOrder },
       'order reconciled',

@@ -1,4 +1,4 @@
-import type { Pool, SchemaName } from '@surety/db';
+import { channels, notifySoon, type Pool, type SchemaName } from '@surety/db';
 
 export interface OutboxRow {
   seq: number;
@@ -42,12 +42,20 @@ export class OutboxStore {
   /** markPublished records the broker's confirm; only then is a row done. */
   async markPublished(schema: SchemaName, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.pool.query(
+    const marked = await this.pool.query<{ order_id: string; type: string }>(
       `UPDATE ${schema}.outbox
           SET status = 'published', published_at = clock_timestamp(),
               claimed_by = NULL, claimed_until = NULL, last_error = NULL
-        WHERE id = ANY($1::uuid[])`,
+        WHERE id = ANY($1::uuid[])
+      RETURNING order_id, type`,
       [ids],
+    );
+    // An order.placed on the broker is the timeline's `published` step: live views look again.
+    notifySoon(
+      this.pool,
+      marked.rows
+        .filter((row) => row.type === 'order.placed')
+        .map((row) => ({ channel: channels.orderChanged, payload: row.order_id })),
     );
   }
 

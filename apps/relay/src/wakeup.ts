@@ -1,7 +1,5 @@
-import { ChannelListener } from '@surety/db';
+import { ChannelListener, channels } from '@surety/db';
 import type { Logger } from '@surety/telemetry';
-
-export const OUTBOX_CHANNEL = 'surety_outbox';
 
 /**
  * OutboxWakeup listens for the outbox trigger's NOTIFY on its own connection and wakes the relay.
@@ -15,7 +13,7 @@ export class OutboxWakeup {
   constructor(databaseUrl: string, logger: Logger) {
     this.listener = new ChannelListener({
       databaseUrl,
-      channel: OUTBOX_CHANNEL,
+      channel: channels.outbox,
       applicationName: 'surety-relay-listen',
       logger,
       onNotification: () => this.wake(),

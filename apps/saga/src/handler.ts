@@ -1,4 +1,5 @@
 import { BusinessRuleError, type AnyEvent } from '@surety/contracts';
+import { channels, notifyAfterCommit } from '@surety/db';
 import { failpoint } from '@surety/failpoints';
 import type { Handler } from '@surety/messaging';
 import type { OrderLatency } from './order-latency.js';
@@ -56,6 +57,8 @@ export const sagaHandler =
       'INSERT INTO orders.order_timeline (order_id, step, message_id, detail) VALUES ($1, $2, $3, $4)',
       [event.orderId, step.timelineStep, event.id, detailOf(event)],
     );
+    // The api's live views of this order look again once this commits.
+    notifyAfterCommit(ctx.tx, channels.orderChanged, event.orderId);
     if (!transition) return failpoint('saga.before-commit');
     const seconds = updated.rows[0]?.seconds;
     if (seconds != null) ctx.afterCommit(() => latency.record(transition.to, seconds));

@@ -4,3 +4,4 @@ export * from './outbox.js';
 export * from './inbox.js';
 export * from './listen.js';
 export * from './outbox-backlog.js';
+export * from './notifications.js';

@@ -2,6 +2,7 @@ import { validateEvent, type Envelope, type EventType } from '@surety/contracts'
 import { activeTraceHeaders } from '@surety/telemetry';
 import type { PoolClient } from './pool.js';
 import type { SchemaName } from './migrate.js';
+import { channels, notifyAfterCommit } from './notifications.js';
 
 /** The AMQP headers an outbox row carries to the broker (trace context, correlation). */
 export type OutboxHeaders = Record<string, string>;
@@ -30,4 +31,5 @@ export async function appendToOutbox<T extends EventType>(
       { 'x-correlation-id': event.correlationId, ...headers, ...activeTraceHeaders() },
     ],
   );
+  notifyAfterCommit(client, channels.outbox, schema);
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '@surety/telemetry';
+import { notifySoon, takeNotifications } from './notifications.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -29,15 +30,20 @@ export function createPool(
   return pool;
 }
 
-/** withTransaction runs work in one transaction on one client, committing only if it resolves. */
+/**
+ * withTransaction runs work in one transaction on one client, committing only if it resolves; then
+ * it sends the notifications the work asked for (notifyAfterCommit).
+ */
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
+    notifySoon(pool, takeNotifications(client));
     return result;
   } catch (error) {
+    takeNotifications(client);
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {

@@ -1,8 +1,5 @@
-import { ChannelListener } from '@surety/db';
+import { ChannelListener, channels } from '@surety/db';
 import type { Logger } from '@surety/telemetry';
-
-/** The channel the orders schema's triggers NOTIFY with an order id (migration orders/003). */
-export const ORDER_CHANGED_CHANNEL = 'surety_order_changed';
 
 export type OrderChangeListener = () => void;
 
@@ -20,7 +17,7 @@ export class OrderChanges {
   constructor(databaseUrl: string, logger: Logger) {
     this.listener = new ChannelListener({
       databaseUrl,
-      channel: ORDER_CHANGED_CHANNEL,
+      channel: channels.orderChanged,
       applicationName: 'surety-api-listen',
       logger,
       onNotification: (orderId) => {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createEvent } from '@surety/contracts';
+import { activeTraceFields } from '@surety/telemetry';
 import { appendToOutbox, withTransaction, type Pool, type PoolClient } from '@surety/db';
 import type { PlaceOrderBody } from './schemas.js';
 
@@ -74,7 +75,7 @@ export async function placeOrder(
       orderId,
       body.customerId,
       totalCents,
-      trace.traceId ?? null,
+      activeTraceFields().traceId ?? trace.traceId ?? null,
     ]);
     await tx.query(
       `INSERT INTO orders.order_lines (order_id, sku, quantity, price_cents)

@@ -1,0 +1,1 @@
+export { up } from '../shared/outbox-notify-after-commit.js';
