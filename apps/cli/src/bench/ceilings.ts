@@ -12,7 +12,7 @@ export interface Ceilings {
   /** Single-row INSERT commits per second, pgbench with `clients` connections. */
   postgresInsertsPerSecond: Spread;
   postgresMethod: string;
-  /** The same with a pg_notify in each transaction, as every outbox insert does (its trigger wakes the relay). */
+  /** The same with a pg_notify inside each transaction: what a write that NOTIFYs before its commit costs. */
   postgresNotifyingInsertsPerSecond: Spread;
   /** Persistent publishes per second confirmed by a quorum queue. */
   rabbitmqConfirmedPublishesPerSecond: Spread;
@@ -81,7 +81,7 @@ export async function measurePostgresCeiling(
     }
     return {
       spread: spreadOf(runs),
-      method: `pgbench -n -c ${options.clients} -j 2 -T ${options.seconds}, one single-row INSERT per transaction (fsync on${options.notify ? ', plus pg_notify as the outbox trigger does' : ''}), ${options.repetitions} runs after a 2 s warm-up`,
+      method: `pgbench -n -c ${options.clients} -j 2 -T ${options.seconds}, one single-row INSERT per transaction (fsync on${options.notify ? ', plus a pg_notify inside the transaction' : ''}), ${options.repetitions} runs after a 2 s warm-up`,
     };
   } finally {
     await rm(folder, { recursive: true, force: true });

@@ -27,7 +27,7 @@ function ceilingSection(result: BenchResult): string[] {
     ...(ceilings.postgresNotifyingInsertsPerSecond
       ? [
           row([
-            'PostgreSQL insert + NOTIFY commits/s (an outbox write)',
+            'PostgreSQL insert + NOTIFY in one transaction, commits/s',
             int(ceilings.postgresNotifyingInsertsPerSecond.median),
             int(ceilings.postgresNotifyingInsertsPerSecond.min),
             int(ceilings.postgresNotifyingInsertsPerSecond.max),
@@ -278,7 +278,7 @@ function findingsSection(result: BenchResult): string[] {
   ];
   if (apiWait)
     lines.push(
-      `- **Request path under the spike: ${apiWait.waitingOn} (${pct(apiWait.share)} of the api's active backend samples).**${apiWait.waitingOn === 'Lock: object' ? " That is PostgreSQL's NOTIFY lock: a transaction that called pg_notify holds one cluster-wide lock from pre-commit to the end of its commit, WAL flush included, so every transaction with an outbox insert (the api's and every consumer's: the outbox trigger wakes the relay, the timeline trigger and the relay's marking of order.placed wake the live views) commits one at a time, in every database of the server. The baseline sends no NOTIFY and group-commits." : ''}`,
+      `- **Request path under the spike: ${apiWait.waitingOn} (${pct(apiWait.share)} of the api's active backend samples).**${apiWait.waitingOn === 'Lock: object' ? " That is PostgreSQL's NOTIFY lock: a transaction that called pg_notify holds one cluster-wide lock from pre-commit to the end of its commit, WAL flush included, so transactions that notify commit one at a time, in every database of the server." : ''}`,
     );
   lines.push('');
   return lines;

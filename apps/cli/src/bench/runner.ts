@@ -172,7 +172,7 @@ export async function runBench(options: {
       clients: 8,
       say,
     });
-    say('ceilings: the same, each transaction also sending a NOTIFY (as an outbox insert does)');
+    say('ceilings: the same, each transaction also sending a NOTIFY before its commit');
     const postgresNotify = await measurePostgresCeiling(stack.databaseUrl, {
       seconds: sizes.ceilingSeconds,
       repetitions: sizes.ceilingRepetitions,
