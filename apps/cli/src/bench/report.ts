@@ -118,12 +118,13 @@ function spikeSection(result: BenchResult): string[] {
   return [
     '## Spike: Surety against the synchronous baseline',
     '',
-    `The same \`load/spike.js\` (${settings}) against each; the gateway adds ${result.settings.gatewayLatencyMs} ms. Surety runs its consumers from the ScaledObjects' minimum replicas under the local autoscaler${result.settings.backgroundNice ? `, the relay and the consumers at nice ${result.settings.backgroundNice} (on one shared box, the stand-in for the api having CPU of its own)` : ''}. k6 does not retry: a shed request counts as an error.`,
+    `The same \`load/spike.js\` (${settings}) against each; the gateway adds ${result.settings.gatewayLatencyMs} ms. Surety's consumers stay at the ScaledObjects' minimum replicas (the autoscaling section runs the same spike with the local autoscaler)${result.settings.backgroundNice ? `, the relay and the consumers at nice ${result.settings.backgroundNice} (on one shared box, the stand-in for the api having CPU of its own)` : ''}. k6 does not retry: a shed request counts as an error.`,
     '',
     row([
       'system',
       'POST /orders',
       'errors',
+      'shed (503)',
       'p50 ms',
       'p95 ms',
       'p99 ms',
@@ -131,7 +132,7 @@ function spikeSection(result: BenchResult): string[] {
       'cancelled',
       'all settled after k6 ended',
     ]),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
     side('Surety (202, settles later)', spike.async, true),
     side('synchronous baseline (201 when done)', spike.sync, false),
     '',
@@ -204,6 +205,13 @@ function outageSection(result: BenchResult): string[] {
 function autoscalingSection(result: BenchResult): string[] {
   const { samples, startedAtMs } = result.autoscaling;
   const lines = ['## Autoscaling under load', '', '![autoscaling](autoscaling.svg)', ''];
+  const spike = result.autoscaling.spike;
+  if (spike) {
+    lines.push(
+      `The same spike against Surety with the local autoscaler on: ${int(spike.k6.requests)} POST /orders, ${pct(spike.k6.errorRate)} errors (${int(spike.k6.shed ?? 0)} shed), p99 ${int(spike.k6.p99Ms)} ms; ${int(spike.work.confirmed + spike.work.cancelled)} orders settled, ${int(spike.work.pending)} pending, ${spike.settledAfterSeconds === null ? 'not all settled in time' : `all settled ${round(spike.settledAfterSeconds)} s after k6 ended`}. Every replica started here shares the api's two cores.`,
+      '',
+    );
+  }
   lines.push(row(['consumer', 'replicas at the start', 'most replicas', 'first scale-out at', 'deepest queue']));
   lines.push(row(['---', '---', '---:', '---:', '---:']));
   for (const consumer of [...new Set(samples.map((s) => s.consumer))]) {

@@ -10,7 +10,7 @@ import { machineFacts, type MachineFacts } from './machine.js';
 import { measureOutage, type OutageResult } from './outage.js';
 import { costTracker } from './process-metrics.js';
 import { measureScaleOut, type ScaleOutRow, type ScaleOutSizes } from './scale-out.js';
-import { measureSpike, type SpikeResult } from './spike.js';
+import { measureAutoscaledSpike, measureSpike, type SpikeResult, type SpikeSide } from './spike.js';
 import { consumers, createBenchStack, type BenchStack, type Endpoints } from './stack.js';
 
 export interface BenchSizes {
@@ -94,7 +94,8 @@ export interface BenchResult {
   pipeline: PipelineCounts;
   spike: SpikeResult;
   outage: OutageResult;
-  autoscaling: { startedAtMs: number; samples: ScalingSample[] };
+  /** The autoscaler's decisions while the same spike ran again; `spike` is absent in older reports. */
+  autoscaling: { startedAtMs: number; samples: ScalingSample[]; spike?: SpikeSide };
   cost: {
     orders: number;
     perApp: { app: string; cpuSecondsPer1000Orders: number; peakResidentMiB: number }[];
@@ -229,16 +230,19 @@ export async function runBench(options: {
       say: (line) => say(`  ${line}`),
       onSample: (sample) => samples.push(sample),
     });
+    const spikeOptions = {
+      root: options.root,
+      outDir: options.outDir,
+      k6Env: sizes.spike,
+      settleTimeoutMs: sizes.spikeSettleTimeoutMs,
+    };
+    const spike = await measureSpike(stack, spikeOptions, say);
     const autoscalingStartedAtMs = Date.now();
     autoscaler.start();
-    let spike: SpikeResult;
+    let autoscaledSpike: SpikeSide;
     let outage: OutageResult;
     try {
-      spike = await measureSpike(
-        stack,
-        { root: options.root, outDir: options.outDir, k6Env: sizes.spike, settleTimeoutMs: sizes.spikeSettleTimeoutMs },
-        say,
-      );
+      autoscaledSpike = await measureAutoscaledSpike(stack, spikeOptions, say);
       outage = await measureOutage(stack, { root: options.root, outDir: options.outDir, ...sizes.outage }, say);
     } finally {
       await autoscaler.stop();
@@ -272,7 +276,7 @@ export async function runBench(options: {
       pipeline,
       spike,
       outage,
-      autoscaling: { startedAtMs: autoscalingStartedAtMs, samples },
+      autoscaling: { startedAtMs: autoscalingStartedAtMs, samples, spike: autoscaledSpike },
       cost,
     };
   } finally {
