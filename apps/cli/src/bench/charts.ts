@@ -91,9 +91,12 @@ export function scaleOutLatencyChart(rows: ScaleOutRow[]): TopLevelSpec {
 
 /** spikeChart: POST /orders p50/p95/p99 and error rate, Surety against the baseline. */
 export function spikeChart(spike: SpikeResult): TopLevelSpec {
-  const values = (['async', 'sync'] as const).flatMap((side) => {
-    const k6 = spike[side].k6;
-    const name = side === 'async' ? 'Surety (202, settles later)' : 'synchronous baseline';
+  const sides = [
+    { name: 'Surety (202, settles later)', k6: spike.async.k6 },
+    { name: 'synchronous baseline', k6: spike.sync.k6 },
+    ...(spike.deferred ? [{ name: 'Surety, consumers stopped until k6 ends', k6: spike.deferred.k6 }] : []),
+  ];
+  const values = sides.flatMap(({ name, k6 }) => {
     return [
       { system: name, stat: 'p50', ms: k6.p50Ms },
       { system: name, stat: 'p95', ms: k6.p95Ms },

@@ -135,7 +135,14 @@ function spikeSection(result: BenchResult): string[] {
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
     side('Surety (202, settles later)', spike.async, true),
     side('synchronous baseline (201 when done)', spike.sync, false),
+    ...(spike.deferred ? [side('Surety, consumers stopped until k6 ends', spike.deferred, true)] : []),
     '',
+    ...(spike.deferred
+      ? [
+          "The last row stands in for consumers on machines of their own: on this one machine the consumers' processes, and the Postgres and RabbitMQ work they cause, share the api's two cores and WAL while the spike lasts; stopped, they leave the request path alone and drain the queue once k6 ends.",
+          '',
+        ]
+      : []),
     `What happened to the work: Surety accepted ${int(spike.async.k6.requests - spike.async.k6.failed)} orders and settled ${int(spike.async.work.confirmed + spike.async.work.cancelled)} of them (${int(spike.async.work.pending)} left pending); its ${int(spike.async.k6.shed)} shed requests were refused before any work (503 with Retry-After: 1, no order recorded), for the client to send again with the same Idempotency-Key. The baseline finished ${int(spike.sync.work.confirmed)} orders inside their requests; ${int(spike.sync.k6.failed)} requests failed.`,
     '',
     '![spike](spike.svg)',

@@ -216,11 +216,10 @@ export async function runBench(options: {
     const parameters = readScaledObjects(join(options.root, 'keda'));
     await stack.scaleConsumers(0);
     everyApp.PREFETCH = String(benchSettings.defaultPrefetch);
-    await stack.scaleConsumers(
-      Object.fromEntries(
-        consumers.map((c) => [c, Math.max(1, parameters.find((p) => p.consumer === c)?.minReplicas ?? 1)]),
-      ),
+    const minimumReplicas = Object.fromEntries(
+      consumers.map((c) => [c, Math.max(1, parameters.find((p) => p.consumer === c)?.minReplicas ?? 1)]),
     );
+    await stack.scaleConsumers(minimumReplicas);
     const samples: ScalingSample[] = [];
     const autoscaler = new Autoscaler({
       parameters,
@@ -235,6 +234,7 @@ export async function runBench(options: {
       outDir: options.outDir,
       k6Env: sizes.spike,
       settleTimeoutMs: sizes.spikeSettleTimeoutMs,
+      restoreConsumers: () => stack.scaleConsumers(minimumReplicas),
     };
     const spike = await measureSpike(stack, spikeOptions, say);
     const autoscalingStartedAtMs = Date.now();

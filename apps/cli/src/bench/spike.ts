@@ -17,6 +17,11 @@ export interface SpikeResult {
   settings: Record<string, string>;
   async: SpikeSide;
   sync: SpikeSide;
+  /**
+   * Surety with its consumers stopped while k6 runs and started when it ends: on one machine, the
+   * stand-in for consumers on machines of their own. Absent in older reports.
+   */
+  deferred?: SpikeSide;
 }
 
 /**
@@ -32,7 +37,10 @@ export async function measureSpike(
   const asyncSide = await runSpike(stack, options, 'async', 'spike-async', say);
   say('spike: synchronous baseline (charge, reserve, notify inside the request)');
   const syncSide = await runSpike(stack, options, 'sync', 'spike-sync', say);
-  return { settings: options.k6Env, async: asyncSide, sync: syncSide };
+  say('spike: Surety with its consumers stopped until k6 ends (as if they ran on machines of their own)');
+  await stack.scaleConsumers(0);
+  const deferred = await runSpike(stack, options, 'async', 'spike-deferred', say, options.restoreConsumers);
+  return { settings: options.k6Env, async: asyncSide, sync: syncSide, deferred };
 }
 
 /**
@@ -54,6 +62,8 @@ interface SpikeOptions {
   outDir: string;
   k6Env: Record<string, string>;
   settleTimeoutMs: number;
+  /** Brings the consumers back to their minimum replicas. */
+  restoreConsumers: () => Promise<void>;
 }
 
 async function runSpike(
@@ -62,6 +72,7 @@ async function runSpike(
   side: 'async' | 'sync',
   customers: string,
   say: (line: string) => void,
+  afterLoad?: () => Promise<void>,
 ): Promise<SpikeSide> {
   const waits = sampleWaitEvents(stack.pool);
   const k6 = await runK6({
@@ -78,6 +89,7 @@ async function runSpike(
   });
   const application = side === 'async' ? 'surety-api' : 'surety-baseline';
   const requestPathWaits = (await waits.stop()).filter((w) => w.application === application);
+  await afterLoad?.();
   const settledAfterSeconds =
     side === 'async' ? await waitUntilSettled(stack.pool, customers, options.settleTimeoutMs, say) : 0;
   const work = await workOf(stack.pool, customers);
