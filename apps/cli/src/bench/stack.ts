@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { createPool, migrate, type Pool } from '@surety/db';
-import { managementClient } from '@surety/messaging';
+import { createPool, type Pool } from '@surety/db';
 import { createLogger } from '@surety/telemetry';
 import { appSpecs, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
 import { ReplicaSet } from '../replica-set.js';
 import { Supervisor } from '../supervisor.js';
+import { createIsolatedResources, withPath } from '../isolated-resources.js';
 
 /** Bench processes listen 4000 ports above `make run`'s (drills use 1000), so all three can run at once; the
  * offset also keeps them off 10080, a port fetch refuses to call. */
@@ -48,12 +47,6 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-function withPath(url: string, path: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = path;
-  return parsed.toString();
-}
-
 function portOf(app: AppName, replica: number): number {
   const spec = appSpecs.find((s) => s.name === app);
   if (!spec) throw new Error(`no app ${app}`);
@@ -84,24 +77,8 @@ export async function createBenchStack(options: {
   say: (line: string) => void;
 }): Promise<BenchStack> {
   const name = `surety_bench_${randomBytes(3).toString('hex')}`;
-  const databaseUrl = withPath(options.endpoints.databaseUrl, `/${name}`);
-  const admin = new pg.Client({ connectionString: withPath(options.endpoints.databaseUrl, '/postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  await migrate(databaseUrl);
-  const management = managementClient(options.endpoints.managementUrl);
-  const vhostPath = encodeURIComponent(name);
-  const user = decodeURIComponent(new URL(options.endpoints.amqpUrl).username) || 'guest';
-  const createVhost = async (path: string) => {
-    await management(`/vhosts/${path}`, { method: 'PUT', body: '{}' });
-    await management(`/permissions/${path}/${encodeURIComponent(user)}`, {
-      method: 'PUT',
-      body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
-    });
-  };
-  await createVhost(vhostPath);
-  const amqpUrl = withPath(options.endpoints.amqpUrl, `/${vhostPath}`);
+  const resources = await createIsolatedResources(options.endpoints, name);
+  const { databaseUrl, amqpUrl } = resources;
   const apiUrl = `http://127.0.0.1:${portOf('api', 0)}`;
   const gatewayUrl = `http://127.0.0.1:${portOf('gateway', 0)}`;
   const baselineUrl = `http://127.0.0.1:${BASELINE_PORT}`;
@@ -110,11 +87,7 @@ export async function createBenchStack(options: {
   const close = async () => {
     await supervisor.stopAll();
     await pool.end();
-    await management(`/vhosts/${vhostPath}`, { method: 'DELETE' });
-    const cleanup = new pg.Client({ connectionString: withPath(options.endpoints.databaseUrl, '/postgres') });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await cleanup.end();
+    await resources.drop();
   };
   const env = (_app: AppName | 'baseline', id: string) => ({
     DATABASE_URL: databaseUrl,
@@ -170,11 +143,11 @@ export async function createBenchStack(options: {
     },
     async temporaryVhost(suffix) {
       const path = encodeURIComponent(`${name}_${suffix}`);
-      await createVhost(path);
+      await resources.createVhost(path);
       return {
         amqpUrl: withPath(options.endpoints.amqpUrl, `/${path}`),
         remove: async () => {
-          await management(`/vhosts/${path}`, { method: 'DELETE' });
+          await resources.deleteVhost(path);
         },
       };
     },

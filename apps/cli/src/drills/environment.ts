@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import pg from 'pg';
-import { createPool, migrate, type Pool } from '@surety/db';
+import { createPool, type Pool } from '@surety/db';
 import { managementClient } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
 import { appSpecs, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
 import { startEveryApp } from '../fleet.js';
+import { createIsolatedResources } from '../isolated-resources.js';
 import { Supervisor } from '../supervisor.js';
 
 /** Drill processes listen 1000 ports above `make run`'s, so both can run side by side. */
@@ -65,12 +65,6 @@ export function brokerProbe(managementUrl: string, amqpUrl: string, vhost: strin
   };
 }
 
-function withPath(url: string, path: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = path;
-  return parsed.toString();
-}
-
 /**
  * createDrillEnvironment gives a drill a database and a vhost of its own, migrated and empty, and
  * runs every app in it under a supervisor, with the replicas and settings the drill asks for.
@@ -86,21 +80,8 @@ export async function createDrillEnvironment(options: {
   say: (line: string) => void;
 }): Promise<DrillEnvironment> {
   const name = `surety_drill_${options.drill.replace(/-/g, '_')}_${randomBytes(3).toString('hex')}`;
-  const databaseUrl = withPath(options.endpoints.databaseUrl, `/${name}`);
-  const admin = new pg.Client({ connectionString: withPath(options.endpoints.databaseUrl, '/postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  await migrate(databaseUrl);
-  const management = managementClient(options.endpoints.managementUrl);
-  const vhostPath = encodeURIComponent(name);
-  await management(`/vhosts/${vhostPath}`, { method: 'PUT', body: '{}' });
-  const user = decodeURIComponent(new URL(options.endpoints.amqpUrl).username) || 'guest';
-  await management(`/permissions/${vhostPath}/${encodeURIComponent(user)}`, {
-    method: 'PUT',
-    body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
-  });
-  const amqpUrl = withPath(options.endpoints.amqpUrl, `/${vhostPath}`);
+  const resources = await createIsolatedResources(options.endpoints, name);
+  const { databaseUrl, amqpUrl } = resources;
   const appAmqpUrl = options.heartbeatSeconds ? `${amqpUrl}?heartbeat=${options.heartbeatSeconds}` : amqpUrl;
 
   const port = (app: AppName, replica = 0) =>
@@ -144,11 +125,7 @@ export async function createDrillEnvironment(options: {
     async close() {
       await supervisor.stopAll();
       await pool.end();
-      await management(`/vhosts/${vhostPath}`, { method: 'DELETE' });
-      const cleanup = new pg.Client({ connectionString: withPath(options.endpoints.databaseUrl, '/postgres') });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
+      await resources.drop();
     },
   };
 }
