@@ -5,7 +5,7 @@ import { configLoaders, envOf, variablesIgnored } from './support/app-config.js'
 import { renderChart, scenarios } from './support/helm.js';
 import { operatorSecrets, operatorServices } from './support/operators.js';
 import { imageIncludes } from './support/image.js';
-import { manifestsIn, namespace, repoPath } from './support/repo.js';
+import { manifestsIn, namespace, repoPath, type KubeObject } from './support/repo.js';
 import { appOf, containersOf, podsOf, servicesOf, type PodShape } from './support/workloads.js';
 
 const k8s = manifestsIn('k8s');
@@ -162,6 +162,15 @@ describe('the migrations hook', () => {
     const job = renderChart('default').find((object) => object.kind === 'Job')!;
     expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
   });
+
+  it('stays after it succeeds, so its logs can be read, until the next hook or its TTL removes it', () => {
+    for (const scenario of scenarios) {
+      const job = renderChart(scenario).find((object) => object.kind === 'Job') as
+        (KubeObject & { spec: { ttlSecondsAfterFinished?: number } }) | undefined;
+      expect(job?.metadata.annotations?.['helm.sh/hook-delete-policy'], scenario).toBe('before-hook-creation');
+      expect(job?.spec.ttlSecondsAfterFinished, scenario).toBeGreaterThanOrEqual(3600);
+    }
+  });
 });
 
 describe('the helm test', () => {
@@ -173,5 +182,9 @@ describe('the helm test', () => {
     expect(script).toContain("order.status === 'CONFIRMED'");
     const read = [...script.matchAll(/process\.env\.([A-Z_]+)/g)].map((match) => match[1]).sort();
     expect((container!.env ?? []).map((variable) => variable.name).sort()).toEqual([...new Set(read)]);
+  });
+
+  it('is not deleted when it succeeds, so `helm test --logs` can read its logs (helm issue 9098)', () => {
+    expect(pod!.metadata.annotations?.['helm.sh/hook-delete-policy']).toBe('before-hook-creation');
   });
 });

@@ -1,17 +1,53 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaults } from '@surety/config';
-import { migrate } from '@surety/db';
-import { parseReplicas } from './apps.js';
-import { bench, benchUsage } from './bench.js';
-import { dlq, dlqUsage } from './dlq.js';
-import { drill, drillUsage } from './drill.js';
-import { run } from './run.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const say = (line: string) => process.stdout.write(`[surety] ${line}\n`);
 
-const usage = `usage: surety <command>
+/**
+ * Each command loads its own modules when it runs, never at start-up: the image installs the
+ * production dependencies only, so `migrate` must not load what the bench or the drills need.
+ */
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  async migrate() {
+    const [{ defaults }, { migrate }] = await Promise.all([import('@surety/config'), import('@surety/db')]);
+    await migrate(process.env.DATABASE_URL ?? defaults.databaseUrl, say);
+  },
+  async run(args) {
+    const [{ parseReplicas }, { run }] = await Promise.all([import('./apps.js'), import('./run.js')]);
+    const { values } = parseArgs({
+      args,
+      options: { replicas: { type: 'string' }, 'no-autoscale': { type: 'boolean' } },
+    });
+    await run({
+      root,
+      replicas: parseReplicas(values.replicas ?? process.env.SURETY_REPLICAS),
+      autoscale: !values['no-autoscale'] && process.env.SURETY_AUTOSCALE !== '0',
+      env: process.env,
+      say,
+    });
+  },
+  async drill(args) {
+    const { drill } = await import('./drill.js');
+    await drill(args, root, say);
+  },
+  async dlq(args) {
+    const { dlq } = await import('./dlq.js');
+    await dlq(args, say);
+  },
+  async bench(args) {
+    const { bench } = await import('./bench.js');
+    await bench(args, root, say);
+  },
+};
+
+async function usage(): Promise<string> {
+  const [{ dlqUsage }, { drillUsage }, { benchUsage }] = await Promise.all([
+    import('./dlq.js'),
+    import('./drill.js'),
+    import('./bench.js'),
+  ]);
+  return `usage: surety <command>
   migrate                       bring every schema up to date
   run [--replicas app=N,...] [--no-autoscale]
                                 run every app under a supervisor (make run); consumers
@@ -20,40 +56,13 @@ const usage = `usage: surety <command>
   drill <name|all> [--short]    break a hop under load and judge the invariants from evidence
   bench [--smoke]               measure ceilings, scale-out, spike, outage and cost (make bench)
 \n${dlqUsage}\n${drillUsage}\n${benchUsage}`;
+}
 
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'migrate':
-      await migrate(process.env.DATABASE_URL ?? defaults.databaseUrl, say);
-      return;
-    case 'run': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { replicas: { type: 'string' }, 'no-autoscale': { type: 'boolean' } },
-      });
-      await run({
-        root,
-        replicas: parseReplicas(values.replicas ?? process.env.SURETY_REPLICAS),
-        autoscale: !values['no-autoscale'] && process.env.SURETY_AUTOSCALE !== '0',
-        env: process.env,
-        say,
-      });
-      return;
-    }
-    case 'drill':
-      await drill(rest, root, say);
-      return;
-    case 'dlq':
-      await dlq(rest, say);
-      return;
-    case 'bench':
-      await bench(rest, root, say);
-      return;
-    default:
-      process.stderr.write(`${usage}\n`);
-      process.exitCode = 2;
-  }
+async function main([name = '', ...args]: string[]): Promise<void> {
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (command) return command(args);
+  process.stderr.write(`${await usage()}\n`);
+  process.exitCode = 2;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { format, resolveConfig } from 'prettier';
 import { costRows } from './report.js';
 import type { BenchResult } from './runner.js';
 import { round } from './stats.js';
@@ -41,6 +40,8 @@ export function costDocument(result: BenchResult, reportPath: string): string {
 
 /** writeCostDocument writes docs/cost.md from a full run, formatted as `make check` expects. */
 export async function writeCostDocument(path: string, result: BenchResult, reportPath: string): Promise<void> {
+  // prettier is a dev dependency: loaded only when a full bench run writes the document, never in the image.
+  const { format, resolveConfig } = await import('prettier');
   const options = (await resolveConfig(path)) ?? {};
   await writeFile(path, await format(costDocument(result, reportPath), { ...options, filepath: path }));
 }
