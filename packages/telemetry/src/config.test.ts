@@ -19,3 +19,13 @@ describe('readTracingConfig', () => {
     expect(readTracingConfig({}).serviceName).toBeUndefined();
   });
 });
+
+describe('readTracingConfig for metrics and logs', () => {
+  it('runs no OTel metrics or logs pipeline unless an exporter is named', () => {
+    expect(readTracingConfig({}).exportsMetrics).toBe(false);
+    expect(readTracingConfig({ OTEL_METRICS_EXPORTER: 'none' }).exportsMetrics).toBe(false);
+    expect(readTracingConfig({ OTEL_METRICS_EXPORTER: 'otlp' }).exportsMetrics).toBe(true);
+    expect(readTracingConfig({}).exportsLogs).toBe(false);
+    expect(readTracingConfig({ OTEL_LOGS_EXPORTER: 'otlp,none' }).exportsLogs).toBe(true);
+  });
+});

@@ -5,7 +5,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, NoopSpanProcessor, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { readTracingConfig } from './config.js';
 import { onExit } from './exit-hooks.js';
@@ -19,14 +19,23 @@ function pathOf(url: string | undefined): string {
 
 /**
  * startTracing starts OpenTelemetry for one service before anything it instruments is loaded.
- * Spans are always recorded, so logs carry real trace ids and every hop continues the trace; they
- * are exported (OTLP, configured by the standard OTEL_* variables) only when an exporter is set.
+ * Exporting (configured by the standard OTEL_* variables), the SDK samples as OTEL_TRACES_SAMPLER
+ * and OTEL_TRACES_SAMPLER_ARG say (parent-based, so one order's trace is kept or dropped whole).
+ * Not exporting, nothing is recorded unless a caller's trace was sampled; unrecorded spans still
+ * carry trace and span ids, so logs and outbox rows name the order's trace either way.
  */
-export function startTracing(service: string): NodeSDK {
-  const config = readTracingConfig();
+export function startTracing(service: string, env?: NodeJS.ProcessEnv): NodeSDK {
+  const config = readTracingConfig(env);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName ?? service }),
-    ...(config.exports ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
+    ...(config.exports
+      ? {}
+      : {
+          spanProcessors: [new NoopSpanProcessor()],
+          sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+        }),
+    ...(config.exportsMetrics ? {} : { metricReaders: [] }),
+    ...(config.exportsLogs ? {} : { logRecordProcessors: [] }),
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => quietPaths.has(pathOf(request.url)) }),
       new UndiciInstrumentation(),
