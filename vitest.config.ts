@@ -20,6 +20,16 @@ export default defineConfig({
         },
       },
       {
+        // What the image installs and runs: every workspace declares what it imports, and every entry
+        // point the chart runs starts from the production dependency tree.
+        test: {
+          name: 'packaging',
+          sequence: { groupOrder: 0 },
+          include: ['test/packaging/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
         test: {
           name: 'integration',
           sequence: { groupOrder: 0 },
