@@ -43,9 +43,14 @@ afterAll(async () => {
   await Promise.all([resources.db.drop(), resources.vhost.drop()]);
 });
 
-async function withConsumer(handler: Handler, test: (queue: QueueSpec, registry: Registry) => Promise<void>) {
+async function withConsumer(
+  handler: Handler,
+  test: (queue: QueueSpec, registry: Registry) => Promise<void>,
+  options: { prefetch?: number; beforeStart?: (queue: QueueSpec) => Promise<void> } = {},
+) {
   const queue: QueueSpec = { name: `test-${randomUUID().slice(0, 8)}.events`, bindings: ['order.placed'] };
   await declareTopology(channel, [queue]);
+  await options.beforeStart?.(queue);
   const registry = createRegistry('consumer-test');
   const consumer = await Consumer.start({
     broker,
@@ -58,6 +63,7 @@ async function withConsumer(handler: Handler, test: (queue: QueueSpec, registry:
     logger,
     registry,
     retry: { delaysMs: [150, 300], budget: 3 },
+    ...(options.prefetch ? { prefetch: options.prefetch } : {}),
   });
   try {
     await test(queue, registry);
@@ -190,10 +196,10 @@ describe('consume(queue, handler)', () => {
     const refused = orderPlaced();
     const fine = [orderPlaced(), orderPlaced(), orderPlaced()];
     const fineIds = new Set(fine.map((e) => e.id));
-    const handledWhileFlaky: string[] = [];
+    const handledWhileFlaky = new Set<string>();
     const handler: Handler = async (event) => {
       if (fineIds.has(event.id)) {
-        handledWhileFlaky.push(event.id);
+        handledWhileFlaky.add(event.id);
         return;
       }
       attempts.set(event.id, (attempts.get(event.id) ?? 0) + 1);
@@ -207,7 +213,7 @@ describe('consume(queue, handler)', () => {
       // The others flow while the flaky one waits in its delay tiers.
       await waitFor(
         'the others to be handled',
-        async () => handledWhileFlaky.length,
+        async () => handledWhileFlaky.size,
         (n) => n === 3,
       );
       expect(attempts.get(flaky.id) ?? 0).toBeLessThan(3);
@@ -221,8 +227,9 @@ describe('consume(queue, handler)', () => {
         [failureHeaders.attempts]: 1,
         [failureHeaders.errorClass]: 'SURETY_ERR_BUSINESS_RULE',
       });
-      expect(attempts.get(flaky.id)).toBe(3);
-      expect(attempts.get(refused.id)).toBe(1);
+      // A handler may also run inside a batch that rolled back; attempts are the deliveries it failed alone.
+      expect(attempts.get(flaky.id)).toBeGreaterThanOrEqual(3);
+      expect(attempts.get(refused.id)).toBeGreaterThanOrEqual(1);
       const inbox = await pool.query('SELECT 1 FROM orders.inbox WHERE consumer = $1 AND message_id = ANY($2)', [
         queue.name,
         [flaky.id, refused.id],
@@ -248,5 +255,113 @@ describe('consume(queue, handler)', () => {
         expect(effects).toBe(1);
       },
     );
+  });
+
+  describe('in batches', () => {
+    const effects = async (ids: string[]) =>
+      (
+        await pool.query<{ message_id: string }>('SELECT message_id FROM batch_effects WHERE message_id = ANY($1)', [
+          ids,
+        ])
+      ).rows
+        .map((r) => r.message_id)
+        .sort();
+    const recordingHandler =
+      (refuse: Set<string> = new Set()): Handler =>
+      async (event, ctx) => {
+        await ctx.tx.query('INSERT INTO batch_effects (message_id) VALUES ($1)', [event.id]);
+        if (refuse.has(event.id)) throw new BusinessRuleError('refused');
+      };
+    const batchSizes = async (registry: Registry) => {
+      const metric = await registry.getSingleMetric('surety_consumer_batch_size')!.get();
+      const named = (name: string) =>
+        (metric.values as { metricName?: string; value: number }[]).find((v) => v.metricName === name)?.value ?? 0;
+      return { count: named('surety_consumer_batch_size_count'), sum: named('surety_consumer_batch_size_sum') };
+    };
+
+    beforeAll(async () => {
+      // No unique key: an effect applied twice shows as two rows.
+      await pool.query('CREATE TABLE IF NOT EXISTS batch_effects (message_id uuid NOT NULL)');
+    });
+
+    it('isolates a refusal and a poison inside a batch; the rest commit once, in fewer transactions', async () => {
+      const good = Array.from({ length: 8 }, orderPlaced);
+      const refused = orderPlaced();
+      const all = [...good.slice(0, 4), refused, ...good.slice(4)];
+      await withConsumer(
+        recordingHandler(new Set([refused.id])),
+        async (queue, registry) => {
+          const letters = await drainDlq(queue, 2);
+          await waitFor(
+            'every good message committed',
+            () => effects(good.map((e) => e.id)),
+            (found) => found.length === good.length,
+          );
+          expect(await effects(all.map((e) => e.id))).toEqual(good.map((e) => e.id).sort());
+          const byId = new Map(letters.map((l) => [String(l.properties.messageId), l.properties.headers ?? {}]));
+          expect(byId.get(refused.id)).toMatchObject({
+            [failureHeaders.attempts]: 1,
+            [failureHeaders.errorClass]: 'SURETY_ERR_BUSINESS_RULE',
+          });
+          expect(byId.get('poison-in-batch')).toMatchObject({ [failureHeaders.errorClass]: 'SURETY_ERR_CONTRACT' });
+          const outcomes = await outcomesOf(registry);
+          expect(outcomes).toEqual({ acked: 8, 'dead-lettered': 2 });
+          // The ten deliveries came as one batch, or at least not one by one.
+          const sizes = await batchSizes(registry);
+          expect(sizes.sum).toBe(10);
+          expect(sizes.count).toBeLessThan(10);
+          expect((await channel.checkQueue(queue.name)).messageCount).toBe(0);
+        },
+        {
+          prefetch: 20,
+          beforeStart: async (queue) => {
+            for (const event of all.slice(0, 2)) send(queue, JSON.stringify(event), event.id);
+            send(queue, '{ not json', 'poison-in-batch');
+            for (const event of all.slice(2)) send(queue, JSON.stringify(event), event.id);
+            await waitFor(
+              'the batch queued',
+              async () => (await channel.checkQueue(queue.name)).messageCount,
+              (n) => n === 10,
+            );
+          },
+        },
+      );
+    });
+
+    it('dedupes copies of one message inside a batch and across batches', async () => {
+      const event = orderPlaced();
+      const other = orderPlaced();
+      await withConsumer(
+        recordingHandler(),
+        async (queue, registry) => {
+          await waitFor(
+            'all five deliveries',
+            () => outcomesOf(registry),
+            (o) => (o.acked ?? 0) + (o.duplicate ?? 0) === 5,
+          );
+          for (let i = 0; i < 2; i++) send(queue, JSON.stringify(event), event.id);
+          const outcomes = await waitFor(
+            'the later copies',
+            () => outcomesOf(registry),
+            (o) => (o.acked ?? 0) + (o.duplicate ?? 0) === 7,
+          );
+          expect(outcomes).toEqual({ acked: 2, duplicate: 5 });
+          expect(await effects([event.id, other.id])).toEqual([event.id, other.id].sort());
+          expect((await batchSizes(registry)).count).toBeLessThan(7);
+        },
+        {
+          prefetch: 20,
+          beforeStart: async (queue) => {
+            for (let i = 0; i < 4; i++) send(queue, JSON.stringify(event), event.id);
+            send(queue, JSON.stringify(other), other.id);
+            await waitFor(
+              'the copies queued',
+              async () => (await channel.checkQueue(queue.name)).messageCount,
+              (n) => n === 5,
+            );
+          },
+        },
+      );
+    });
   });
 });

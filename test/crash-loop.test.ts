@@ -15,6 +15,7 @@ beforeAll(async () => {
   resources = await isolatedResources();
   connection = await amqp.connect(resources.vhost.amqpUrl);
   channel = await connection.createChannel();
+  await resources.pool.query('CREATE TABLE fixture_effects (message_id uuid NOT NULL)');
 });
 afterAll(async () => {
   await connection?.close();
@@ -75,5 +76,52 @@ describe('a message that kills the consumer process on every delivery', () => {
       `SELECT message_id FROM orders.inbox WHERE consumer = 'crashing-consumer'`,
     );
     expect(inbox.rows.map((r) => r.message_id).sort()).toEqual([...before, ...after].map((e) => e.id).sort());
+  });
+});
+
+describe('a consumer that dies between committing a batch and acking it', () => {
+  it('gets the whole batch again, and every effect stays applied once', async () => {
+    const queue: QueueSpec = { name: 'ack-crash.events', bindings: ['order.placed'] };
+    await declareTopology(channel, [queue]);
+    const batch = Array.from({ length: 6 }, (_, i) => order(`batch-${i}`));
+    for (const event of batch) {
+      channel.sendToQueue(queue.name, Buffer.from(JSON.stringify(event)), { messageId: event.id, persistent: true });
+    }
+    const ids = batch.map((e) => e.id).sort();
+    const effects = async () =>
+      (
+        await resources.pool.query<{ message_id: string }>(
+          'SELECT message_id FROM fixture_effects WHERE message_id = ANY($1) ORDER BY message_id',
+          [ids],
+        )
+      ).rows.map((r) => r.message_id);
+    const env = { ...resources.env, QUEUE: queue.name, DELIVERY_LIMIT: '10', PREFETCH: '10' };
+
+    const crashing = spawnProcess('test/fixtures/crashing-consumer.ts', {
+      ...env,
+      SURETY_FAILPOINTS: 'consumer.before-ack=crash',
+    });
+    expect(await crashing.exited).toBe('SIGKILL');
+    // The first batch committed (the deliveries of one socket read: all six, or the first few),
+    // and nothing was acked.
+    const committedBeforeCrash = await effects();
+    expect(committedBeforeCrash.length).toBeGreaterThan(0);
+    expect(new Set(committedBeforeCrash).size).toBe(committedBeforeCrash.length);
+    const held = await channel.checkQueue(queue.name);
+    expect(held.messageCount).toBe(batch.length);
+
+    const fresh = spawnProcess('test/fixtures/crashing-consumer.ts', env);
+    try {
+      await waitFor(
+        'the redelivered batch to be acked',
+        async () => (await channel.checkQueue(queue.name)).messageCount,
+        (n) => n === 0,
+        { timeoutMs: 20_000 },
+      );
+      expect(await effects()).toEqual(ids);
+    } finally {
+      fresh.child.kill('SIGKILL');
+      await fresh.exited;
+    }
   });
 });

@@ -24,7 +24,10 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '100',
     ADMIN_TOKEN: adminToken,
-    LOG_LEVEL: 'info',
+    // A handled message is logged at debug; failures at warn.
+    LOG_LEVEL: 'debug',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '1.0',
     RETRY_BUDGET: '2',
   });
 }, 120_000);

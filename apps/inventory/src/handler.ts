@@ -1,4 +1,5 @@
-import { BusinessRuleError, type Envelope } from '@surety/contracts';
+import { BusinessRuleError, type AnyEvent, type Envelope } from '@surety/contracts';
+import type { PoolClient } from '@surety/db';
 import type { Handler, HandlerContext } from '@surety/messaging';
 
 type ReservationStatus = 'pending' | 'reserved' | 'rejected' | 'voided' | 'released';
@@ -19,22 +20,41 @@ async function lockReservation(ctx: HandlerContext, orderId: string, initial: Re
   return row;
 }
 
-/** takeStock decrements every line or none; it returns the first SKU that was short. */
+/**
+ * takeStock decrements every line or none; it returns the first SKU that was short. The stock rows
+ * are locked first, in SKU order, so the check and the decrement see the same stock.
+ */
 async function takeStock(ctx: HandlerContext, lines: StockLine[]): Promise<string | undefined> {
-  await ctx.tx.query('SAVEPOINT take_stock');
-  for (const line of lines) {
-    const taken = await ctx.tx.query(
-      `UPDATE inventory.stock SET available = available - $2, reserved = reserved + $2
-        WHERE sku = $1 AND available >= $2`,
-      [line.sku, line.quantity],
-    );
-    if (taken.rowCount === 0) {
-      await ctx.tx.query('ROLLBACK TO SAVEPOINT take_stock');
-      return line.sku;
-    }
-  }
-  await ctx.tx.query('RELEASE SAVEPOINT take_stock');
+  const wanted = quantitiesBySku(lines);
+  const locked = await ctx.tx.query<{ sku: string; available: number }>(
+    'SELECT sku, available FROM inventory.stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE',
+    [[...wanted.keys()]],
+  );
+  const available = new Map(locked.rows.map((row) => [row.sku, row.available]));
+  const short = [...wanted].find(([sku, quantity]) => (available.get(sku) ?? 0) < quantity);
+  if (short) return short[0];
+  await moveStock(ctx, lines, -1);
   return undefined;
+}
+
+/** quantitiesBySku sums the lines of each SKU, in SKU order. */
+function quantitiesBySku(lines: readonly StockLine[]): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const line of [...lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
+    sums.set(line.sku, (sums.get(line.sku) ?? 0) + line.quantity);
+  }
+  return sums;
+}
+
+/** moveStock moves every line's quantity from available to reserved (direction -1) or back (+1). */
+async function moveStock(ctx: HandlerContext, lines: StockLine[], direction: 1 | -1): Promise<void> {
+  // One row per SKU: an UPDATE … FROM changes each target row once, whatever it joins.
+  const sums = quantitiesBySku(lines);
+  await ctx.tx.query(
+    `UPDATE inventory.stock AS s SET available = s.available + $3 * l.quantity, reserved = s.reserved - $3 * l.quantity
+       FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE s.sku = l.sku`,
+    [[...sums.keys()], [...sums.values()], direction],
+  );
 }
 
 async function reserve(event: Envelope<'order.placed'>, ctx: HandlerContext) {
@@ -67,17 +87,31 @@ async function reserve(event: Envelope<'order.placed'>, ctx: HandlerContext) {
 async function release(event: Envelope<'order.cancelled'>, ctx: HandlerContext) {
   const reservation = await lockReservation(ctx, event.orderId, 'voided');
   if (reservation.status !== 'reserved') return;
-  for (const line of reservation.items) {
-    await ctx.tx.query(
-      'UPDATE inventory.stock SET available = available + $2, reserved = reserved - $2 WHERE sku = $1',
-      [line.sku, line.quantity],
-    );
-  }
+  await moveStock(ctx, reservation.items, 1);
   await ctx.tx.query(
     `UPDATE inventory.reservations SET status = 'released', updated_at = clock_timestamp() WHERE order_id = $1`,
     [event.orderId],
   );
   await ctx.emit({ type: 'stock.released', payload: { items: reservation.items } });
+}
+
+/**
+ * lockStockOfBatch locks, in SKU order, every stock row a batch's handlers will touch: the lines of
+ * its orders and those reserved for its cancellations. Batches lock many orders' stock at once, so
+ * without one fixed order two of them could each hold a row the other waits for.
+ */
+export async function lockStockOfBatch(events: readonly AnyEvent[], tx: PoolClient): Promise<void> {
+  const placedSkus = events.flatMap((e) => (e.type === 'order.placed' ? e.payload.items.map((i) => i.sku) : []));
+  const cancelledOrders = events.filter((e) => e.type === 'order.cancelled').map((e) => e.orderId);
+  if (placedSkus.length === 0 && cancelledOrders.length === 0) return;
+  await tx.query(
+    `SELECT sku FROM inventory.stock
+      WHERE sku = ANY($1::text[])
+         OR sku IN (SELECT line->>'sku' FROM inventory.reservations AS r, jsonb_array_elements(r.items) AS line
+                     WHERE r.order_id = ANY($2::uuid[]))
+      ORDER BY sku FOR UPDATE`,
+    [placedSkus, cancelledOrders],
+  );
 }
 
 /** inventoryHandler reserves stock on order.placed (all lines or none) and releases it on order.cancelled. */

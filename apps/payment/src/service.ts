@@ -9,6 +9,8 @@ export function startPayment(config: PaymentConfig): Promise<ConsumerService> {
     schema: 'payments',
     queue: queues.payment,
     config,
+    // Each order waits on the gateway: different orders of a batch wait side by side.
+    concurrency: 'orders-in-parallel',
     handler: (deps) =>
       paymentHandler(new GatewayClient(config.gatewayUrl, config.gatewayTimeoutMs, config.breaker, deps)),
   });

@@ -13,7 +13,7 @@ import {
   type RunningService,
 } from '@surety/telemetry';
 import { Broker } from './broker.js';
-import { Consumer, type Handler } from './consumer.js';
+import { Consumer, type BatchConcurrency, type ConsumerOptions, type Handler } from './consumer.js';
 import { ConfirmPublisher } from './publisher.js';
 import type { QueueSpec } from './topology.js';
 
@@ -76,6 +76,8 @@ export interface ConsumerServiceSpec {
   queue: QueueSpec;
   config: ConsumerServiceConfig;
   handler: (deps: { pool: Pool; logger: Logger; registry: Registry }) => Handler;
+  beforeBatch?: ConsumerOptions['beforeBatch'];
+  concurrency?: BatchConcurrency;
   /** Read-only HTTP routes served beside the probes (inventory's reservations, say). */
   routes?: (app: FastifyInstance, deps: { pool: Pool }) => void;
 }
@@ -93,10 +95,8 @@ export async function startConsumerService(spec: ConsumerServiceSpec): Promise<C
   armFailpoints(config.failpoints);
   const logger = createLogger(spec.name, config.logLevel);
   const registry = createRegistry(spec.name);
-  const pool = createPool(config.databaseUrl, logger, {
-    applicationName: `surety-${spec.name}`,
-    max: config.prefetch + 2,
-  });
+  // One batch holds one connection at a time; the others serve after-commit notifications and reads.
+  const pool = createPool(config.databaseUrl, logger, { applicationName: `surety-${spec.name}`, max: 3 });
   const broker = await Broker.connect(config.amqpUrl, logger);
   const publisher = await ConfirmPublisher.create(broker);
   registerConnectionMetrics(registry, { broker, pool });
@@ -108,6 +108,8 @@ export async function startConsumerService(spec: ConsumerServiceSpec): Promise<C
     consumerName: spec.name,
     queue: spec.queue,
     handler: spec.handler({ pool, logger, registry }),
+    ...(spec.beforeBatch ? { beforeBatch: spec.beforeBatch } : {}),
+    ...(spec.concurrency ? { concurrency: spec.concurrency } : {}),
     logger,
     registry,
     prefetch: config.prefetch,

@@ -1,4 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { context, type Context } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
   ContractViolationError,
@@ -11,9 +12,11 @@ import {
   type NewEvent,
 } from '@surety/contracts';
 import {
-  appendToOutbox,
-  recordInInbox,
+  appendManyToOutbox,
+  outboxEntry,
+  recordManyInInbox,
   withTransaction,
+  type OutboxEntry,
   type Pool,
   type PoolClient,
   type SchemaName,
@@ -23,7 +26,7 @@ import { traceExemplar, type Logger } from '@surety/telemetry';
 import type { Attachment, Broker } from './broker.js';
 import type { ConfirmPublisher, OutgoingMessage } from './publisher.js';
 import { decideRetry, defaultRetryPolicy, retryQueueName, type RetryPolicy } from './retry-policy.js';
-import { deadLetterQueueName, type QueueSpec } from './topology.js';
+import { deadLetterQueueName, declareRetryQueues, type QueueSpec } from './topology.js';
 
 /** What a handler may use: the transaction its effect commits in, and a way to emit events in it. */
 export interface HandlerContext {
@@ -36,6 +39,15 @@ export interface HandlerContext {
 
 export type Handler = (event: AnyEvent, context: HandlerContext) => Promise<void>;
 
+/**
+ * How a consumer runs the handlers of one batch, all inside the batch's one transaction. Messages
+ * about the same order always run one after another, in delivery order. `sequential` runs the
+ * whole batch one message at a time in order-id order; `orders-in-parallel` runs different orders
+ * side by side, for handlers that wait on something outside the database (the payment gateway)
+ * and never use savepoints, whose names the transaction shares.
+ */
+export type BatchConcurrency = 'sequential' | 'orders-in-parallel';
+
 export interface ConsumerOptions {
   broker: Broker;
   /** Publishes retry copies and dead letters, with confirms. */
@@ -47,8 +59,15 @@ export interface ConsumerOptions {
   consumerName: string;
   queue: QueueSpec;
   handler: Handler;
+  /**
+   * Runs first in each batch's transaction, with the batch's new events: where handlers lock shared
+   * rows (stock), it takes those locks in one fixed order, so concurrent batches cannot deadlock.
+   */
+  beforeBatch?: (events: readonly AnyEvent[], tx: PoolClient) => Promise<void>;
+  concurrency?: BatchConcurrency;
   logger: Logger;
   registry: Registry;
+  /** Unacknowledged deliveries the broker may send; a batch takes at most this many. */
   prefetch?: number;
   retry?: RetryPolicy;
 }
@@ -74,6 +93,7 @@ function metricsFor(registry: Registry) {
     return {
       consumed: existing as Counter<'queue' | 'outcome'>,
       duration: registry.getSingleMetric('surety_handler_duration_seconds') as Histogram<'queue'>,
+      batchSize: registry.getSingleMetric('surety_consumer_batch_size') as Histogram<'queue'>,
     };
   }
   return {
@@ -91,19 +111,46 @@ function metricsFor(registry: Registry) {
       enableExemplars: true,
       registers: [registry],
     }),
+    batchSize: new Histogram({
+      name: 'surety_consumer_batch_size',
+      help: 'Deliveries taken together into one transaction and one acknowledgement, by queue.',
+      labelNames: ['queue'],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers: [registry],
+    }),
   };
 }
 
+/** One delivery on its way through a batch. */
+interface Delivery {
+  message: ConsumeMessage;
+  /** The channel that delivered it, the only one that may ack it. */
+  channel: Channel;
+  /** The trace context the delivery arrived in (the consume span): its handler runs inside it. */
+  trace: Context;
+  stopTimer: (labels?: Partial<Record<string, string | number>>) => number;
+  log: Logger;
+  event?: AnyEvent;
+  outcome?: Outcome;
+}
+
+/** A delivery that decoded: it can take part in a batch's transaction. */
+type Decoded = Delivery & { event: AnyEvent };
+
 /**
- * Consumer runs one handler over one queue: it decodes and validates each message, runs the handler
- * in a transaction together with the inbox row that dedupes it, and acks only after commit. A
- * failure that may pass is retried through the delay tiers; past the budget, or for an error that
- * cannot pass, the message goes to the queue's DLQ with the reason in its headers, then is acked.
+ * Consumer runs one handler over one queue, a batch at a time: it takes the deliveries that have
+ * arrived (at most the prefetch), dead-letters those that do not decode, and runs the rest in one
+ * transaction with the inbox rows that dedupe them and the events they emit; once it commits, one
+ * `multiple` ack covers the batch. If the transaction fails, the batch is split in halves and each
+ * half tried on its own, down to single messages, which are retried through the delay tiers or,
+ * past the budget or for an error that cannot pass, sent to the queue's DLQ with the reason in
+ * their headers. Batches run one at a time, so the ack of one never covers another's deliveries.
  */
 export class Consumer implements Attachment {
   private channel: Channel | undefined;
   private consumerTag: string | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
+  private waiting: Delivery[] = [];
+  private running: Promise<void> | undefined;
   private readonly retry: RetryPolicy;
   private readonly metrics: ReturnType<typeof metricsFor>;
   private stopping = false;
@@ -123,28 +170,20 @@ export class Consumer implements Attachment {
     return this.consumerTag !== undefined;
   }
 
+  private get prefetch(): number {
+    return this.options.prefetch ?? 10;
+  }
+
   async attach(model: ChannelModel): Promise<void> {
     if (this.stopping) return;
-    const { queue, prefetch = 10 } = this.options;
+    const { queue } = this.options;
     const channel = await model.createChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'consumer channel error'));
     channel.on('close', () => {
       if (this.channel === channel) this.detach();
     });
-    for (const delayMs of new Set(this.retry.delaysMs)) {
-      await channel.assertQueue(retryQueueName(queue.name, delayMs), {
-        durable: true,
-        arguments: {
-          'x-queue-type': 'quorum',
-          'x-message-ttl': delayMs,
-          'x-dead-letter-exchange': '',
-          'x-dead-letter-routing-key': queue.name,
-          'x-dead-letter-strategy': 'at-least-once',
-          'x-overflow': 'reject-publish',
-        },
-      });
-    }
-    await channel.prefetch(prefetch);
+    await declareRetryQueues(channel, queue.name, this.retry.delaysMs);
+    await channel.prefetch(this.prefetch);
     this.channel = channel;
     const reply = await channel.consume(queue.name, (message) => {
       if (message === null) {
@@ -153,7 +192,7 @@ export class Consumer implements Attachment {
         void channel.close().catch(() => undefined);
         return;
       }
-      this.track(this.process(channel, message));
+      this.receive(channel, message);
     });
     this.consumerTag = reply.consumerTag;
   }
@@ -161,60 +200,219 @@ export class Consumer implements Attachment {
   detach(): void {
     this.channel = undefined;
     this.consumerTag = undefined;
+    // Deliveries of a lost channel can no longer be acked; the broker redelivers them.
+    this.waiting = [];
   }
 
   /**
-   * stop cancels the subscription, lets in-flight handlers finish within `graceMs`, then closes
-   * the channel. A handler cut off by the bound is not acked: it will be redelivered and deduped.
+   * stop cancels the subscription, lets the batch in flight finish within `graceMs`, then closes
+   * the channel. Deliveries not yet started, and a batch cut off by the bound, are not acked: they
+   * are redelivered and deduped.
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     const { channel, consumerTag } = this;
     if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
-    const drained = Promise.allSettled([...this.inFlight]);
-    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
     this.options.broker.detach(this);
     await channel?.close().catch(() => undefined);
   }
 
-  /**
-   * track keeps a delivery's work in the in-flight set. Work that fails outright (the broker left
-   * while a retry copy was being published) leaves the message unacked: it is redelivered.
-   */
-  private track(work: Promise<void>): void {
-    const settled = work.catch((error: unknown) =>
-      this.options.logger.warn({ err: error }, 'message left unacked; it will be redelivered'),
-    );
-    this.inFlight.add(settled);
-    void settled.finally(() => this.inFlight.delete(settled));
+  private receive(channel: Channel, message: ConsumeMessage): void {
+    const { queue, logger } = this.options;
+    const messageId = message.properties.messageId as string | undefined;
+    this.waiting.push({
+      message,
+      channel,
+      trace: context.active(),
+      stopTimer: this.metrics.duration.startTimer({ queue: queue.name }, traceExemplar()),
+      // The logger adds traceId and spanId: this runs inside the consume span of the message's trace.
+      log: logger.child({ queue: queue.name, messageId }),
+    });
+    // Deliveries read from the socket together arrive in one turn of the event loop: wait for the
+    // turn to end, so that they form one batch.
+    if (!this.running) this.running = new Promise((resolve) => setImmediate(resolve)).then(() => this.drain());
   }
 
-  private async process(channel: Channel, message: ConsumeMessage): Promise<void> {
-    const { queue, logger } = this.options;
-    const stopTimer = this.metrics.duration.startTimer({ queue: queue.name }, traceExemplar());
-    const messageId = message.properties.messageId as string | undefined;
-    // The logger adds traceId and spanId: this runs inside the consume span of the message's trace.
-    let log = logger.child({ queue: queue.name, messageId });
-    let outcome: Outcome;
+  /** drain runs batches until no delivery waits; a batch holds deliveries of one channel. */
+  private async drain(): Promise<void> {
     try {
-      const event = this.decode(message);
-      log = log.child({ orderId: event.orderId, eventType: event.type, correlationId: event.correlationId });
-      outcome = await this.runHandler(event, message, log);
-    } catch (error) {
-      outcome = await this.fail(message, error, log);
+      while (this.waiting.length > 0 && !this.stopping) {
+        const channel = this.waiting[0]!.channel;
+        const batch: Delivery[] = [];
+        // A redelivery may be the message that crashed the last process: it runs alone, so that it
+        // takes no batch down with it and the deliveries before it commit.
+        while (batch.length < this.prefetch && this.waiting[0]?.channel === channel) {
+          if (batch.length > 0 && this.waiting[0].message.fields.redelivered) break;
+          batch.push(this.waiting.shift()!);
+          if (batch[0]!.message.fields.redelivered) break;
+        }
+        await this.processBatch(channel, batch).catch((error: unknown) => this.giveBack(channel, batch, error));
+      }
+    } finally {
+      this.running = undefined;
     }
-    // The channel that delivered the message is the only one that may ack it.
+  }
+
+  /**
+   * giveBack returns a batch whose handling failed outright (the broker left while a retry copy was
+   * being published) to the queue, after a pause: it is redelivered and deduped. Each delivery is
+   * settled on its own, so that the next batch's `multiple` ack cannot cover it.
+   */
+  private async giveBack(channel: Channel, batch: Delivery[], error: unknown): Promise<void> {
+    this.options.logger.warn({ err: error, size: batch.length }, 'batch left unacked; it will be redelivered');
+    await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+    for (const delivery of batch) {
+      try {
+        channel.nack(delivery.message, false, true);
+      } catch {
+        // A closed channel has already returned its deliveries to the queue.
+      }
+    }
+  }
+
+  private async processBatch(channel: Channel, batch: Delivery[]): Promise<void> {
+    this.metrics.batchSize.observe({ queue: this.options.queue.name }, batch.length);
+    const decoded: Decoded[] = [];
+    for (const delivery of batch) {
+      try {
+        delivery.event = this.decode(delivery.message);
+        const { event } = delivery;
+        delivery.log = delivery.log.child({
+          orderId: event.orderId,
+          eventType: event.type,
+          correlationId: event.correlationId,
+        });
+        decoded.push(delivery as Decoded);
+      } catch (error) {
+        delivery.outcome = await this.fail(delivery, error);
+      }
+    }
+    await this.settle(decoded);
+    // The channel that delivered the batch is the only one that may ack it.
     if (this.channel !== channel) {
-      log.warn({ outcome }, 'channel lost before ack: the message will be redelivered');
+      for (const delivery of batch) {
+        delivery.log.warn({ outcome: delivery.outcome }, 'channel lost before ack: the message will be redelivered');
+      }
       return;
     }
     await failpoint('consumer.before-ack');
-    // amqplib throws if the channel closed while the handler ran; the broker redelivers then.
-    channel.ack(message);
-    stopTimer();
-    this.metrics.consumed.inc({ queue: queue.name, outcome });
-    const level = outcome === 'acked' || outcome === 'duplicate' ? 'info' : 'warn';
-    log[level]({ outcome }, 'message handled');
+    // One ack for the batch: every earlier delivery of this channel is settled, since batches run
+    // one at a time in delivery order. amqplib throws if the channel closed meanwhile; the broker
+    // redelivers then.
+    channel.ack(batch[batch.length - 1]!.message, true);
+    for (const delivery of batch) this.record(delivery);
+  }
+
+  /**
+   * settle gives every delivery of `part` an outcome: committed in one transaction, or split in
+   * halves when it fails, down to single messages that take the failure path.
+   */
+  private async settle(part: Decoded[]): Promise<void> {
+    if (part.length === 0) return;
+    try {
+      await this.commit(part);
+    } catch (error) {
+      if (part.length === 1) {
+        part[0]!.outcome = await this.fail(part[0]!, error);
+        return;
+      }
+      this.options.logger.debug(
+        { err: error, queue: this.options.queue.name, size: part.length },
+        'batch failed; splitting it',
+      );
+      const half = Math.ceil(part.length / 2);
+      await this.settle(part.slice(0, half));
+      await this.settle(part.slice(half));
+    }
+  }
+
+  /** commit runs a part of a batch in one transaction: inbox rows, effects, emitted events. */
+  private async commit(part: Decoded[]): Promise<void> {
+    const { pool, schema, consumerName } = this.options;
+    const committed: (() => void)[] = [];
+    const outcomes = await withTransaction(pool, async (tx) => {
+      const fresh = await recordManyInInbox(
+        tx,
+        schema,
+        consumerName,
+        part.map((d) => d.event.id),
+      );
+      const outcomes = new Map<Decoded, Outcome>();
+      const toHandle: Decoded[] = [];
+      for (const delivery of part) {
+        // A second copy of a message inside the batch is a duplicate like any other.
+        const first = fresh.delete(delivery.event.id);
+        outcomes.set(delivery, first ? 'acked' : 'duplicate');
+        if (first) toHandle.push(delivery);
+      }
+      const emitted: OutboxEntry[] = [];
+      await this.options.beforeBatch?.(
+        toHandle.map((d) => d.event),
+        tx,
+      );
+      await this.runHandlers(toHandle, tx, emitted, committed);
+      await appendManyToOutbox(tx, schema, emitted);
+      return outcomes;
+    });
+    for (const [delivery, outcome] of outcomes) delivery.outcome = outcome;
+    for (const effect of committed) effect();
+  }
+
+  private async runHandlers(
+    deliveries: Decoded[],
+    tx: PoolClient,
+    emitted: OutboxEntry[],
+    committed: (() => void)[],
+  ): Promise<void> {
+    const byOrder = new Map<string, Decoded[]>();
+    for (const delivery of deliveries) {
+      const group = byOrder.get(delivery.event.orderId) ?? [];
+      group.push(delivery);
+      byOrder.set(delivery.event.orderId, group);
+    }
+    // Order-id order: concurrent batches lock each order's rows in the same order.
+    const groups = [...byOrder.keys()].sort().map((orderId) => byOrder.get(orderId)!);
+    const runGroup = async (group: Decoded[]) => {
+      for (const delivery of group) await this.runHandler(delivery, tx, emitted, committed);
+    };
+    if (this.options.concurrency === 'orders-in-parallel') {
+      const results = await Promise.allSettled(groups.map(runGroup));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } else {
+      for (const group of groups) await runGroup(group);
+    }
+  }
+
+  private runHandler(
+    delivery: Decoded,
+    tx: PoolClient,
+    emitted: OutboxEntry[],
+    committed: (() => void)[],
+  ): Promise<void> {
+    const { event, message, log } = delivery;
+    const headers = pickHeaders(message);
+    return context.with(delivery.trace, () =>
+      this.options.handler(event, {
+        tx,
+        log,
+        afterCommit: (effect) => committed.push(effect),
+        emit: async (next) => {
+          emitted.push(
+            outboxEntry(createEvent({ ...next, orderId: next.orderId ?? event.orderId, causedBy: event }), headers),
+          );
+        },
+      }),
+    );
+  }
+
+  private record(delivery: Delivery): void {
+    const outcome = delivery.outcome ?? 'acked';
+    delivery.stopTimer();
+    this.metrics.consumed.inc({ queue: this.options.queue.name, outcome });
+    if (outcome === 'acked' || outcome === 'duplicate') delivery.log.debug({ outcome }, 'message handled');
+    else delivery.log.warn({ outcome }, 'message handled');
   }
 
   private decode(message: ConsumeMessage): AnyEvent {
@@ -225,31 +423,8 @@ export class Consumer implements Attachment {
     return event;
   }
 
-  private async runHandler(event: AnyEvent, message: ConsumeMessage, log: Logger): Promise<Outcome> {
-    const { pool, schema, consumerName, handler } = this.options;
-    const headers = pickHeaders(message);
-    const committed: (() => void)[] = [];
-    const outcome = await withTransaction(pool, async (tx): Promise<Outcome> => {
-      if (!(await recordInInbox(tx, schema, consumerName, event.id))) return 'duplicate';
-      await handler(event, {
-        tx,
-        log,
-        afterCommit: (effect) => committed.push(effect),
-        emit: (next) =>
-          appendToOutbox(
-            tx,
-            schema,
-            createEvent({ ...next, orderId: next.orderId ?? event.orderId, causedBy: event }),
-            headers,
-          ),
-      });
-      return 'acked';
-    });
-    for (const effect of committed) effect();
-    return outcome;
-  }
-
-  private async fail(message: ConsumeMessage, error: unknown, log: Logger): Promise<Outcome> {
+  private async fail(delivery: Delivery, error: unknown): Promise<Outcome> {
+    const { message, log } = delivery;
     const headers = message.properties.headers ?? {};
     const attempt = Number(headers[failureHeaders.attempts] ?? 0) + 1;
     const decision = decideRetry(this.retry, attempt, isRetryable(error));
@@ -267,7 +442,7 @@ export class Consumer implements Attachment {
         ? retryQueueName(this.options.queue.name, decision.delayMs)
         : deadLetterQueueName(this.options.queue.name);
     log.debug({ err: error, attempt, target }, 'handler failed');
-    await this.options.publisher.publishOrThrow([copyOf(message, target, failure)]);
+    await context.with(delivery.trace, () => this.options.publisher.publishOrThrow([copyOf(message, target, failure)]));
     return decision.action === 'retry' ? 'retried' : 'dead-lettered';
   }
 }

@@ -1,5 +1,6 @@
 import type { Channel } from 'amqplib';
 import type { EventType } from '@surety/contracts';
+import { retryQueueName } from './retry-policy.js';
 
 /** The one exchange every event is published to, routed by its type. */
 export const EVENTS_EXCHANGE = 'surety.events';
@@ -65,6 +66,31 @@ export function queueArguments(queue: string, deliveryLimit = DEFAULT_DELIVERY_L
  * would otherwise apply its default of 20).
  */
 export const deadLetterQueueArguments = { 'x-queue-type': 'quorum', 'x-delivery-limit': 1_000_000 };
+
+/**
+ * retryQueueArguments make `<queue>.retry.<delay>` hold a retry copy for `delayMs`, then
+ * dead-letter it back to its queue at least once.
+ */
+export function retryQueueArguments(queue: string, delayMs: number) {
+  return {
+    'x-queue-type': 'quorum',
+    'x-message-ttl': delayMs,
+    'x-dead-letter-exchange': '',
+    'x-dead-letter-routing-key': queue,
+    'x-dead-letter-strategy': 'at-least-once',
+    'x-overflow': 'reject-publish',
+  };
+}
+
+/** declareRetryQueues asserts a queue's delay tiers; idempotent. */
+export async function declareRetryQueues(channel: Channel, queue: string, delaysMs: readonly number[]): Promise<void> {
+  for (const delayMs of new Set(delaysMs)) {
+    await channel.assertQueue(retryQueueName(queue, delayMs), {
+      durable: true,
+      arguments: retryQueueArguments(queue, delayMs),
+    });
+  }
+}
 
 /** declareTopology asserts the exchange, every queue, its DLQ and its bindings; idempotent. */
 export async function declareTopology(
