@@ -25,7 +25,8 @@ export interface ProcessStack {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** freePort asks the system for a port nothing listens on. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -27,16 +27,21 @@ export interface IsolatedResources {
 
 /**
  * createIsolatedResources gives a drill or the bench a migrated database and a vhost of its own,
- * both named `name`, so that nothing it does mixes with `make run` or another run.
+ * both named `name`, so that nothing it does mixes with `make run` or another run. With `migrate:
+ * false` the database is left empty, for a caller that runs the migrations itself.
  */
-export async function createIsolatedResources(endpoints: ServerEndpoints, name: string): Promise<IsolatedResources> {
+export async function createIsolatedResources(
+  endpoints: ServerEndpoints,
+  name: string,
+  { migrate: migrated = true }: { migrate?: boolean } = {},
+): Promise<IsolatedResources> {
   const adminUrl = withPath(endpoints.databaseUrl, '/postgres');
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const databaseUrl = withPath(endpoints.databaseUrl, `/${name}`);
-  await migrate(databaseUrl);
+  if (migrated) await migrate(databaseUrl);
   const management = managementClient(endpoints.managementUrl);
   const user = decodeURIComponent(new URL(endpoints.amqpUrl).username) || 'guest';
   const createVhost = async (path: string) => {
