@@ -30,7 +30,6 @@ beforeAll(async () => {
     schemas: ['orders', 'payments', 'inventory', 'notifications'],
     batchSize: 50,
     pollIntervalMs: 100,
-    leaseMs: 30_000,
     logger,
     registry: createRegistry('duplicating-relay'),
   });

@@ -14,10 +14,9 @@ import { waitFor } from '../support/wait.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  // A retry budget that outlasts a restart (as the production default of 1 s, 10 s, 60 s does), and a
-  // short relay lease, since a batch claimed just before the restart cannot be marked.
+  // A retry budget that outlasts a restart (as the production default of 1 s, 10 s, 60 s does).
   stack = await startStack({
-    env: { GATEWAY_LATENCY_MS: '50', RETRY_DELAYS_MS: '500,1000,2000', RETRY_BUDGET: '10', RELAY_LEASE_MS: '3000' },
+    env: { GATEWAY_LATENCY_MS: '50', RETRY_DELAYS_MS: '500,1000,2000', RETRY_BUDGET: '10' },
   });
 });
 afterAll(async () => {

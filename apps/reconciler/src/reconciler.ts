@@ -1,6 +1,14 @@
 import { Counter, type Registry } from 'prom-client';
 import { createEvent } from '@surety/contracts';
-import { appendToOutbox, channels, notifyAfterCommit, type Pool, type PoolClient, withTransaction } from '@surety/db';
+import {
+  appendToOutbox,
+  channels,
+  notifyAfterCommit,
+  requeuePublished,
+  type Pool,
+  type PoolClient,
+  withTransaction,
+} from '@surety/db';
 import type { Logger } from '@surety/telemetry';
 import type { Authorities } from './authorities.js';
 import { planFor, type Plan, type StuckOrder } from './plan.js';
@@ -94,12 +102,7 @@ export class Reconciler {
       this.actions.inc({ action: 'fact-forwarded' });
     }
     if (plan.republishOrder) {
-      await tx.query(
-        `UPDATE orders.outbox SET status = 'pending', claimed_by = NULL, claimed_until = NULL
-          WHERE order_id = $1 AND type = 'order.placed' AND status = 'published'`,
-        [order.id],
-      );
-      notifyAfterCommit(tx, channels.outbox, 'orders');
+      await requeuePublished(tx, 'orders', order.id, 'order.placed');
       this.actions.inc({ action: 'order-republished' });
     }
     await tx.query(`INSERT INTO orders.order_timeline (order_id, step, detail) VALUES ($1, 'reconciled', $2)`, [

@@ -10,7 +10,6 @@ const Env = Type.Object({
   RELAY_SCHEMAS: Type.String({ default: emittingSchemas.join(',') }),
   RELAY_BATCH_SIZE: Type.Integer({ default: 200, minimum: 1, maximum: 2000 }),
   RELAY_POLL_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
-  RELAY_LEASE_MS: Type.Integer({ default: 30_000, minimum: 1000 }),
   SURETY_FAILPOINTS: Type.String({ default: '' }),
   RELAY_PUBLISH_TWICE: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.String({ default: 'info' }),
@@ -33,7 +32,6 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     schemas: relaySchemas as SchemaName[],
     batchSize: parsed.RELAY_BATCH_SIZE,
     pollIntervalMs: parsed.RELAY_POLL_INTERVAL_MS,
-    leaseMs: parsed.RELAY_LEASE_MS,
     failpoints: parsed.SURETY_FAILPOINTS,
     /** A drill's fault: every event published twice, as a relay that crashed before marking would. */
     publishTwice: parsed.RELAY_PUBLISH_TWICE,

@@ -1,7 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { PublishOutcome } from '@surety/messaging';
 import { contextFromHeaders, type TraceHeaders } from '@surety/telemetry';
-import type { OutboxRow } from './outbox-store.js';
+import type { OutboxRow } from '@surety/db';
 
 const tracer = trace.getTracer('@surety/relay');
 

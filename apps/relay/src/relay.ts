@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { Gauge, Histogram, type Registry } from 'prom-client';
-import { outboxBacklog, type OutboxBacklog, type Pool, type SchemaName } from '@surety/db';
+import {
+  outboxBacklog,
+  relayOutboxBatch,
+  type OutboxBacklog,
+  type OutboxRow,
+  type Pool,
+  type SchemaName,
+} from '@surety/db';
 import type { ConfirmPublisher, OutgoingMessage } from '@surety/messaging';
 import { failpoint } from '@surety/failpoints';
 import type { Logger } from '@surety/telemetry';
-import { OutboxStore, type OutboxRow } from './outbox-store.js';
 import { RowSpans } from './outbox-tracing.js';
 import type { OutboxWakeup } from './wakeup.js';
 
@@ -16,7 +22,6 @@ export interface RelayOptions {
   schemas: readonly SchemaName[];
   batchSize: number;
   pollIntervalMs: number;
-  leaseMs: number;
   publishTwice?: boolean;
   logger: Logger;
   registry: Registry;
@@ -29,7 +34,7 @@ function toMessage(row: OutboxRow, spans: RowSpans): OutgoingMessage {
     messageId: row.id,
     type: row.type,
     routingKey: row.type,
-    body: Buffer.from(JSON.stringify(row.envelope)),
+    body: Buffer.from(row.envelope),
     headers: spans.headersOf(row),
   };
 }
@@ -41,14 +46,12 @@ function toMessage(row: OutboxRow, spans: RowSpans): OutgoingMessage {
  */
 export class PollingRelay {
   readonly id = `relay-${randomUUID().slice(0, 8)}`;
-  private readonly store: OutboxStore;
   private readonly batchSeconds: Histogram<'schema'>;
   private readonly batchRows: Histogram<'schema'>;
   private running: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly options: RelayOptions) {
-    this.store = new OutboxStore(options.pool, this.id, options.leaseMs);
     const { registry } = options;
     this.batchSeconds = new Histogram({
       name: 'surety_relay_publish_batch_seconds',
@@ -129,27 +132,24 @@ export class PollingRelay {
     }
   }
 
-  private async relayBatch(schema: SchemaName): Promise<{ claimed: number; confirmed: number }> {
-    const rows = await this.store.claim(schema, this.options.batchSize);
-    if (rows.length === 0) return { claimed: 0, confirmed: 0 };
-    return tracer.startActiveSpan(`outbox publish ${schema}`, async (batch) => {
-      batch.setAttribute('surety.outbox.rows', rows.length);
-      try {
-        return await this.publishBatch(schema, rows, new RowSpans(rows, batch));
-      } catch (error) {
-        batch.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
-        throw error;
-      } finally {
-        batch.end();
-      }
-    });
+  private relayBatch(schema: SchemaName): Promise<{ claimed: number; confirmed: number }> {
+    return relayOutboxBatch(this.options.pool, schema, this.options.batchSize, (rows) =>
+      tracer.startActiveSpan(`outbox publish ${schema}`, async (batch) => {
+        batch.setAttribute('surety.outbox.rows', rows.length);
+        try {
+          return await this.publishBatch(schema, rows, new RowSpans(rows, batch));
+        } catch (error) {
+          batch.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+          throw error;
+        } finally {
+          batch.end();
+        }
+      }),
+    ).then(({ claimed, published }) => ({ claimed, confirmed: published }));
   }
 
-  private async publishBatch(
-    schema: SchemaName,
-    rows: OutboxRow[],
-    spans: RowSpans,
-  ): Promise<{ claimed: number; confirmed: number }> {
+  /** publishBatch sends claimed rows with confirms and answers with the ids the broker confirmed. */
+  private async publishBatch(schema: SchemaName, rows: OutboxRow[], spans: RowSpans): Promise<string[]> {
     const stopTimer = this.batchSeconds.startTimer({ schema });
     let outcomes;
     try {
@@ -159,11 +159,6 @@ export class PollingRelay {
       );
     } catch (error) {
       spans.end([]);
-      await this.store.release(
-        schema,
-        rows.map((r) => r.id),
-        String(error),
-      );
       throw error;
     }
     stopTimer();
@@ -171,18 +166,12 @@ export class PollingRelay {
     this.batchRows.observe({ schema }, rows.length);
     const confirmed = outcomes.filter((o) => o.ok).map((o) => o.messageId);
     const failed = outcomes.filter((o) => !o.ok);
-    await failpoint('relay.after-publish-before-mark');
-    await this.store.markPublished(schema, confirmed);
     if (failed.length > 0) {
       const reason = failed[0] && !failed[0].ok ? failed[0].error.message : 'not confirmed';
-      await this.store.release(
-        schema,
-        failed.map((o) => o.messageId),
-        reason,
-      );
       this.options.logger.warn({ schema, failed: failed.length, reason }, 'outbox rows not confirmed; will retry');
     }
+    await failpoint('relay.after-publish-before-mark');
     this.options.logger.debug({ schema, published: confirmed.length }, 'outbox batch published');
-    return { claimed: rows.length, confirmed: confirmed.length };
+    return [...new Set(confirmed)];
   }
 }

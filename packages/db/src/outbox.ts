@@ -1,8 +1,8 @@
 import { validateEvent, type Envelope, type EventType } from '@surety/contracts';
 import { activeTraceHeaders } from '@surety/telemetry';
-import type { PoolClient } from './pool.js';
+import type { Pool, PoolClient } from './pool.js';
 import type { SchemaName } from './migrate.js';
-import { channels, notifyAfterCommit } from './notifications.js';
+import { channels, notifyAfterCommit, notifySoon } from './notifications.js';
 
 /** The AMQP headers an outbox row carries to the broker (trace context, correlation). */
 export type OutboxHeaders = Record<string, string>;
@@ -57,4 +57,115 @@ export async function appendToOutbox<T extends EventType>(
   headers: OutboxHeaders = {},
 ): Promise<void> {
   await appendManyToOutbox(client, schema, [outboxEntry(event, headers)]);
+}
+
+/**
+ * outboxInsertStatement is appendToOutbox as one data-modifying clause, for a caller that writes its
+ * state change and its event in a single statement (one round trip, its own transaction): the clause
+ * inserts the entry only when `condition` (SQL over the statement's other clauses) holds. Its
+ * placeholders start at `$firstParameter`; `values` fills them. The caller asks for the relay's
+ * wake-up with `notifyOutboxSoon` once the statement succeeded.
+ */
+export function outboxInsertStatement(
+  schema: SchemaName,
+  entry: OutboxEntry,
+  firstParameter: number,
+  condition: string,
+): { text: string; values: unknown[] } {
+  const p = (offset: number) => `$${firstParameter + offset}`;
+  return {
+    text: `INSERT INTO ${schema}.outbox (id, order_id, type, envelope, headers)
+           SELECT ${p(0)}::uuid, ${p(1)}::uuid, ${p(2)}::text, ${p(3)}::jsonb, ${p(4)}::jsonb WHERE ${condition}`,
+    values: [
+      entry.event.id,
+      entry.event.orderId,
+      entry.event.type,
+      JSON.stringify(entry.event),
+      JSON.stringify(entry.headers),
+    ],
+  };
+}
+
+/** notifyOutboxSoon wakes the relays for a schema whose outbox got rows outside withTransaction. */
+export function notifyOutboxSoon(pool: Pool, schema: SchemaName): void {
+  notifySoon(pool, [{ channel: channels.outbox, payload: schema }]);
+}
+
+/** A row as the relay publishes it: the envelope as stored text, ready to be the message body. */
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  orderId: string;
+  type: string;
+  envelope: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * relayOutboxBatch is the relay's whole transition of outbox rows, pending → published, in one
+ * transaction: it locks up to `limit` unpublished rows no other relay holds (oldest first), lets
+ * `publish` send them and answer with the ids the broker confirmed, marks those published and
+ * commits. Rows not confirmed stay pending; a relay that dies before the commit leaves them all
+ * pending, and they are published again (the consumers' inboxes absorb the repeat). It returns the
+ * rows claimed and the rows marked.
+ */
+export async function relayOutboxBatch(
+  pool: Pool,
+  schema: SchemaName,
+  limit: number,
+  publish: (rows: OutboxRow[]) => Promise<readonly string[]>,
+): Promise<{ claimed: number; published: number }> {
+  const client = await pool.connect();
+  let released = false;
+  try {
+    await client.query('BEGIN');
+    const claimed = await client.query<OutboxRow>({
+      name: `outbox-claim-${schema}`,
+      text: `SELECT seq, id, order_id AS "orderId", type, envelope::text AS envelope, headers
+               FROM ${schema}.outbox WHERE status <> 'published'
+              ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      values: [limit],
+    });
+    if (claimed.rows.length === 0) {
+      await client.query('COMMIT');
+      return { claimed: 0, published: 0 };
+    }
+    const confirmed = await publish(claimed.rows);
+    const marked = await client.query<{ order_id: string; type: string }>({
+      name: `outbox-mark-${schema}`,
+      text: `UPDATE ${schema}.outbox SET status = 'published', published_at = clock_timestamp()
+              WHERE id = ANY($1::uuid[]) RETURNING order_id, type`,
+      values: [confirmed],
+    });
+    await client.query('COMMIT');
+    // An order.placed on the broker is the timeline's `published` step: live views look again.
+    notifySoon(
+      pool,
+      marked.rows
+        .filter((row) => row.type === 'order.placed')
+        .map((row) => ({ channel: channels.orderChanged, payload: row.order_id })),
+    );
+    return { claimed: claimed.rows.length, published: marked.rows.length };
+  } catch (error) {
+    // A connection that failed mid-transaction is not given back to the pool.
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      released = true;
+      client.release(rollbackError instanceof Error ? rollbackError : true);
+    });
+    throw error;
+  } finally {
+    if (!released) client.release();
+  }
+}
+
+/**
+ * requeuePublished hands an order's published event of `type` back to the relays (the reconciler's
+ * move when a participant never received it), inside the caller's transaction.
+ */
+export async function requeuePublished(client: PoolClient, schema: SchemaName, orderId: string, type: EventType) {
+  await client.query(
+    `UPDATE ${schema}.outbox SET status = 'pending' WHERE order_id = $1 AND type = $2 AND status = 'published'`,
+    [orderId, type],
+  );
+  notifyAfterCommit(client, channels.outbox, schema);
 }

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createEvent } from '@surety/contracts';
 import { activeTraceFields } from '@surety/telemetry';
-import { appendToOutbox, withTransaction, type Pool, type PoolClient } from '@surety/db';
-import type { PlaceOrderBody } from './schemas.js';
+import { notifyOutboxSoon, outboxEntry, outboxInsertStatement, type Pool } from '@surety/db';
+import type { OrderView, PlaceOrderBody } from './schemas.js';
 
 export type PlaceOrderResult =
-  | { kind: 'placed'; orderId: string }
+  | { kind: 'placed'; order: OrderView }
   | { kind: 'replayed'; orderId: string }
   | { kind: 'key-reused' }
   | { kind: 'unknown-sku'; skus: string[] }
@@ -32,22 +32,46 @@ async function replayOf(pool: Pool, key: string, hash: string): Promise<PlaceOrd
   return row.request_hash === hash ? { kind: 'replayed', orderId: row.order_id } : { kind: 'key-reused' };
 }
 
-async function priceLines(tx: PoolClient, body: PlaceOrderBody) {
+async function priceLines(pool: Pool, body: PlaceOrderBody) {
   const skus = body.items.map((item) => item.sku);
-  const prices = await tx.query<{ sku: string; price_cents: number }>(
-    'SELECT sku, price_cents FROM orders.products WHERE sku = ANY($1)',
-    [skus],
-  );
+  const prices = await pool.query<{ sku: string; price_cents: number }>({
+    name: 'order-prices',
+    text: 'SELECT sku, price_cents FROM orders.products WHERE sku = ANY($1)',
+    values: [skus],
+  });
   const priceOf = new Map(prices.rows.map((row) => [row.sku, row.price_cents]));
   const unknown = skus.filter((sku) => !priceOf.has(sku));
-  const lines = body.items.map((item) => ({ ...item, priceCents: priceOf.get(item.sku) ?? 0 }));
+  const lines = body.items
+    .map((item) => ({ sku: item.sku, quantity: item.quantity, priceCents: priceOf.get(item.sku) ?? 0 }))
+    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
   return { unknown, lines };
 }
 
+// The key, the order, its lines, its first timeline entry and its order.placed event, written by
+// one statement: one round trip, one transaction. Every clause but the first writes only when the
+// key was claimed; a concurrent request with the same key waits on the key's row, then claims nothing.
+const placeStatement = (outboxClause: string) => `
+WITH claimed AS (
+  INSERT INTO orders.idempotency_keys (key, request_hash, order_id) VALUES ($1, $2, $3)
+  ON CONFLICT (key) DO NOTHING RETURNING order_id
+), placed AS (
+  INSERT INTO orders.orders (id, customer_id, total_cents, trace_id)
+  SELECT order_id, $4, $5, $6 FROM claimed RETURNING id, created_at
+), lines AS (
+  INSERT INTO orders.order_lines (order_id, sku, quantity, price_cents)
+  SELECT placed.id, l.sku, l.quantity, l.price_cents
+    FROM placed, unnest($7::text[], $8::int[], $9::int[]) AS l(sku, quantity, price_cents)
+), timeline AS (
+  INSERT INTO orders.order_timeline (order_id, step) SELECT id, 'placed' FROM placed RETURNING at
+), event AS (
+  ${outboxClause}
+)
+SELECT placed.created_at, timeline.at FROM placed, timeline`;
+
 /**
  * placeOrder is hop 1: the order, its lines, its first timeline entry and its order.placed event
- * commit in one transaction, keyed by the Idempotency-Key. A retry with the same key and body
- * finds the first order; a concurrent one waits on the key's row, then finds it too.
+ * commit together, keyed by the Idempotency-Key. A retry with the same key and body finds the first
+ * order; a concurrent one waits on the key's row, then finds it too.
  */
 export async function placeOrder(
   pool: Pool,
@@ -58,48 +82,54 @@ export async function placeOrder(
   const repeated = duplicates(body.items.map((item) => item.sku));
   if (repeated.length > 0) return { kind: 'duplicate-sku', skus: repeated };
   const hash = requestHash(body);
+  const { unknown, lines } = await priceLines(pool, body);
+  if (unknown.length > 0) return { kind: 'unknown-sku', skus: unknown };
   const orderId = randomUUID();
-  const result = await withTransaction(pool, async (tx): Promise<PlaceOrderResult | 'taken'> => {
-    const claimed = await tx.query(
-      `INSERT INTO orders.idempotency_keys (key, request_hash, order_id) VALUES ($1, $2, $3)
-       ON CONFLICT (key) DO NOTHING`,
-      [idempotencyKey, hash, orderId],
-    );
-    if (claimed.rowCount === 0) return 'taken';
-    const { unknown, lines } = await priceLines(tx, body);
-    if (unknown.length > 0) {
-      throw new UnknownSkuSignal(unknown);
-    }
-    const totalCents = lines.reduce((sum, line) => sum + line.priceCents * line.quantity, 0);
-    await tx.query('INSERT INTO orders.orders (id, customer_id, total_cents, trace_id) VALUES ($1, $2, $3, $4)', [
+  const totalCents = lines.reduce((sum, line) => sum + line.priceCents * line.quantity, 0);
+  const traceId = activeTraceFields().traceId ?? trace.traceId;
+  const event = createEvent({
+    type: 'order.placed',
+    orderId,
+    payload: { customerId: body.customerId, items: lines, totalCents },
+  });
+  const outbox = outboxInsertStatement(
+    'orders',
+    outboxEntry(event, trace.traceparent ? { traceparent: trace.traceparent } : {}),
+    10,
+    'EXISTS (SELECT 1 FROM placed)',
+  );
+  const placed = await pool.query<{ created_at: Date; at: Date }>({
+    name: 'place-order',
+    text: placeStatement(outbox.text),
+    values: [
+      idempotencyKey,
+      hash,
       orderId,
       body.customerId,
       totalCents,
-      activeTraceFields().traceId ?? trace.traceId ?? null,
-    ]);
-    await tx.query(
-      `INSERT INTO orders.order_lines (order_id, sku, quantity, price_cents)
-       SELECT $1, * FROM unnest($2::text[], $3::int[], $4::int[])`,
-      [orderId, lines.map((l) => l.sku), lines.map((l) => l.quantity), lines.map((l) => l.priceCents)],
-    );
-    await tx.query(`INSERT INTO orders.order_timeline (order_id, step) VALUES ($1, 'placed')`, [orderId]);
-    const event = createEvent({
-      type: 'order.placed',
-      orderId,
-      payload: { customerId: body.customerId, items: lines, totalCents },
-    });
-    await appendToOutbox(tx, 'orders', event, trace.traceparent ? { traceparent: trace.traceparent } : {});
-    return { kind: 'placed', orderId };
-  }).catch((error: unknown) => {
-    if (error instanceof UnknownSkuSignal) return { kind: 'unknown-sku', skus: error.skus } as const;
-    throw error;
+      traceId ?? null,
+      lines.map((l) => l.sku),
+      lines.map((l) => l.quantity),
+      lines.map((l) => l.priceCents),
+      ...outbox.values,
+    ],
   });
-  return result === 'taken' ? replayOf(pool, idempotencyKey, hash) : result;
-}
-
-/** Unwinds the placing transaction when a SKU is unknown, so the key is not kept. */
-class UnknownSkuSignal extends Error {
-  constructor(readonly skus: string[]) {
-    super(`unknown SKU ${skus.join(', ')}`);
-  }
+  const row = placed.rows[0];
+  if (!row) return replayOf(pool, idempotencyKey, hash);
+  notifyOutboxSoon(pool, 'orders');
+  const createdAt = row.created_at.toISOString();
+  return {
+    kind: 'placed',
+    order: {
+      id: orderId,
+      customerId: body.customerId,
+      status: 'PENDING',
+      items: lines,
+      totalCents,
+      createdAt,
+      updatedAt: createdAt,
+      timeline: [{ step: 'placed', at: row.at.toISOString() }],
+      ...(traceId ? { traceId } : {}),
+    },
+  };
 }

@@ -93,8 +93,9 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
           });
         case 'placed':
         case 'replayed': {
-          const order = await getOrder(pool, result.orderId);
-          if (!order) throw new Error(`order ${result.orderId} not found after placing it`);
+          const order = result.kind === 'placed' ? result.order : await getOrder(pool, result.orderId);
+          if (!order)
+            throw new Error(`order ${result.kind === 'replayed' ? result.orderId : ''} not found after placing it`);
           if (result.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
           request.log.info({ orderId: order.id, replayed: result.kind === 'replayed' }, 'order accepted');
           return reply.code(202).header('location', `/orders/${order.id}`).send(order);

@@ -81,8 +81,8 @@ export const drills: Drill[] = [
     name: 'relay-crash-after-publish',
     fault: 'the relay dies after the broker confirmed a batch, before marking it, on 20 % of batches',
     targets: '4 and 5: re-published events are absorbed by the inboxes; nothing is lost',
-    // A batch the dead relay claimed is taken again when its lease ends: a short lease, a quick recovery.
-    env: { relay: { SURETY_FAILPOINTS: 'relay.after-publish-before-mark=crash:0.2', RELAY_LEASE_MS: '5000' } },
+    // The dead relay's transaction ends with its connection: its batch is pending again at once.
+    env: { relay: { SURETY_FAILPOINTS: 'relay.after-publish-before-mark=crash:0.2' } },
     healWithLoad: true,
     inject:
       async ({ env }) =>
@@ -114,7 +114,7 @@ export const drills: Drill[] = [
     name: 'postgres-restart',
     fault: 'PostgreSQL restarted under load',
     targets: '1, 2 and 5: the api answers 503 and loses nothing; consumers retry; the relay resumes',
-    everyApp: { RETRY_DELAYS_MS: '1000,2000,5000', RETRY_BUDGET: '10', RELAY_LEASE_MS: '3000' },
+    everyApp: { RETRY_DELAYS_MS: '1000,2000,5000', RETRY_BUDGET: '10' },
     inject: async ({ infra }) => {
       await infra('pg-restart');
       return async () => undefined;

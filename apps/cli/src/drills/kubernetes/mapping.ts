@@ -33,7 +33,7 @@ export const clusterFaults: Record<string, ClusterFault> = {
   'relay-crash-after-publish': {
     kind: 'settings',
     heal: { relay: { SURETY_FAILPOINTS: '' } },
-    how: 'SURETY_FAILPOINTS and RELAY_LEASE_MS on the relay Deployment (a rollout before the load); the failpoint cleared once the load is placed',
+    how: 'SURETY_FAILPOINTS on the relay Deployment (a rollout before the load); the failpoint cleared once the load is placed',
     differs: `${restartDelay}; two relays run, as the chart has them, rather than one`,
   },
   'consumer-kill-under-load': {

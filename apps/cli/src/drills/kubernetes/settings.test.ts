@@ -66,7 +66,7 @@ describe('drillSettings', () => {
   it('writes settings for every app into every Deployment, and the contrast into the gateway', () => {
     const settings = drillSettings(byName('postgres-restart'), { gatewayIgnoresKeys: true });
     expect(Object.keys(settings).sort()).toEqual([...clusterDeployments].sort());
-    expect(settings.relay).toMatchObject({ RELAY_LEASE_MS: '3000', RETRY_BUDGET: '10' });
+    expect(settings.relay).toMatchObject({ RETRY_BUDGET: '10' });
     expect(settings.gateway?.GATEWAY_HONOUR_IDEMPOTENCY_KEYS).toBe('false');
   });
 
