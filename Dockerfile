@@ -3,7 +3,8 @@
 # no build step (tsx loads the TypeScript), so one image per app would be eight copies of the same
 # layers; the chart picks the app with its entry point: `args: [apps/<app>/src/main.ts]`.
 #   docker build -t surety/surety:<version> .
-ARG NODE_IMAGE=node:20.20-bookworm-slim
+# Node 24, the active LTS line, pinned to a minor; local development still runs on Node 20.11 or newer.
+ARG NODE_IMAGE=node:24.19-bookworm-slim
 
 # The workspace's package manifests alone: the dependency layer below is rebuilt only when they change.
 FROM ${NODE_IMAGE} AS manifests

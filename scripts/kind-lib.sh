@@ -17,6 +17,24 @@ die() {
   exit 1
 }
 
+# version_at_least FOUND WANTED: true when version FOUND (v0.32.1) is WANTED (v0.32.0) or newer,
+# compared number by number; a pre-release suffix (-alpha.1) is ignored, anything else fails.
+version_at_least() {
+  local found=${1#v} wanted=${2#v}
+  found=${found%%[-+]*}
+  wanted=${wanted%%[-+]*}
+  [[ $found =~ ^[0-9]+(\.[0-9]+)*$ && $wanted =~ ^[0-9]+(\.[0-9]+)*$ ]] || return 1
+  local -a have want
+  IFS=. read -r -a have <<<"$found"
+  IFS=. read -r -a want <<<"$wanted"
+  local i
+  for ((i = 0; i < ${#want[@]} || i < ${#have[@]}; i++)); do
+    ((10#${have[i]:-0} > 10#${want[i]:-0})) && return 0
+    ((10#${have[i]:-0} < 10#${want[i]:-0})) && return 1
+  done
+  return 0
+}
+
 # need TOOL HOW: stops with a message naming the missing tool and how to get it.
 need() {
   command -v "$1" >/dev/null 2>&1 || die "$1 is needed for this step and is not on PATH ($2)"

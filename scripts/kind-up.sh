@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kind-up.sh STEP — one step of `make up`, each safe to run again:
-#   preflight      docker, kind, kubectl and helm are installed and docker answers
+#   preflight      docker, kind (new enough for the node image), kubectl and helm are installed and docker answers
 #   cluster        the kind cluster of kind-config.yaml
 #   cert-manager   cert-manager (the messaging topology operator needs it), unless already there
 #   rabbitmq       the RabbitMQ cluster operator and messaging topology operator
@@ -19,7 +19,10 @@ set -euo pipefail
 # shellcheck source=kind-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/kind-lib.sh"
 
-KIND_NODE_IMAGE=${KIND_NODE_IMAGE:-kindest/node:v1.36.1}
+# The node image by digest, as kind's release notes publish it, and the kind release that published
+# it: its containerd is newer than older kinds can `kind load` images into.
+KIND_NODE_IMAGE=${KIND_NODE_IMAGE:-kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5}
+KIND_MIN_VERSION=${KIND_MIN_VERSION:-v0.32.0}
 RABBITMQ_CLUSTER_OPERATOR_VERSION=${RABBITMQ_CLUSTER_OPERATOR_VERSION:-v2.22.3}
 RABBITMQ_TOPOLOGY_OPERATOR_VERSION=${RABBITMQ_TOPOLOGY_OPERATOR_VERSION:-v1.20.1}
 # Helm chart versions; empty means the repository's newest.
@@ -48,13 +51,22 @@ chart_install() {
     ${version:+--version "$version"} --wait --timeout "$WAIT" "$@"
 }
 
+# need_kind_version: the kind on PATH is at least KIND_MIN_VERSION.
+need_kind_version() {
+  local found
+  found=$(kind version 2>/dev/null | awk '{ print $2; exit }')
+  version_at_least "$found" "$KIND_MIN_VERSION" ||
+    die "kind ${found:-of unknown version} is older than $KIND_MIN_VERSION, the release that published $KIND_NODE_IMAGE (an older kind cannot kind load images into its nodes): upgrade kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"
+}
+
 preflight() {
   need docker "https://docs.docker.com/get-docker/"
   need kind "https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
+  need_kind_version
   need kubectl "https://kubernetes.io/docs/tasks/tools/"
   use_helm
   docker info >/dev/null 2>&1 || die "docker is installed but its engine does not answer (is it running? may this user use it?)"
-  say "docker, kind, kubectl and $("$HELM" version --template '{{.Version}}' 2>/dev/null || echo helm) found"
+  say "docker, kind $(kind version | awk '{ print $2; exit }'), kubectl and $("$HELM" version --template '{{.Version}}' 2>/dev/null || echo helm) found"
 }
 
 cluster() {

@@ -97,6 +97,28 @@ describe('k8s/postgres.yaml: the database the chart reads', () => {
     expect(cluster.spec.postgresql.parameters.max_slot_wal_keep_size).toMatch(/^\d+[MG]B$/);
     expect(cluster.spec.bootstrap.initdb.database).toBe('surety');
   });
+
+  it("runs CloudNativePG's current image line (<major.minor>-<type>-<debian>), not the deprecated system images", () => {
+    const image = (cluster.spec as { imageName?: string }).imageName;
+    expect(image).toMatch(/^ghcr\.io\/cloudnative-pg\/postgresql:16\.\d+-(standard|minimal)-(trixie|bookworm)$/);
+  });
+});
+
+describe('k8s/jaeger.yaml: the trace store', () => {
+  const jaeger = podsOf(k8s, namespace).find((pod) => pod.owner === 'Deployment/jaeger')!;
+  const container = jaeger.spec.containers[0]!;
+
+  it('is probed for readiness and liveness on the health check of its all-in-one configuration', () => {
+    const health = container.ports?.find((port) => port.name === 'health');
+    expect(health?.containerPort).toBe(13133);
+    expect(container.readinessProbe?.httpGet).toEqual({ path: '/status', port: 'health' });
+    expect(container.livenessProbe?.httpGet).toEqual({ path: '/status', port: 'health' });
+  });
+
+  it('keeps its health port off the Service', () => {
+    const service = servicesOf(k8s, namespace).find((candidate) => candidate.name === 'jaeger')!;
+    expect(service.ports.map((port) => port.name)).not.toContain('health');
+  });
 });
 
 describe('k8s/: monitoring', () => {
