@@ -30,6 +30,7 @@ beforeAll(async () => {
     schemas: ['orders', 'payments', 'inventory', 'notifications'],
     batchSize: 50,
     pollIntervalMs: 100,
+    idlePollMaxMs: 100,
     logger,
     registry: createRegistry('duplicating-relay'),
   });

@@ -1,4 +1,5 @@
 import CircuitBreaker from 'opossum';
+import { Pool } from 'undici';
 import { Gauge, type Registry } from 'prom-client';
 import { BusinessRuleError, TransientError } from '@surety/contracts';
 import type { Logger } from '@surety/telemetry';
@@ -36,13 +37,16 @@ type Post = (path: string, idempotencyKey: string, body: unknown) => Promise<Gat
 
 export class GatewayClient {
   private readonly breaker: CircuitBreaker<Parameters<Post>, GatewayAnswer>;
+  /** Kept-alive connections to the gateway: a call reuses one instead of connecting. */
+  private readonly http: Pool;
 
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string,
     private readonly timeoutMs: number,
     breaker: BreakerSettings,
     deps: { registry: Registry; logger: Logger },
   ) {
+    this.http = new Pool(new URL(baseUrl).origin, { connections: 64 });
     // Only a provider in trouble opens the circuit: a refusal is an answer, not a failure.
     this.breaker = new CircuitBreaker<Parameters<Post>, GatewayAnswer>(
       (path, key, body) => this.send(path, key, body),
@@ -113,27 +117,30 @@ export class GatewayClient {
   }
 
   private async send(path: string, idempotencyKey: string, body: unknown): Promise<GatewayAnswer> {
-    let response: Response;
+    let status: number;
+    let text: string;
     try {
-      response = await fetch(new URL(path, this.baseUrl), {
+      const response = await this.http.request({
         method: 'POST',
+        path,
         headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
+      status = response.statusCode;
+      text = await response.body.text();
     } catch (error) {
       throw new TransientError(`gateway unreachable: ${(error as Error).message}`, { cause: error });
     }
-    const text = await response.text();
-    if (response.status >= 500 || response.status === 429) {
-      throw new TransientError(`gateway answered ${response.status}`);
+    if (status >= 500 || status === 429) {
+      throw new TransientError(`gateway answered ${status}`);
     }
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(text) as Record<string, unknown>;
     } catch (error) {
-      throw new TransientError(`gateway answered ${response.status} with a body that is not JSON`, { cause: error });
+      throw new TransientError(`gateway answered ${status} with a body that is not JSON`, { cause: error });
     }
-    return { status: response.status, body: parsed };
+    return { status, body: parsed };
   }
 }

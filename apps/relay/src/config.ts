@@ -10,6 +10,7 @@ const Env = Type.Object({
   RELAY_SCHEMAS: Type.String({ default: emittingSchemas.join(',') }),
   RELAY_BATCH_SIZE: Type.Integer({ default: 200, minimum: 1, maximum: 2000 }),
   RELAY_POLL_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
+  RELAY_IDLE_POLL_MAX_MS: Type.Integer({ default: 30_000, minimum: 10 }),
   SURETY_FAILPOINTS: Type.String({ default: '' }),
   RELAY_PUBLISH_TWICE: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.String({ default: 'info' }),
@@ -32,6 +33,7 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     schemas: relaySchemas as SchemaName[],
     batchSize: parsed.RELAY_BATCH_SIZE,
     pollIntervalMs: parsed.RELAY_POLL_INTERVAL_MS,
+    idlePollMaxMs: Math.max(parsed.RELAY_POLL_INTERVAL_MS, parsed.RELAY_IDLE_POLL_MAX_MS),
     failpoints: parsed.SURETY_FAILPOINTS,
     /** A drill's fault: every event published twice, as a relay that crashed before marking would. */
     publishTwice: parsed.RELAY_PUBLISH_TWICE,

@@ -22,12 +22,22 @@ export interface RelayOptions {
   schemas: readonly SchemaName[];
   batchSize: number;
   pollIntervalMs: number;
+  /** The longest wait between passes that found nothing; a NOTIFY still wakes the relay at once. */
+  idlePollMaxMs: number;
   publishTwice?: boolean;
   logger: Logger;
   registry: Registry;
 }
 
 const tracer = trace.getTracer('@surety/relay');
+
+/**
+ * idlePollDelay is the wait before the next pass: the poll interval while rows flow, doubling with
+ * each pass that found nothing up to `maxMs`. The poll only catches what a lost NOTIFY missed.
+ */
+export function idlePollDelay(intervalMs: number, maxMs: number, emptyPasses: number): number {
+  return Math.min(maxMs, intervalMs * 2 ** Math.max(0, Math.min(emptyPasses - 1, 20)));
+}
 
 function toMessage(row: OutboxRow, spans: RowSpans): OutgoingMessage {
   return {
@@ -121,14 +131,17 @@ export class PollingRelay {
   }
 
   private async loop(): Promise<void> {
-    const { logger, wakeup, pollIntervalMs, publisher } = this.options;
+    const { logger, wakeup, pollIntervalMs, idlePollMaxMs, publisher } = this.options;
+    let emptyPasses = 0;
     while (!this.stopped) {
       try {
-        if (publisher.ready) await this.drainOnce();
+        const published = publisher.ready ? await this.drainOnce() : 0;
+        emptyPasses = published > 0 ? 0 : emptyPasses + 1;
       } catch (error) {
+        emptyPasses = 0;
         logger.warn({ err: error }, 'relay pass failed; trying again');
       }
-      if (!this.stopped) await wakeup.wait(pollIntervalMs);
+      if (!this.stopped) await wakeup.wait(idlePollDelay(pollIntervalMs, idlePollMaxMs, emptyPasses));
     }
   }
 

@@ -37,14 +37,21 @@ export function startTracing(service: string, env?: NodeJS.ProcessEnv): NodeSDK 
     ...(config.exportsMetrics ? {} : { metricReaders: [] }),
     ...(config.exportsLogs ? {} : { logRecordProcessors: [] }),
     instrumentations: [
+      // These carry the trace across hops (HTTP in and out, AMQP), so they run whether or not
+      // anything is exported: logs and outbox rows name the order's trace either way.
       new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => quietPaths.has(pathOf(request.url)) }),
       new UndiciInstrumentation(),
-      new PgInstrumentation({ requireParentSpan: true }),
       new AmqplibInstrumentation(),
-      new FastifyOtelInstrumentation({
-        registerOnInitialization: true,
-        ignorePaths: (route) => quietPaths.has(pathOf(route.url)),
-      }),
+      // These only add spans inside a hop: worth their cost only when spans are exported.
+      ...(config.exports
+        ? [
+            new PgInstrumentation({ requireParentSpan: true }),
+            new FastifyOtelInstrumentation({
+              registerOnInitialization: true,
+              ignorePaths: (route: { url: string }) => quietPaths.has(pathOf(route.url)),
+            }),
+          ]
+        : []),
     ],
   });
   sdk.start();
