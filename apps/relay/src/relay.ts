@@ -13,7 +13,7 @@ import type { ConfirmPublisher, OutgoingMessage } from '@surety/messaging';
 import { failpoint } from '@surety/failpoints';
 import type { Logger } from '@surety/telemetry';
 import { RowSpans } from './outbox-tracing.js';
-import type { OutboxWakeup } from './wakeup.js';
+import type { DueSchemas, OutboxWakeup } from './wakeup.js';
 
 export interface RelayOptions {
   pool: Pool;
@@ -117,31 +117,46 @@ export class PollingRelay {
     await this.running;
   }
 
-  /** drainOnce relays every schema until a batch comes back short; returns rows published. */
-  async drainOnce(): Promise<number> {
+  /**
+   * drainOnce relays each due schema until a batch comes back short. It returns the rows published,
+   * and whether rows the broker did not confirm were left pending for another pass.
+   */
+  private async drainOnce(due: DueSchemas = 'all'): Promise<{ published: number; leftPending: boolean }> {
     let published = 0;
+    let leftPending = false;
     for (const schema of this.options.schemas) {
+      if (due !== 'all' && !due.has(schema)) continue;
       for (;;) {
         const { claimed, confirmed } = await this.relayBatch(schema);
         published += confirmed;
+        leftPending ||= confirmed < claimed;
         if (claimed < this.options.batchSize || confirmed < claimed || this.stopped) break;
       }
     }
-    return published;
+    return { published, leftPending };
   }
 
   private async loop(): Promise<void> {
     const { logger, wakeup, pollIntervalMs, idlePollMaxMs, publisher } = this.options;
     let emptyPasses = 0;
+    let due: DueSchemas = 'all';
     while (!this.stopped) {
+      let complete = false;
       try {
-        const published = publisher.ready ? await this.drainOnce() : 0;
-        emptyPasses = published > 0 ? 0 : emptyPasses + 1;
+        if (publisher.ready) {
+          const { published, leftPending } = await this.drainOnce(due);
+          emptyPasses = published > 0 ? 0 : emptyPasses + 1;
+          complete = !leftPending;
+        }
       } catch (error) {
-        emptyPasses = 0;
         logger.warn({ err: error }, 'relay pass failed; trying again');
       }
-      if (!this.stopped) await wakeup.wait(idlePollDelay(pollIntervalMs, idlePollMaxMs, emptyPasses));
+      if (!complete) emptyPasses = 0;
+      if (this.stopped) break;
+      const next = await wakeup.wait(idlePollDelay(pollIntervalMs, idlePollMaxMs, emptyPasses));
+      // A pass that did not finish (the broker away, a failure, rows not confirmed) may have left
+      // rows in any schema: the next looks at every one, after the poll interval.
+      due = complete ? next : 'all';
     }
   }
 

@@ -1,14 +1,19 @@
-import { ChannelListener, channels } from '@surety/db';
+import { ChannelListener, channels, type SchemaName } from '@surety/db';
 import type { Logger } from '@surety/telemetry';
 
+/** What a wake-up asks the relay to look at: the schemas that were notified, or every one. */
+export type DueSchemas = ReadonlySet<string> | 'all';
+
 /**
- * OutboxWakeup listens for the outbox trigger's NOTIFY on its own connection and wakes the relay.
- * It is only a hint: a notification lost while disconnected costs one poll interval, nothing more.
+ * OutboxWakeup listens for the writers' NOTIFY on its own connection (the payload names the schema
+ * whose outbox got rows) and wakes the relay for those schemas. It is only a hint: a notification
+ * lost while disconnected costs one poll, which looks at every schema, nothing more.
  */
 export class OutboxWakeup {
   private readonly listener: ChannelListener;
   private waiter: (() => void) | undefined;
-  private pending = false;
+  private due = new Set<string>();
+  private everySchemaDue = false;
 
   constructor(databaseUrl: string, logger: Logger) {
     this.listener = new ChannelListener({
@@ -16,7 +21,7 @@ export class OutboxWakeup {
       channel: channels.outbox,
       applicationName: 'surety-relay-listen',
       logger,
-      onNotification: () => this.wake(),
+      onNotification: (payload) => this.wake(payload as SchemaName | undefined),
       // Rows may have arrived while nothing listened.
       onListening: () => this.wake(),
     });
@@ -26,31 +31,41 @@ export class OutboxWakeup {
     return this.listener.start();
   }
 
-  /** wait resolves on the next notification, or after `timeoutMs`. */
-  wait(timeoutMs: number): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
-      return Promise.resolve();
+  /** wait resolves with the schemas notified since the last wait, or with 'all' after `timeoutMs`. */
+  async wait(timeoutMs: number): Promise<DueSchemas> {
+    if (!this.hasDue()) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          if (this.waiter === done) this.waiter = undefined;
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          this.everySchemaDue = true;
+          done();
+        }, timeoutMs);
+        this.waiter = done;
+      });
     }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.waiter === done) this.waiter = undefined;
-        this.pending = false;
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.waiter = done;
-    });
+    const due: DueSchemas = this.everySchemaDue ? 'all' : this.due;
+    this.due = new Set();
+    this.everySchemaDue = false;
+    return due;
   }
 
-  wake(): void {
-    if (this.waiter) this.waiter();
-    else this.pending = true;
+  /** wake marks a schema due (every schema without one) and ends the current wait. */
+  wake(schema?: SchemaName): void {
+    if (schema) this.due.add(schema);
+    else this.everySchemaDue = true;
+    this.waiter?.();
   }
 
   async stop(): Promise<void> {
     this.wake();
     await this.listener.stop();
+  }
+
+  private hasDue(): boolean {
+    return this.everySchemaDue || this.due.size > 0;
   }
 }
