@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 SURETY := node --import tsx apps/cli/src/main.ts
 
-.PHONY: help bootstrap infra-up infra-down infra-status migrate run test test-short check fmt drill drills load bench bench-smoke
+.PHONY: help bootstrap infra-up infra-down infra-status migrate run test test-short check fmt drill drills load bench bench-cost bench-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ load: ## k6 on the local stack (make run first): make load SCRIPT=smoke|spike|so
 bench: bootstrap ## ceilings, scale-out, spike, outage, autoscaling and cost; report in reports/bench/<time>/
 	@bash scripts/tools.sh k6
 	@$(SURETY) bench $(ARGS)
+
+bench-cost: bootstrap ## what an order costs: the stack idle, then CPU, transactions and latency at open-model rates [ARGS='--rates 20,100,200']
+	@$(SURETY) bench --cost $(ARGS)
 
 bench-smoke: bootstrap ## the bench harness at a tiny size (no timing claims): checks it runs end to end
 	@bash scripts/tools.sh k6

@@ -9,11 +9,49 @@ import { fullSizes, runBench, smokeSizes, type BenchResult } from './bench/runne
 export const benchUsage = `bench [--smoke]: ceilings, scale-out, spike, outage, autoscaling and cost on this machine;
   report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
   --smoke runs every step at a tiny size to check the harness (its numbers mean nothing).
-  --render <folder> writes a report's Markdown and charts again from its report.json.`;
+  --render <folder> writes a report's Markdown and charts again from its report.json.
+bench --cost [--rates 20,100,200] [--seconds 15] [--idle 30]: the stack idle, then what an order
+  costs at each open-model rate (CPU of the machine and of each process, Postgres transactions and
+  WAL, POST and placed → settled latency); report in reports/bench/<time>-cost/.`;
+
+/** serverEndpoints are the servers the bench creates its database and vhost on. */
+function serverEndpoints() {
+  return {
+    databaseUrl: process.env.DATABASE_URL ?? defaults.databaseUrl,
+    amqpUrl: process.env.AMQP_URL ?? defaults.amqpUrl,
+    managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
+  };
+}
 
 /** bench runs the benchmark and writes its report; it returns the report folder. */
 export async function bench(args: string[], root: string, say: (line: string) => void): Promise<string> {
-  const { values } = parseArgs({ args, options: { smoke: { type: 'boolean' }, render: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      smoke: { type: 'boolean' },
+      render: { type: 'string' },
+      cost: { type: 'boolean' },
+      rates: { type: 'string', default: '20,100,200' },
+      seconds: { type: 'string', default: '15' },
+      idle: { type: 'string', default: '30' },
+    },
+  });
+  if (values.cost) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const outDir = join(root, 'reports', 'bench', `${stamp}-cost`);
+    const { runCostRun } = await import('./bench/cost-run.js');
+    await runCostRun({
+      root,
+      endpoints: serverEndpoints(),
+      outDir,
+      rates: values.rates.split(',').map(Number),
+      seconds: Number(values.seconds),
+      idleSeconds: Number(values.idle),
+      say,
+    });
+    say(`report: ${relative(root, join(outDir, 'report.md'))}`);
+    return outDir;
+  }
   if (values.render) {
     const folder = join(root, values.render);
     const result = JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8')) as BenchResult;
@@ -29,11 +67,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
   say(`bench (${mode}): report in ${relative(root, outDir)}/`);
   const result = await runBench({
     root,
-    endpoints: {
-      databaseUrl: process.env.DATABASE_URL ?? defaults.databaseUrl,
-      amqpUrl: process.env.AMQP_URL ?? defaults.amqpUrl,
-      managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
-    },
+    endpoints: serverEndpoints(),
     outDir,
     sizes: mode === 'smoke' ? smokeSizes : fullSizes,
     mode,

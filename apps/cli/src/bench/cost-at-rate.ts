@@ -1,0 +1,175 @@
+import type { Pool } from '@surety/db';
+import { machineCpuTicks, scrapeProcesses, serverCpuSeconds, appOf } from './process-metrics.js';
+import type { BenchStack } from './stack.js';
+import { percentile } from './stats.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const skus = ['TEA-GREEN', 'TEA-BLACK', 'MUG-WHITE', 'KETTLE-1', 'FILTER-50', 'TIN-SMALL'];
+const clockTicksPerSecond = 100;
+
+/** What Postgres counted, cluster-wide for WAL and for the bench database for transactions. */
+interface PostgresCounters {
+  transactions: number;
+  walRecords: number;
+  walBytes: number;
+  walSyncs: number;
+}
+
+async function postgresCounters(pool: Pool): Promise<PostgresCounters> {
+  const result = await pool.query<{ transactions: number; wal_records: number; wal_bytes: number; wal_sync: number }>(
+    `SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database())::bigint AS transactions,
+            wal_records::bigint, wal_bytes::bigint, wal_sync::bigint
+       FROM pg_stat_wal`,
+  );
+  const row = result.rows[0]!;
+  return {
+    transactions: Number(row.transactions),
+    walRecords: Number(row.wal_records),
+    walBytes: Number(row.wal_bytes),
+    walSyncs: Number(row.wal_sync),
+  };
+}
+
+export interface CostAtRate {
+  offeredPerSecond: number;
+  placed: number;
+  accepted: number;
+  /** Status → count for the answers that were not 202. */
+  refusals: Record<string, number>;
+  settled: number;
+  postMs: { p50: number; p99: number };
+  settleMs: { p50: number; p99: number };
+  /** Seconds from the last POST to the last order settled. */
+  drainSeconds: number;
+  perOrder: {
+    /** Busy CPU of the whole machine (every process), minus the load generator's own. */
+    machineCpuMs: number;
+    cpuMsByProcess: Record<string, number>;
+    postgresCpuMs: number;
+    rabbitmqCpuMs: number;
+    loadGeneratorCpuMs: number;
+    transactions: number;
+    walRecords: number;
+    walSyncs: number;
+    walBytes: number;
+  };
+  residentMiBByProcess: Record<string, number>;
+}
+
+/**
+ * measureCostAtRate offers orders at a fixed open-model rate (arrivals do not wait for answers)
+ * for a while, waits until they settle, and divides what the machine, each process and Postgres
+ * spent over that span by the orders settled.
+ */
+export async function measureCostAtRate(
+  stack: Pick<BenchStack, 'apiUrl' | 'pool' | 'metricsUrls'>,
+  options: { ratePerSecond: number; seconds: number; settleTimeoutMs: number; prefix: string },
+): Promise<CostAtRate> {
+  const { pool } = stack;
+  const since = new Date();
+  const processesBefore = await scrapeProcesses(stack.metricsUrls());
+  const serversBefore = await serverCpuSeconds();
+  const postgresBefore = await postgresCounters(pool);
+  const machineBefore = await machineCpuTicks();
+  const selfBefore = process.cpuUsage();
+
+  const count = Math.max(1, Math.round(options.ratePerSecond * options.seconds));
+  const answers: Promise<{ status: number; ms: number }>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / options.ratePerSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    answers.push(timedPost(stack.apiUrl, `${options.prefix}-${i % 5000}`, i));
+  }
+  const answered = await Promise.all(answers);
+  const lastPostAt = Date.now();
+  const deadline = Date.now() + options.settleTimeoutMs;
+  while (Date.now() < deadline && (await pending(pool, since)) > 0) await sleep(100);
+  const drainSeconds = (Date.now() - lastPostAt) / 1000;
+
+  const selfAfter = process.cpuUsage(selfBefore);
+  const machineAfter = await machineCpuTicks();
+  const postgresAfter = await postgresCounters(pool);
+  const serversAfter = await serverCpuSeconds();
+  const processesAfter = await scrapeProcesses(stack.metricsUrls());
+
+  const settledRows = await pool.query<{ ms: number }>(
+    `SELECT extract(epoch FROM completed_at - created_at) * 1000 AS ms FROM orders.orders
+      WHERE completed_at IS NOT NULL AND created_at >= $1`,
+    [since],
+  );
+  const settleLatencies = settledRows.rows.map((r) => Number(r.ms));
+  const orders = Math.max(1, settleLatencies.length);
+  const accepted = answered.filter((a) => a.status === 202);
+  const refusals: Record<string, number> = {};
+  for (const a of answered) if (a.status !== 202) refusals[a.status] = (refusals[a.status] ?? 0) + 1;
+
+  const loadGeneratorCpuMs = (selfAfter.user + selfAfter.system) / 1000;
+  const machineBusyMs = ((machineAfter.busy - machineBefore.busy) / clockTicksPerSecond) * 1000;
+  const cpuMsByProcess: Record<string, number> = {};
+  const residentMiBByProcess: Record<string, number> = {};
+  for (const [id, after] of processesAfter) {
+    const before = processesBefore.get(id)?.cpuSeconds ?? 0;
+    const app = appOf(id);
+    cpuMsByProcess[app] = (cpuMsByProcess[app] ?? 0) + ((after.cpuSeconds - before) * 1000) / orders;
+    residentMiBByProcess[id] = after.residentBytes / 2 ** 20;
+  }
+  const per = (value: number) => value / orders;
+  return {
+    offeredPerSecond: options.ratePerSecond,
+    placed: count,
+    accepted: accepted.length,
+    refusals,
+    settled: settleLatencies.length,
+    postMs: {
+      p50: percentile(
+        accepted.map((a) => a.ms),
+        50,
+      ),
+      p99: percentile(
+        accepted.map((a) => a.ms),
+        99,
+      ),
+    },
+    settleMs: { p50: percentile(settleLatencies, 50), p99: percentile(settleLatencies, 99) },
+    drainSeconds,
+    perOrder: {
+      machineCpuMs: per(machineBusyMs - loadGeneratorCpuMs),
+      cpuMsByProcess,
+      postgresCpuMs: per((serversAfter.postgres - serversBefore.postgres) * 1000),
+      rabbitmqCpuMs: per((serversAfter.rabbitmq - serversBefore.rabbitmq) * 1000),
+      loadGeneratorCpuMs: per(loadGeneratorCpuMs),
+      transactions: per(postgresAfter.transactions - postgresBefore.transactions),
+      walRecords: per(postgresAfter.walRecords - postgresBefore.walRecords),
+      walSyncs: per(postgresAfter.walSyncs - postgresBefore.walSyncs),
+      walBytes: per(postgresAfter.walBytes - postgresBefore.walBytes),
+    },
+    residentMiBByProcess,
+  };
+}
+
+async function timedPost(apiUrl: string, customerId: string, n: number): Promise<{ status: number; ms: number }> {
+  const items = Array.from({ length: 1 + (n % 3) }, (_, i) => ({ sku: skus[(n + i) % skus.length]!, quantity: 1 }));
+  const started = performance.now();
+  try {
+    const response = await fetch(`${apiUrl}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+      body: JSON.stringify({ customerId, items }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    await response.body?.cancel();
+    return { status: response.status, ms: performance.now() - started };
+  } catch {
+    return { status: 0, ms: performance.now() - started };
+  }
+}
+
+async function pending(pool: Pool, since: Date): Promise<number> {
+  const found = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM orders.orders WHERE status = 'PENDING' AND created_at >= $1`,
+    [since],
+  );
+  return found.rows[0]?.n ?? 0;
+}

@@ -1,0 +1,145 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { measureCostAtRate, type CostAtRate } from './cost-at-rate.js';
+import { machineFacts, type MachineFacts } from './machine.js';
+import { machineCpuTicks, scrapeProcesses } from './process-metrics.js';
+import { createBenchStack, type Endpoints } from './stack.js';
+import { round } from './stats.js';
+
+export interface IdleCost {
+  seconds: number;
+  /** Cores kept busy on the whole machine with nothing flowing. */
+  machineCores: number;
+  /** Cores kept busy by each app's processes. */
+  coresByProcess: Record<string, number>;
+}
+
+export interface CostRunResult {
+  startedAt: string;
+  machine: MachineFacts;
+  idle: IdleCost | undefined;
+  rates: CostAtRate[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** measureIdle is what the stack burns with nothing to do: the whole machine, and each process. */
+async function measureIdle(urls: () => Map<string, string>, seconds: number): Promise<IdleCost> {
+  const before = await scrapeProcesses(urls());
+  const machineBefore = await machineCpuTicks();
+  await sleep(seconds * 1000);
+  const machineAfter = await machineCpuTicks();
+  const after = await scrapeProcesses(urls());
+  const coresByProcess: Record<string, number> = {};
+  for (const [id, sample] of after) {
+    coresByProcess[id] = (sample.cpuSeconds - (before.get(id)?.cpuSeconds ?? 0)) / seconds;
+  }
+  const busyShare = (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
+  return { seconds, machineCores: busyShare * availableParallelism(), coresByProcess };
+}
+
+/**
+ * runCostRun starts the pipeline on a database and vhost of its own (gateway at 0 ms added latency,
+ * one replica of each consumer, the defaults of `make run`), measures it idle, then offers each
+ * rate in turn and measures what an order costs; it writes report.json and report.md to `outDir`.
+ */
+export async function runCostRun(options: {
+  root: string;
+  endpoints: Endpoints;
+  outDir: string;
+  rates: number[];
+  seconds: number;
+  idleSeconds: number;
+  say: (line: string) => void;
+}): Promise<CostRunResult> {
+  const { say } = options;
+  mkdirSync(options.outDir, { recursive: true });
+  const machine = await machineFacts(options.root, options.endpoints.databaseUrl, options.endpoints.managementUrl);
+  say(`machine: ${machine.cores} cores, load ${machine.loadAverageAtStart.join(' ')}`);
+  const stack = await createBenchStack({
+    root: options.root,
+    endpoints: options.endpoints,
+    logDir: join(options.outDir, 'logs'),
+    everyApp: {},
+    backgroundNice: 0,
+    say,
+  });
+  try {
+    await stack.setGatewayFaults({ latencyMs: 0 });
+    let idle: IdleCost | undefined;
+    if (options.idleSeconds > 0) {
+      // Let start-up work (compilation, first connections) finish before measuring nothing.
+      await sleep(5_000);
+      say(`idle: ${options.idleSeconds} s with nothing flowing`);
+      idle = await measureIdle(() => stack.metricsUrls(), options.idleSeconds);
+      say(`  ${round(idle.machineCores, 3)} cores busy`);
+    }
+    const rates: CostAtRate[] = [];
+    for (const rate of options.rates) {
+      say(`cost: ${rate} orders/s for ${options.seconds} s`);
+      const result = await measureCostAtRate(stack, {
+        ratePerSecond: rate,
+        seconds: options.seconds,
+        settleTimeoutMs: 120_000,
+        prefix: `cost${rate}`,
+      });
+      say(
+        `  ${result.settled}/${result.placed} settled, ${round(result.perOrder.machineCpuMs)} CPU-ms and ${round(result.perOrder.transactions)} transactions per order, placed → settled p50 ${Math.round(result.settleMs.p50)} ms`,
+      );
+      rates.push(result);
+    }
+    const result: CostRunResult = { startedAt: new Date().toISOString(), machine, idle, rates };
+    writeFileSync(join(options.outDir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(options.outDir, 'report.md'), renderCostRun(result));
+    return result;
+  } finally {
+    await stack.close();
+  }
+}
+
+/** renderCostRun prints a cost run as Markdown: one row per offered rate, and the idle stack. */
+export function renderCostRun(result: CostRunResult): string {
+  const lines = [
+    '# The cost of an order',
+    '',
+    `${result.machine.cores} cores, load ${result.machine.loadAverageAtStart.join(' ')} at the start. Gateway at 0 ms added latency; one replica of each consumer.`,
+    '',
+  ];
+  if (result.idle) {
+    const top = Object.entries(result.idle.coresByProcess)
+      .sort(([, a], [, b]) => b - a)
+      .map(([id, cores]) => `${id} ${round(cores * 100, 1)} %`)
+      .join(', ');
+    lines.push(
+      `**Idle** (${result.idle.seconds} s, nothing flowing): ${round(result.idle.machineCores, 3)} cores busy on the machine; by process, in % of a core: ${top}.`,
+      '',
+    );
+  }
+  lines.push(
+    '| offered/s | accepted | refused | POST p50 / p99 ms | placed → settled p50 / p99 ms | drain s | machine CPU-ms/order | Postgres tx/order | WAL flushes/order | WAL bytes/order | RabbitMQ CPU-ms/order | Postgres CPU-ms/order |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const r of result.rates) {
+    const refused = Object.entries(r.refusals)
+      .map(([status, n]) => `${n} × ${status}`)
+      .join(', ');
+    lines.push(
+      `| ${r.offeredPerSecond} | ${r.accepted}/${r.placed} | ${refused || '0'} | ${Math.round(r.postMs.p50)} / ${Math.round(r.postMs.p99)} | ${Math.round(r.settleMs.p50)} / ${Math.round(r.settleMs.p99)} | ${round(r.drainSeconds)} | ${round(r.perOrder.machineCpuMs)} | ${round(r.perOrder.transactions)} | ${round(r.perOrder.walSyncs)} | ${Math.round(r.perOrder.walBytes)} | ${round(r.perOrder.rabbitmqCpuMs)} | ${round(r.perOrder.postgresCpuMs)} |`,
+    );
+  }
+  lines.push('', 'CPU-ms per order by process:', '');
+  const apps = [...new Set(result.rates.flatMap((r) => Object.keys(r.perOrder.cpuMsByProcess)))].sort();
+  lines.push(`| offered/s | ${apps.join(' | ')} |`, `|---|${apps.map(() => '---').join('|')}|`);
+  for (const r of result.rates) {
+    lines.push(
+      `| ${r.offeredPerSecond} | ${apps.map((a) => round(r.perOrder.cpuMsByProcess[a] ?? 0, 2)).join(' | ')} |`,
+    );
+  }
+  lines.push(
+    '',
+    'Machine CPU is every process on the machine (from /proc/stat) over the span from the first order to the last settled, minus the load generator, divided by the orders settled; transactions are those committed or rolled back in the run’s database; WAL counters are the server’s.',
+    '',
+  );
+  return lines.join('\n');
+}
