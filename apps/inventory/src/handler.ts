@@ -1,5 +1,5 @@
 import { BusinessRuleError, type AnyEvent, type Envelope } from '@surety/contracts';
-import type { PoolClient } from '@surety/db';
+import type { TransactionQueries } from '@surety/db';
 import type { Handler, HandlerContext } from '@surety/messaging';
 
 type ReservationStatus = 'pending' | 'reserved' | 'rejected' | 'voided' | 'released';
@@ -100,7 +100,7 @@ async function release(event: Envelope<'order.cancelled'>, ctx: HandlerContext) 
  * its orders and those reserved for its cancellations. Batches lock many orders' stock at once, so
  * without one fixed order two of them could each hold a row the other waits for.
  */
-export async function lockStockOfBatch(events: readonly AnyEvent[], tx: PoolClient): Promise<void> {
+export async function lockStockOfBatch(events: readonly AnyEvent[], tx: TransactionQueries): Promise<void> {
   const placedSkus = events.flatMap((e) => (e.type === 'order.placed' ? e.payload.items.map((i) => i.sku) : []));
   const cancelledOrders = events.filter((e) => e.type === 'order.cancelled').map((e) => e.orderId);
   if (placedSkus.length === 0 && cancelledOrders.length === 0) return;

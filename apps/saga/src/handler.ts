@@ -1,5 +1,5 @@
 import { BusinessRuleError, type AnyEvent } from '@surety/contracts';
-import { channels, notifyAfterCommit } from '@surety/db';
+import { channels } from '@surety/db';
 import { failpoint } from '@surety/failpoints';
 import type { Handler } from '@surety/messaging';
 import type { OrderLatency } from './order-latency.js';
@@ -58,7 +58,7 @@ export const sagaHandler =
       [event.orderId, step.timelineStep, event.id, detailOf(event)],
     );
     // The api's live views of this order look again once this commits.
-    notifyAfterCommit(ctx.tx, channels.orderChanged, event.orderId);
+    ctx.notifyAfterCommit(channels.orderChanged, event.orderId);
     if (!transition) return failpoint('saga.before-commit');
     const seconds = updated.rows[0]?.seconds;
     if (seconds != null) ctx.afterCommit(() => latency.record(transition.to, seconds));

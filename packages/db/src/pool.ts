@@ -50,3 +50,21 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     client.release();
   }
 }
+
+/** What a handler may do with its transaction: run statements in it. */
+export type TransactionQueries = Pick<PoolClient, 'query'>;
+
+/**
+ * serialQueries lets several pieces of work share one transaction's connection: their statements
+ * run one after another in the order they were asked for, each waiting for the one before, so no
+ * statement is sent while another is in flight (which pg is removing).
+ */
+export function serialQueries(client: PoolClient): TransactionQueries {
+  let tail: Promise<unknown> = Promise.resolve();
+  const query = (...args: unknown[]): Promise<unknown> => {
+    const run = tail.then(() => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  return { query: query as PoolClient['query'] };
+}

@@ -13,13 +13,16 @@ import {
 } from '@surety/contracts';
 import {
   appendManyToOutbox,
+  notifyAfterCommit,
   outboxEntry,
   recordManyInInbox,
+  serialQueries,
   withTransaction,
   type OutboxEntry,
   type Pool,
   type PoolClient,
   type SchemaName,
+  type TransactionQueries,
 } from '@surety/db';
 import { failpoint } from '@surety/failpoints';
 import { traceExemplar, type Logger } from '@surety/telemetry';
@@ -30,10 +33,13 @@ import { deadLetterQueueName, declareRetryQueues, type QueueSpec } from './topol
 
 /** What a handler may use: the transaction its effect commits in, and a way to emit events in it. */
 export interface HandlerContext {
-  tx: PoolClient;
+  /** The batch's transaction; handlers of one batch share it, their statements run in turn. */
+  tx: TransactionQueries;
   emit<T extends EventType>(event: Omit<NewEvent<T>, 'causedBy' | 'orderId'> & { orderId?: string }): Promise<void>;
   /** afterCommit runs once the effect has committed (to record a metric of what surely happened). */
   afterCommit(effect: () => void): void;
+  /** notifyAfterCommit sends a NOTIFY once the batch has committed, never if it rolls back. */
+  notifyAfterCommit(channel: string, payload: string): void;
   log: Logger;
 }
 
@@ -63,7 +69,7 @@ export interface ConsumerOptions {
    * Runs first in each batch's transaction, with the batch's new events: where handlers lock shared
    * rows (stock), it takes those locks in one fixed order, so concurrent batches cannot deadlock.
    */
-  beforeBatch?: (events: readonly AnyEvent[], tx: PoolClient) => Promise<void>;
+  beforeBatch?: (events: readonly AnyEvent[], tx: TransactionQueries) => Promise<void>;
   concurrency?: BatchConcurrency;
   logger: Logger;
   registry: Registry;
@@ -132,6 +138,12 @@ interface Delivery {
   log: Logger;
   event?: AnyEvent;
   outcome?: Outcome;
+}
+
+/** A batch's transaction: its connection, and the statements its handlers share in turn. */
+interface BatchTransaction {
+  tx: PoolClient;
+  queries: TransactionQueries;
 }
 
 /** A delivery that decoded: it can take part in a batch's transaction. */
@@ -347,11 +359,12 @@ export class Consumer implements Attachment {
         if (first) toHandle.push(delivery);
       }
       const emitted: OutboxEntry[] = [];
+      const queries = serialQueries(tx);
       await this.options.beforeBatch?.(
         toHandle.map((d) => d.event),
-        tx,
+        queries,
       );
-      await this.runHandlers(toHandle, tx, emitted, committed);
+      await this.runHandlers(toHandle, { tx, queries }, emitted, committed);
       await appendManyToOutbox(tx, schema, emitted);
       return outcomes;
     });
@@ -361,7 +374,7 @@ export class Consumer implements Attachment {
 
   private async runHandlers(
     deliveries: Decoded[],
-    tx: PoolClient,
+    tx: BatchTransaction,
     emitted: OutboxEntry[],
     committed: (() => void)[],
   ): Promise<void> {
@@ -387,7 +400,7 @@ export class Consumer implements Attachment {
 
   private runHandler(
     delivery: Decoded,
-    tx: PoolClient,
+    tx: BatchTransaction,
     emitted: OutboxEntry[],
     committed: (() => void)[],
   ): Promise<void> {
@@ -395,8 +408,9 @@ export class Consumer implements Attachment {
     const headers = pickHeaders(message);
     return context.with(delivery.trace, () =>
       this.options.handler(event, {
-        tx,
+        tx: tx.queries,
         log,
+        notifyAfterCommit: (channel, payload) => notifyAfterCommit(tx.tx, channel, payload),
         afterCommit: (effect) => committed.push(effect),
         emit: async (next) => {
           emitted.push(
