@@ -228,7 +228,7 @@ describe('metrics and logs after a short run', () => {
     );
   });
 
-  it('logs one line per message outcome, with the ids that find it again', () => {
+  it('logs one line per message outcome, with the ids that find it again', async () => {
     const lines = stack
       .output('payment')
       .split('\n')
@@ -246,5 +246,13 @@ describe('metrics and logs after a short run', () => {
         spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
       });
     }
+    // Each line is written in its own message's trace, which is its order's: not in another
+    // message's of the same batch.
+    const traces = await stack.resources.pool.query<{ id: string; trace_id: string }>(
+      'SELECT id, trace_id FROM orders.orders WHERE id = ANY($1)',
+      [[...new Set(lines.map((line) => String(line.orderId)))]],
+    );
+    const traceOf = new Map(traces.rows.map((row) => [row.id, row.trace_id]));
+    for (const line of lines) expect(line.traceId).toBe(traceOf.get(String(line.orderId)));
   });
 });

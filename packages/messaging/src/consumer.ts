@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { context, type Context } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
   ContractViolationError,
@@ -135,7 +135,9 @@ interface Delivery {
   /** The trace context the delivery arrived in (the consume span): its handler runs inside it. */
   trace: Context;
   stopTimer: (labels?: Partial<Record<string, string | number>>) => number;
-  log: Logger;
+  /** What its log lines say about it; the child logger is made only when a line is written. */
+  fields: Record<string, unknown>;
+  log?: Logger;
   event?: AnyEvent;
   outcome?: Outcome;
 }
@@ -231,19 +233,23 @@ export class Consumer implements Attachment {
   }
 
   private receive(channel: Channel, message: ConsumeMessage): void {
-    const { queue, logger } = this.options;
+    const { queue } = this.options;
     const messageId = message.properties.messageId as string | undefined;
     this.waiting.push({
       message,
       channel,
       trace: context.active(),
       stopTimer: this.metrics.duration.startTimer({ queue: queue.name }, traceExemplar()),
-      // The logger adds traceId and spanId: this runs inside the consume span of the message's trace.
-      log: logger.child({ queue: queue.name, messageId }),
+      fields: { queue: queue.name, messageId },
     });
     // Deliveries read from the socket together arrive in one turn of the event loop: wait for the
-    // turn to end, so that they form one batch.
-    if (!this.running) this.running = new Promise((resolve) => setImmediate(resolve)).then(() => this.drain());
+    // turn to end, so that they form one batch. The batch is nobody's trace: each delivery's work
+    // and log lines run in its own.
+    if (!this.running) {
+      this.running = context.with(ROOT_CONTEXT, () =>
+        new Promise((resolve) => setImmediate(resolve)).then(() => this.drain()),
+      );
+    }
   }
 
   /** drain runs batches until no delivery waits; a batch holds deliveries of one channel. */
@@ -290,7 +296,7 @@ export class Consumer implements Attachment {
       try {
         delivery.event = this.decode(delivery.message);
         const { event } = delivery;
-        delivery.log = delivery.log.child({
+        Object.assign(delivery.fields, {
           orderId: event.orderId,
           eventType: event.type,
           correlationId: event.correlationId,
@@ -304,7 +310,12 @@ export class Consumer implements Attachment {
     // The channel that delivered the batch is the only one that may ack it.
     if (this.channel !== channel) {
       for (const delivery of batch) {
-        delivery.log.warn({ outcome: delivery.outcome }, 'channel lost before ack: the message will be redelivered');
+        this.logAbout(
+          delivery,
+          'warn',
+          { outcome: delivery.outcome },
+          'channel lost before ack: the message will be redelivered',
+        );
       }
       return;
     }
@@ -404,14 +415,18 @@ export class Consumer implements Attachment {
     emitted: OutboxEntry[],
     committed: (() => void)[],
   ): Promise<void> {
-    const { event, message, log } = delivery;
+    const { event, message } = delivery;
     const headers = pickHeaders(message);
+    const logOf = () => this.logOf(delivery);
     return context.with(delivery.trace, () =>
       this.options.handler(event, {
         tx: tx.queries,
-        log,
+        get log() {
+          return logOf();
+        },
         notifyAfterCommit: (channel, payload) => notifyAfterCommit(tx.tx, channel, payload),
-        afterCommit: (effect) => committed.push(effect),
+        // An effect recorded after commit (a metric with its exemplar) belongs to this message's trace.
+        afterCommit: (effect) => committed.push(() => context.with(delivery.trace, effect)),
         emit: async (next) => {
           emitted.push(
             outboxEntry(createEvent({ ...next, orderId: next.orderId ?? event.orderId, causedBy: event }), headers),
@@ -425,8 +440,27 @@ export class Consumer implements Attachment {
     const outcome = delivery.outcome ?? 'acked';
     delivery.stopTimer();
     this.metrics.consumed.inc({ queue: this.options.queue.name, outcome });
-    if (outcome === 'acked' || outcome === 'duplicate') delivery.log.debug({ outcome }, 'message handled');
-    else delivery.log.warn({ outcome }, 'message handled');
+    this.logAbout(
+      delivery,
+      outcome === 'acked' || outcome === 'duplicate' ? 'debug' : 'warn',
+      { outcome },
+      'message handled',
+    );
+  }
+
+  /** logOf is a delivery's logger, made on first use. */
+  private logOf(delivery: Delivery): Logger {
+    delivery.log ??= this.options.logger.child(delivery.fields);
+    return delivery.log;
+  }
+
+  /**
+   * logAbout writes a line about a delivery inside its trace, so that the line carries its traceId
+   * and spanId; a level that is off costs nothing.
+   */
+  private logAbout(delivery: Delivery, level: 'debug' | 'warn', fields: object, message: string): void {
+    if (!this.options.logger.isLevelEnabled(level)) return;
+    context.with(delivery.trace, () => this.logOf(delivery)[level](fields, message));
   }
 
   private decode(message: ConsumeMessage): AnyEvent {
@@ -438,7 +472,7 @@ export class Consumer implements Attachment {
   }
 
   private async fail(delivery: Delivery, error: unknown): Promise<Outcome> {
-    const { message, log } = delivery;
+    const { message } = delivery;
     const headers = message.properties.headers ?? {};
     const attempt = Number(headers[failureHeaders.attempts] ?? 0) + 1;
     const decision = decideRetry(this.retry, attempt, isRetryable(error));
@@ -455,7 +489,7 @@ export class Consumer implements Attachment {
       decision.action === 'retry'
         ? retryQueueName(this.options.queue.name, decision.delayMs)
         : deadLetterQueueName(this.options.queue.name);
-    log.debug({ err: error, attempt, target }, 'handler failed');
+    this.logAbout(delivery, 'debug', { err: error, attempt, target }, 'handler failed');
     await context.with(delivery.trace, () => this.options.publisher.publishOrThrow([copyOf(message, target, failure)]));
     return decision.action === 'retry' ? 'retried' : 'dead-lettered';
   }
