@@ -45,28 +45,50 @@ export const sagaHandler =
     );
     if (!step) throw new BusinessRuleError(`saga does not handle ${event.type}`);
     const { state, transition } = step;
-    const updated = await ctx.tx.query<{ seconds: number | null }>(
-      `UPDATE orders.orders
-        SET status = $2, payment_status = $3, stock_status = $4, reason = $5, updated_at = clock_timestamp(),
-            completed_at = CASE WHEN $2 <> 'PENDING' THEN coalesce(completed_at, clock_timestamp()) END
-      WHERE id = $1
-      RETURNING extract(epoch FROM completed_at - created_at)::float8 AS seconds`,
-      [event.orderId, state.status, state.paymentStatus, state.stockStatus, state.reason],
-    );
-    await ctx.tx.query(
-      'INSERT INTO orders.order_timeline (order_id, step, message_id, detail) VALUES ($1, $2, $3, $4)',
-      [event.orderId, step.timelineStep, event.id, detailOf(event)],
-    );
+    // The result's step, then the transition's: one statement updates the order and writes both,
+    // a microsecond apart so that the timeline keeps their order.
+    const steps = [
+      { step: step.timelineStep, messageId: event.id, detail: detailOf(event) },
+      ...(transition
+        ? [
+            {
+              step: transition.to.toLowerCase(),
+              messageId: null,
+              detail: transition.to === 'CANCELLED' ? { reason: transition.reason } : null,
+            },
+          ]
+        : []),
+    ];
+    const updated = await ctx.tx.query<{ seconds: number | null }>({
+      name: 'saga-apply',
+      text: `WITH updated AS (
+               UPDATE orders.orders
+                  SET status = $2, payment_status = $3, stock_status = $4, reason = $5, updated_at = clock_timestamp(),
+                      completed_at = CASE WHEN $2 <> 'PENDING' THEN coalesce(completed_at, clock_timestamp()) END
+                WHERE id = $1
+            RETURNING extract(epoch FROM completed_at - created_at)::float8 AS seconds
+           ), steps AS (
+             INSERT INTO orders.order_timeline (order_id, step, message_id, detail, at)
+             SELECT $1, s.step, s.message_id, s.detail, clock_timestamp() + (s.n - 1) * interval '1 microsecond'
+               FROM unnest($6::text[], $7::uuid[], $8::jsonb[]) WITH ORDINALITY AS s(step, message_id, detail, n)
+           )
+           SELECT seconds FROM updated`,
+      values: [
+        event.orderId,
+        state.status,
+        state.paymentStatus,
+        state.stockStatus,
+        state.reason,
+        steps.map((s) => s.step),
+        steps.map((s) => s.messageId),
+        steps.map((s) => (s.detail === null ? null : JSON.stringify(s.detail))),
+      ],
+    });
     // The api's live views of this order look again once this commits.
     ctx.notifyAfterCommit(channels.orderChanged, event.orderId);
     if (!transition) return failpoint('saga.before-commit');
     const seconds = updated.rows[0]?.seconds;
     if (seconds != null) ctx.afterCommit(() => latency.record(transition.to, seconds));
-    await ctx.tx.query('INSERT INTO orders.order_timeline (order_id, step, detail) VALUES ($1, $2, $3)', [
-      event.orderId,
-      transition.to.toLowerCase(),
-      transition.to === 'CANCELLED' ? { reason: transition.reason } : null,
-    ]);
     if (transition.to === 'CONFIRMED') {
       await ctx.emit({
         type: 'order.confirmed',
