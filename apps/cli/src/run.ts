@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { createLogger, createRegistry, startOpsServer } from '@surety/telemetry';
 import type { AppName } from './apps.js';
 import { Autoscaler, queueLengthReader } from './autoscaling/autoscaler.js';
+import { forOneMachine } from './autoscaling/one-machine.js';
 import { readScaledObjects } from './autoscaling/scaled-objects.js';
 import { startEveryApp } from './fleet.js';
 import { waitUntilReady } from './readiness.js';
@@ -41,7 +43,9 @@ export async function run(options: RunOptions): Promise<void> {
   const gatewayUrl = env.GATEWAY_URL ?? defaults.gatewayUrl;
   const appEnv = (_app: AppName, id: string) => ({ GATEWAY_URL: gatewayUrl, SURETY_REPLICA: id });
   const scaled = options.autoscale
-    ? readScaledObjects(join(options.root, 'keda')).filter((p) => !options.replicas.has(p.consumer as AppName))
+    ? readScaledObjects(join(options.root, 'keda'))
+        .filter((p) => !options.replicas.has(p.consumer as AppName))
+        .map((p) => forOneMachine(p, availableParallelism()))
     : [];
   const started = startEveryApp(supervisor, {
     replicas: (app) =>
@@ -88,7 +92,7 @@ export async function run(options: RunOptions): Promise<void> {
   say('');
   for (const p of scaled)
     say(
-      `  autoscaling ${p.consumer} on ${p.queueName}: ${p.minReplicas}..${p.maxReplicas} replicas, ${p.target} messages each (keda/${p.consumer}.yaml)`,
+      `  autoscaling ${p.consumer} on ${p.queueName}: ${p.minReplicas}..${p.maxReplicas} replicas on this machine's cores, ${p.target} messages each (keda/${p.consumer}.yaml)`,
     );
   say('running; Ctrl-C stops every process');
 
