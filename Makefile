@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
-SURETY := node --import tsx apps/cli/src/main.ts
+# The CLI runs compiled, like every app (bootstrap builds dist/ when a source changed).
+SURETY := node --enable-source-maps dist/cli.js
 
 .PHONY: help bootstrap infra-up infra-down infra-status migrate run test test-short check fmt drill drills load bench bench-cost bench-smoke
 

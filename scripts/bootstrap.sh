@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bootstrap.sh — everything `make run` and `make test` need on a fresh machine, idempotently:
 # Node dependencies (npm ci when the lock file changed), the web page (vite, when its sources
-# changed), then RabbitMQ and PostgreSQL (infra.sh up).
+# changed), the apps compiled into dist/ (when their sources changed), then RabbitMQ and PostgreSQL
+# (infra.sh up).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -27,6 +28,9 @@ if [ ! -f "$web_built" ] || [ -n "$(find apps/web -path apps/web/node_modules -p
 else
   say "web page up to date"
 fi
+
+# The apps run compiled (dist/<app>.js); scripts/build-dist.ts rebuilds them when any source is newer.
+node --import tsx scripts/build-dist.ts --if-stale | sed 's/^\[build\]/[bootstrap]/' >&2
 
 if [ "${1:-}" != "--no-infra" ]; then
   bash scripts/infra.sh up

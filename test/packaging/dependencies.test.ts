@@ -1,20 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { allowanceFor, rootProblems, undeclaredImports, workspaceProblems } from './support/declarations.js';
+import {
+  allowanceFor,
+  rootProblems,
+  runtimeWorkspaces,
+  undeclaredImports,
+  workspaceProblems,
+} from './support/declarations.js';
 import { importsOf, packageOf } from './support/imports.js';
 import { rootManifest, workspaceManifests, type Manifest } from './support/workspaces.js';
 
 const root = rootManifest();
 const workspaces = workspaceManifests();
+const running = runtimeWorkspaces(workspaces);
 
 describe('every workspace declares what it imports', () => {
   it('finds the workspaces of the root package.json', () => {
     expect(workspaces.map((w) => w.name)).toEqual(expect.arrayContaining(['@surety/cli', '@surety/api', '@surety/db']));
   });
 
+  it('tells the workspaces the image runs (apps, what they depend on) from the web page, bundled at build time', () => {
+    expect(running).toContain('@surety/api');
+    expect(running).toContain('@surety/db');
+    expect(running).toContain('@surety/cli');
+    expect(running).not.toContain('@surety/web');
+  });
+
   it.each(workspaces.map((workspace) => [workspace.name, workspace] as const))(
     '%s: what its code loads is in its dependencies',
-    (_name, workspace) => {
-      expect(workspaceProblems(workspace, root)).toEqual([]);
+    (name, workspace) => {
+      expect(workspaceProblems(workspace, root, running.has(name))).toEqual([]);
     },
   );
 
@@ -75,6 +89,16 @@ describe('the checks themselves', () => {
       'apps/example/src/service.ts:7: value import of @surety/db, which is not in the dependencies of @surety/example',
       "apps/example/src/service.ts:8: type import of pg-pool, which is not in the dependencies, devDependencies or the root's of @surety/example",
       'apps/example/src/service.ts:10: a dynamic import of a computed name cannot be checked',
+    ]);
+  });
+
+  it('lets a workspace the image does not run (the web page) build from its devDependencies', () => {
+    const file = 'apps/example/src/page.ts';
+    expect(undeclaredImports(file, source, allowanceFor(file, workspace, root, false), workspace.name)).toEqual([
+      'apps/example/src/page.ts:2: value import of amqplib, which is not in the dependencies or devDependencies of @surety/example',
+      'apps/example/src/page.ts:7: value import of @surety/db, which is not in the dependencies or devDependencies of @surety/example',
+      "apps/example/src/page.ts:8: type import of pg-pool, which is not in the dependencies, devDependencies or the root's of @surety/example",
+      'apps/example/src/page.ts:10: a dynamic import of a computed name cannot be checked',
     ]);
   });
 

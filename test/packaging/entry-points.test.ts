@@ -98,6 +98,15 @@ describe('the image, replayed from the Dockerfile', () => {
     },
     installMs,
   );
+
+  it('runs compiled JavaScript: no TypeScript loader and no TypeScript source in the image', async () => {
+    const { cluster } = await local();
+    expect(existsSync(path.join(cluster.image.workdir, 'node_modules', 'tsx'))).toBe(false);
+    expect(existsSync(path.join(cluster.image.workdir, 'apps', 'api', 'src'))).toBe(false);
+    for (const entry of entryPoints.filter((e) => !e.container.command)) {
+      expect(existsSync(path.join(cluster.image.workdir, entry.container.args?.[0] ?? '')), entry.owner).toBe(true);
+    }
+  });
 });
 
 describe('every entry point the chart runs, from the image with its args', () => {

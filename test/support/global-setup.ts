@@ -1,5 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '@surety/db';
+import { ensureCompiled } from '../../apps/cli/src/compiled.js';
 import { databaseUrlFor, management, templateDatabase, testEnv, testPrefix } from './env.js';
 
 const hint = 'start them with `scripts/infra.sh up` (make test does)';
@@ -45,6 +47,8 @@ async function sweep(admin: pg.Client): Promise<void> {
  * migrated template database that every test file clones.
  */
 export default async function setup(): Promise<void> {
+  // Once, before the files that start apps as processes (they run compiled, as make run does).
+  ensureCompiled(fileURLToPath(new URL('../../', import.meta.url)));
   const admin = await requirePostgres();
   try {
     await requireRabbit();

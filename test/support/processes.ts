@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { appOfEntry, compiledEntryOf, ensureCompiled } from '../../apps/cli/src/compiled.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -10,9 +11,16 @@ export interface AppProcess {
   output(): string;
 }
 
-/** spawnProcess runs a TypeScript entry point of the repository as its own process, as `make run` does. */
+/** An app's entry point runs compiled, as `make run` runs it; any other file (a test fixture) runs with tsx. */
+function nodeArguments(entry: string): string[] {
+  if (!appOfEntry(entry)) return ['--import', 'tsx', entry];
+  ensureCompiled(root);
+  return ['--enable-source-maps', compiledEntryOf(entry)];
+}
+
+/** spawnProcess runs an entry point of the repository as its own process, as `make run` does. */
 export function spawnProcess(entry: string, env: Record<string, string>, args: string[] = []): AppProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, [...nodeArguments(entry), ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { compiledEntryOf, ensureCompiled } from './compiled.js';
 
 export interface ProcessSpec {
   /** e.g. `payment-1` */
   id: string;
+  /** The app's entry point, `apps/<app>/src/main.ts`: its compiled `dist/<app>.js` runs. */
   entry: string;
   env: Record<string, string>;
   /** A positive niceness runs the process at a lower CPU priority (background work on a shared machine). */
@@ -20,8 +22,9 @@ interface Supervised {
 }
 
 /**
- * Supervisor runs app processes, writes each one's JSON log to a file, restarts a process that
- * dies with capped backoff, and stops them all with SIGTERM (SIGKILL after a bound).
+ * Supervisor runs app processes from their compiled JavaScript (rebuilt first when a source
+ * changed), writes each one's JSON log to a file, restarts a process that dies with capped backoff,
+ * and stops them all with SIGTERM (SIGKILL after a bound).
  */
 export class Supervisor {
   private readonly processes = new Map<string, Supervised>();
@@ -83,7 +86,8 @@ export class Supervisor {
 
   private launch(supervised: Supervised): void {
     const { spec } = supervised;
-    const node = [process.execPath, '--import', 'tsx', spec.entry];
+    ensureCompiled(this.options.root, this.options.say);
+    const node = [process.execPath, '--enable-source-maps', compiledEntryOf(spec.entry)];
     // nice execs node in place, so the child's pid (and the signals sent to it) stay node's.
     const command = spec.nice ? ['nice', '-n', String(spec.nice), ...node] : node;
     const child = spawn(command[0] ?? process.execPath, command.slice(1), {

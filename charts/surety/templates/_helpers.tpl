@@ -81,7 +81,7 @@ securityContext:
   {{- toYaml .podSecurityContext | nindent 2 }}
 {{- end }}
 
-{{/* surety.tmpVolume: tsx keeps its transpile cache under the temp directory; the root filesystem is read-only. */}}
+{{/* surety.tmpVolume: the one writable place for whatever writes temporary files; the root filesystem is read-only. */}}
 {{- define "surety.tmpVolume" -}}
 - name: tmp
   emptyDir:

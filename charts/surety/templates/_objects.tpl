@@ -7,7 +7,7 @@ The objects one component renders into. Each takes (dict "root" $ "name" $name "
 - name: {{ .name }}
   image: {{ include "surety.image" .root }}
   imagePullPolicy: {{ .root.Values.image.pullPolicy }}
-  args: [{{ printf "apps/%s/src/main.ts" .name | quote }}]
+  args: [{{ printf "dist/%s.js" .name | quote }}]
   env:
     {{- include "surety.env" . | trim | nindent 4 }}
   {{- with $c.port }}

@@ -90,9 +90,9 @@ export function containersOf(pod: PodShape): IContainer[] {
   return [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
 }
 
-/** The app a container runs, from its entry point `apps/<app>/src/main.ts`. */
+/** The app a container runs, from its compiled entry point `dist/<app>.js`. */
 export function appOf(container: IContainer): string | undefined {
-  return /^apps\/([^/]+)\/src\/main\.ts$/.exec(container.args?.[0] ?? '')?.[1];
+  return /^dist\/([^/]+)\.js$/.exec(container.args?.[0] ?? '')?.[1];
 }
 
 export function byKind<T extends KubeObject = KubeObject>(objects: KubeObject[], kind: string): T[] {

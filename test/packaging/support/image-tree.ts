@@ -70,6 +70,7 @@ function copy(
       : intoDirectory
         ? path.join(destination, path.basename(source))
         : destination;
+    mkdirSync(statSync(absolute).isDirectory() ? target : path.dirname(target), { recursive: true });
     cpSync(absolute, target, {
       recursive: true,
       verbatimSymlinks: true,
