@@ -1,13 +1,22 @@
+import { createRequire } from 'node:module';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, NoopSpanProcessor, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  NoopSpanProcessor,
+  ParentBasedSampler,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { readTracingConfig } from './config.js';
+import { readTracingConfig, type OtlpProtocol, type TracingConfig } from './config.js';
 import { onExit } from './exit-hooks.js';
 
 // Probes and scrapes are not part of any order's story.
@@ -17,44 +26,66 @@ function pathOf(url: string | undefined): string {
   return (url ?? '').split('?')[0] ?? '';
 }
 
+// Each OTLP exporter is loaded only when its protocol is asked for: together they weigh tens of
+// MiB of every process's memory. They read their endpoint and headers from OTEL_EXPORTER_OTLP_*.
+const otlpExporterPackages: Record<OtlpProtocol, string> = {
+  'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto',
+  'http/json': '@opentelemetry/exporter-trace-otlp-http',
+  grpc: '@opentelemetry/exporter-trace-otlp-grpc',
+};
+
+function spanExporters(config: TracingConfig): SpanExporter[] {
+  const require = createRequire(import.meta.url);
+  return config.exporters.map((name) => {
+    if (name === 'console') return new ConsoleSpanExporter();
+    const { OTLPTraceExporter } = require(otlpExporterPackages[config.otlpProtocol]) as {
+      OTLPTraceExporter: new () => SpanExporter;
+    };
+    return new OTLPTraceExporter();
+  });
+}
+
 /**
  * startTracing starts OpenTelemetry for one service before anything it instruments is loaded.
- * Exporting (configured by the standard OTEL_* variables), the SDK samples as OTEL_TRACES_SAMPLER
- * and OTEL_TRACES_SAMPLER_ARG say (parent-based, so one order's trace is kept or dropped whole).
- * Not exporting, nothing is recorded unless a caller's trace was sampled; unrecorded spans still
- * carry trace and span ids, so logs and outbox rows name the order's trace either way.
+ * Exporting (configured by the standard OTEL_* variables), spans are sampled as OTEL_TRACES_SAMPLER
+ * and OTEL_TRACES_SAMPLER_ARG say (parent-based by default, so one order's trace is kept or dropped
+ * whole) and sent in batches (OTEL_BSP_*). Not exporting, nothing is recorded unless a caller's
+ * trace was sampled; unrecorded spans still carry trace and span ids, so logs and outbox rows name
+ * the order's trace either way.
  */
-export function startTracing(service: string, env?: NodeJS.ProcessEnv): NodeSDK {
+export function startTracing(service: string, env?: NodeJS.ProcessEnv): NodeTracerProvider {
   const config = readTracingConfig(env);
-  const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName ?? service }),
+  const provider = new NodeTracerProvider({
+    resource: defaultResource()
+      .merge(detectResources({ detectors: [envDetector] }))
+      .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName ?? service })),
     ...(config.exports
-      ? {}
+      ? { spanProcessors: spanExporters(config).map((exporter) => new BatchSpanProcessor(exporter)) }
       : {
           spanProcessors: [new NoopSpanProcessor()],
           sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
         }),
-    ...(config.exportsMetrics ? {} : { metricReaders: [] }),
-    ...(config.exportsLogs ? {} : { logRecordProcessors: [] }),
-    instrumentations: [
-      // These carry the trace across hops (HTTP in and out, AMQP), so they run whether or not
-      // anything is exported: logs and outbox rows name the order's trace either way.
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => quietPaths.has(pathOf(request.url)) }),
-      new UndiciInstrumentation(),
-      new AmqplibInstrumentation(),
-      // These only add spans inside a hop: worth their cost only when spans are exported.
-      ...(config.exports
-        ? [
-            new PgInstrumentation({ requireParentSpan: true }),
-            new FastifyOtelInstrumentation({
-              registerOnInitialization: true,
-              ignorePaths: (route: { url: string }) => quietPaths.has(pathOf(route.url)),
-            }),
-          ]
-        : []),
-    ],
   });
-  sdk.start();
-  onExit(() => sdk.shutdown());
-  return sdk;
+  // W3C trace context and baggage, and an AsyncLocalStorage context manager.
+  provider.register();
+  const instrumentations: Instrumentation[] = [
+    // These carry the trace across hops (HTTP in and out, AMQP), so they run whether or not
+    // anything is exported: logs and outbox rows name the order's trace either way.
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => quietPaths.has(pathOf(request.url)) }),
+    new UndiciInstrumentation(),
+    new AmqplibInstrumentation(),
+  ];
+  if (config.exports) {
+    // These only add spans inside a hop: worth their cost only when spans are exported.
+    instrumentations.push(
+      new PgInstrumentation({ requireParentSpan: true }),
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        ignorePaths: (route: { url: string }) => quietPaths.has(pathOf(route.url)),
+      }),
+    );
+  }
+  registerInstrumentations({ instrumentations });
+  onExit(() => provider.shutdown());
+  return provider;
 }
