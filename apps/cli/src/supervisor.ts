@@ -19,6 +19,8 @@ interface Supervised {
   restarts: number;
   startedAt: number;
   log: WriteStream;
+  /** Stops copying the running (or last) child's output into the log. */
+  detachOutput?: () => void;
 }
 
 /**
@@ -74,14 +76,14 @@ export class Supervisor {
     if (!supervised) return;
     this.processes.delete(id);
     await this.terminate(supervised, graceMs);
-    supervised.log.end();
+    endLog(supervised);
   }
 
   async stopAll(graceMs = 15_000): Promise<void> {
     this.stopping = true;
     const all = [...this.processes.values()].reverse();
     await Promise.all(all.map((p) => this.terminate(p, graceMs)));
-    for (const p of all) p.log.end();
+    for (const p of all) endLog(p);
   }
 
   private launch(supervised: Supervised): void {
@@ -101,6 +103,10 @@ export class Supervisor {
     supervised.startedAt = Date.now();
     child.stdout?.pipe(supervised.log, { end: false });
     child.stderr?.pipe(supervised.log, { end: false });
+    supervised.detachOutput = () => {
+      child.stdout?.unpipe(supervised.log);
+      child.stderr?.unpipe(supervised.log);
+    };
     child.on('exit', (code, signal) => {
       if (supervised.child === child) supervised.child = undefined;
       if (this.stopping || this.processes.get(spec.id) !== supervised) return;
@@ -124,4 +130,13 @@ export class Supervisor {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * endLog closes a process's log file. Output can still be in its pipes after it exited: the pipes
+ * are detached first, so nothing is written to a closed file.
+ */
+function endLog(supervised: Supervised): void {
+  supervised.detachOutput?.();
+  supervised.log.end();
 }
