@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { appOfEntry, compiledEntryOf, ensureCompiled } from '../../apps/cli/src/compiled.js';
 
@@ -25,11 +26,19 @@ export function spawnProcess(entry: string, env: Record<string, string>, args: s
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return { child, ...watch(child) };
+}
+
+/** watch collects a child's output and tells when it ends: its exit code, or the signal's name. */
+export function watch(child: ChildProcessByStdio<null, Readable, Readable>): {
+  exited: Promise<number | string>;
+  output(): string;
+} {
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
-  return { child, exited, output: () => output };
+  return { exited, output: () => output };
 }

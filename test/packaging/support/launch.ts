@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { EntryPoint } from './chart-entry-points.js';
 import type { ImageTree } from './image-tree.js';
+import { watch } from '../../support/processes.js';
 
 /** What stands in here for what a cluster gives a pod. */
 export interface LocalCluster {
@@ -84,11 +85,5 @@ export function launch(entry: EntryPoint, cluster: LocalCluster, port?: number):
     env: localEnv(entry, cluster, port),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
-  );
-  return { entry, port, child, exited, output: () => output };
+  return { entry, port, child, ...watch(child) };
 }
