@@ -127,10 +127,10 @@ export class PollingRelay {
     for (const schema of this.options.schemas) {
       if (due !== 'all' && !due.has(schema)) continue;
       for (;;) {
-        const { claimed, confirmed } = await this.relayBatch(schema);
-        published += confirmed;
-        leftPending ||= confirmed < claimed;
-        if (claimed < this.options.batchSize || confirmed < claimed || this.stopped) break;
+        const batch = await this.relayBatch(schema);
+        published += batch.published;
+        leftPending ||= batch.published < batch.claimed;
+        if (batch.claimed < this.options.batchSize || batch.published < batch.claimed || this.stopped) break;
       }
     }
     return { published, leftPending };
@@ -160,7 +160,7 @@ export class PollingRelay {
     }
   }
 
-  private relayBatch(schema: SchemaName): Promise<{ claimed: number; confirmed: number }> {
+  private relayBatch(schema: SchemaName): Promise<{ claimed: number; published: number }> {
     return relayOutboxBatch(this.options.pool, schema, this.options.batchSize, (rows) =>
       tracer.startActiveSpan(`outbox publish ${schema}`, async (batch) => {
         batch.setAttribute('surety.outbox.rows', rows.length);
@@ -173,7 +173,7 @@ export class PollingRelay {
           batch.end();
         }
       }),
-    ).then(({ claimed, published }) => ({ claimed, confirmed: published }));
+    );
   }
 
   /** publishBatch sends claimed rows with confirms and answers with the ids the broker confirmed. */

@@ -2,20 +2,6 @@ import type { PoolClient } from './pool.js';
 import type { SchemaName } from './migrate.js';
 
 /**
- * recordInInbox claims a message for a consumer inside the caller's transaction and tells whether
- * this is its first delivery. A concurrent duplicate waits on the primary key until the first
- * transaction ends, then sees the row: the effect and its dedupe commit together.
- */
-export async function recordInInbox(
-  client: PoolClient,
-  schema: SchemaName,
-  consumer: string,
-  messageId: string,
-): Promise<boolean> {
-  return (await recordManyInInbox(client, schema, consumer, [messageId])).has(messageId);
-}
-
-/**
  * recordManyInInbox claims several messages in one statement and returns the ids seen for the
  * first time. Rows are inserted in id order, so two transactions claiming overlapping sets wait on
  * each other instead of deadlocking.
