@@ -113,21 +113,42 @@ export async function placeOrder(
   return { status: response.status, body: (await response.json()) as PlacedOrder['body'] };
 }
 
-/** waitForTerminal waits until every order has left PENDING, and returns their statuses by id. */
+/**
+ * waitForTerminal waits until every order has left PENDING, and returns their statuses by id. On
+ * timeout it names the orders still pending, each with the steps of its timeline, first.
+ */
 export async function waitForTerminal(pool: Pool, orderIds: string[], timeoutMs = 60_000) {
-  const rows = await waitFor(
-    `${orderIds.length} orders to reach a terminal state`,
-    async () =>
-      (
-        await pool.query<{ id: string; status: string; reason: string | null }>(
-          'SELECT id, status, reason FROM orders.orders WHERE id = ANY($1)',
-          [orderIds],
-        )
-      ).rows,
-    (found) => found.length === orderIds.length && found.every((o) => o.status !== 'PENDING'),
-    { timeoutMs, intervalMs: 200 },
-  );
-  return new Map(rows.map((row) => [row.id, row]));
+  const statuses = async () =>
+    (
+      await pool.query<{ id: string; status: string; reason: string | null }>(
+        'SELECT id, status, reason FROM orders.orders WHERE id = ANY($1)',
+        [orderIds],
+      )
+    ).rows;
+  try {
+    const rows = await waitFor(
+      `${orderIds.length} orders to reach a terminal state`,
+      statuses,
+      (found) => found.length === orderIds.length && found.every((o) => o.status !== 'PENDING'),
+      { timeoutMs, intervalMs: 200 },
+    );
+    return new Map(rows.map((row) => [row.id, row]));
+  } catch (error) {
+    const found = await statuses();
+    const stuck = orderIds.filter((id) => !found.some((o) => o.id === id && o.status !== 'PENDING'));
+    const timelines = await pool.query<{ order_id: string; steps: string[] }>(
+      `SELECT order_id, array_agg(step ORDER BY at) AS steps FROM orders.order_timeline
+        WHERE order_id = ANY($1) GROUP BY order_id`,
+      [stuck],
+    );
+    const described = stuck
+      .slice(0, 10)
+      .map((id) => `${id}: ${timelines.rows.find((t) => t.order_id === id)?.steps.join(' → ') ?? 'no timeline'}`);
+    throw new Error(
+      `${stuck.length} of ${orderIds.length} orders still pending after ${timeoutMs} ms:\n${described.join('\n')}`,
+      { cause: error },
+    );
+  }
 }
 
 /** setGatewayFaults dials the gateway's faults while it runs. */
