@@ -10,9 +10,10 @@ export const benchUsage = `bench [--smoke]: ceilings, scale-out, spike, outage, 
   report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
   --smoke runs every step at a tiny size to check the harness (its numbers mean nothing).
   --render <folder> writes a report's Markdown and charts again from its report.json.
-bench --cost [--rates 20,100,200] [--seconds 15] [--idle 30]: the stack idle, then what an order
+bench --cost [--rates 20,100,200] [--seconds 15] [--idle 30] [--profile]: the stack idle, then what an order
   costs at each open-model rate (CPU of the machine and of each process, Postgres transactions and
-  WAL, POST and placed → settled latency); report in reports/bench/<time>-cost/.`;
+  WAL, POST and placed → settled latency; with --profile, each process's top functions and packages by
+  self time); report in reports/bench/<time>-cost/.`;
 
 /** serverEndpoints are the servers the bench creates its database and vhost on. */
 function serverEndpoints() {
@@ -34,6 +35,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       rates: { type: 'string', default: '20,100,200' },
       seconds: { type: 'string', default: '15' },
       idle: { type: 'string', default: '30' },
+      profile: { type: 'boolean' },
     },
   });
   if (values.cost) {
@@ -47,6 +49,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       rates: values.rates.split(',').map(Number),
       seconds: Number(values.seconds),
       idleSeconds: Number(values.idle),
+      profile: values.profile ?? false,
       say,
     });
     say(`report: ${relative(root, join(outDir, 'report.md'))}`);

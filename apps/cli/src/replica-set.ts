@@ -17,6 +17,8 @@ export class ReplicaSet {
       env: (app: AppName, id: string) => Record<string, string>;
       /** The niceness an app's replicas run at (see ProcessSpec.nice). */
       nice?: (app: AppName) => number | undefined;
+      /** Flags for node itself, per replica (see ProcessSpec.nodeFlags). */
+      nodeFlags?: (id: string) => readonly string[];
       /** How long a stopping replica may take to finish its in-flight work. */
       graceMs?: number;
     },
@@ -46,6 +48,7 @@ export class ReplicaSet {
         entry: `apps/${app}/src/main.ts`,
         env: { ...this.options.env(app, id), [spec.portVariable]: String(port) },
         ...(nice ? { nice } : {}),
+        ...(this.options.nodeFlags ? { nodeFlags: this.options.nodeFlags(id) } : {}),
       });
     }
     const surplus = running.slice(count);

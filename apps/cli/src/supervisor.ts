@@ -11,6 +11,8 @@ export interface ProcessSpec {
   env: Record<string, string>;
   /** A positive niceness runs the process at a lower CPU priority (background work on a shared machine). */
   nice?: number;
+  /** Flags for node itself, before the entry point (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeFlags?: readonly string[];
 }
 
 interface Supervised {
@@ -89,7 +91,7 @@ export class Supervisor {
   private launch(supervised: Supervised): void {
     const { spec } = supervised;
     ensureCompiled(this.options.root, this.options.say);
-    const node = [process.execPath, '--enable-source-maps', compiledEntryOf(spec.entry)];
+    const node = [process.execPath, '--enable-source-maps', ...(spec.nodeFlags ?? []), compiledEntryOf(spec.entry)];
     // nice execs node in place, so the child's pid (and the signals sent to it) stay node's.
     const command = spec.nice ? ['nice', '-n', String(spec.nice), ...node] : node;
     const child = spawn(command[0] ?? process.execPath, command.slice(1), {

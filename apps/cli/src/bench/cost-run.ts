@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { measureCostAtRate, type CostAtRate } from './cost-at-rate.js';
 import { machineFacts, type MachineFacts } from './machine.js';
+import { monotonicMicros, readProfiles, renderProfiles, type ClockWindow, type ProfileSummary } from './profiles.js';
 import { machineCpuTicks, scrapeProcesses } from './process-metrics.js';
 import { createBenchStack, type Endpoints } from './stack.js';
 import { round } from './stats.js';
@@ -20,6 +21,8 @@ export interface CostRunResult {
   machine: MachineFacts;
   idle: IdleCost | undefined;
   rates: CostAtRate[];
+  /** Where each process spent its CPU over the whole run, when profiled. */
+  profiles?: ProfileSummary[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,10 +54,15 @@ export async function runCostRun(options: {
   rates: number[];
   seconds: number;
   idleSeconds: number;
+  /** Profile every process (node --cpu-prof) over the run and report where the time went. */
+  profile?: boolean;
   say: (line: string) => void;
 }): Promise<CostRunResult> {
   const { say } = options;
   mkdirSync(options.outDir, { recursive: true });
+  const profileDir = join(options.outDir, 'profiles');
+  // The profiles are read over the rates only: start-up and the idle minute are not an order's cost.
+  const window: ClockWindow = { fromUs: 0, toUs: Number.MAX_SAFE_INTEGER };
   const machine = await machineFacts(options.root, options.endpoints.databaseUrl, options.endpoints.managementUrl);
   say(`machine: ${machine.cores} cores, load ${machine.loadAverageAtStart.join(' ')}`);
   const stack = await createBenchStack({
@@ -63,8 +71,10 @@ export async function runCostRun(options: {
     logDir: join(options.outDir, 'logs'),
     everyApp: {},
     backgroundNice: 0,
+    ...(options.profile ? { profileDir } : {}),
     say,
   });
+  let result: CostRunResult;
   try {
     await stack.setGatewayFaults({ latencyMs: 0 });
     let idle: IdleCost | undefined;
@@ -76,6 +86,7 @@ export async function runCostRun(options: {
       say(`  ${round(idle.machineCores, 3)} cores busy`);
     }
     const rates: CostAtRate[] = [];
+    window.fromUs = monotonicMicros();
     for (const rate of options.rates) {
       say(`cost: ${rate} orders/s for ${options.seconds} s`);
       const result = await measureCostAtRate(stack, {
@@ -89,13 +100,16 @@ export async function runCostRun(options: {
       );
       rates.push(result);
     }
-    const result: CostRunResult = { startedAt: new Date().toISOString(), machine, idle, rates };
-    writeFileSync(join(options.outDir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(options.outDir, 'report.md'), renderCostRun(result));
-    return result;
+    window.toUs = monotonicMicros();
+    result = { startedAt: new Date().toISOString(), machine, idle, rates };
   } finally {
+    // Each process writes its profile as it exits.
     await stack.close();
   }
+  if (options.profile) result.profiles = readProfiles(profileDir, window);
+  writeFileSync(join(options.outDir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(options.outDir, 'report.md'), renderCostRun(result));
+  return result;
 }
 
 /** renderCostRun prints a cost run as Markdown: one row per offered rate, and the idle stack. */
@@ -141,5 +155,14 @@ export function renderCostRun(result: CostRunResult): string {
     'Machine CPU is every process on the machine (from /proc/stat) over the span from the first order to the last settled, minus the load generator, divided by the orders settled; transactions are those committed or rolled back in the run’s database; WAL counters are the server’s.',
     '',
   );
+  if (result.profiles) {
+    lines.push(
+      '## Where each process spent its CPU',
+      '',
+      'Self time from `node --cpu-prof`, the samples taken while orders were offered and settled (every rate; start-up and the idle measurement left out), idle excluded.',
+      '',
+      renderProfiles(result.profiles),
+    );
+  }
   return lines.join('\n');
 }

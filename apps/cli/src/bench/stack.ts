@@ -6,6 +6,7 @@ import { waitUntilReady } from '../readiness.js';
 import { ReplicaSet } from '../replica-set.js';
 import { Supervisor } from '../supervisor.js';
 import { createIsolatedResources, withPath } from '../isolated-resources.js';
+import { profileFlags } from './profiles.js';
 
 /** Bench processes listen 4000 ports above `make run`'s (drills use 1000), so all three can run at once; the
  * offset also keeps them off 10080, a port fetch refuses to call. */
@@ -74,8 +75,11 @@ export async function createBenchStack(options: {
   everyApp: Record<string, string>;
   /** The niceness of the relay and the consumers, whose work can wait while the api answers. */
   backgroundNice: number;
+  /** Where each process writes its CPU profile (`<id>.cpuprofile`) when it exits; none if unset. */
+  profileDir?: string;
   say: (line: string) => void;
 }): Promise<BenchStack> {
+  const { profileDir } = options;
   const name = `surety_bench_${randomBytes(3).toString('hex')}`;
   const resources = await createIsolatedResources(options.endpoints, name);
   const { databaseUrl, amqpUrl } = resources;
@@ -100,6 +104,7 @@ export async function createBenchStack(options: {
     portOffset: BENCH_PORT_OFFSET,
     env,
     nice: (app) => (backgroundApps.includes(app) ? options.backgroundNice : undefined),
+    ...(profileDir ? { nodeFlags: (id: string) => profileFlags(profileDir, id) } : {}),
   });
   const metricsUrls = () => new Map(supervisor.ids().map((id) => [id, `${idToUrl(id)}/metrics`]));
   const waitForAll = async () => {
