@@ -1,7 +1,13 @@
 import { writeFile } from 'node:fs/promises';
+import { findingsOf } from './findings.js';
 import { costRows } from './report.js';
 import type { BenchResult } from './runner.js';
 import { round } from './stats.js';
+
+/** boundHeadline is the run's own finding on what bounds throughput. */
+function boundHeadline(result: BenchResult): string {
+  return findingsOf(result).find((f) => f.topic === 'bound')?.headline ?? 'What bounds throughput was not measured';
+}
 
 /** costDocument renders docs/cost.md: the method of the cost model and the numbers of one full bench run. */
 export function costDocument(result: BenchResult, reportPath: string): string {
@@ -27,13 +33,13 @@ export function costDocument(result: BenchResult, reportPath: string): string {
     '',
     ...costRows(result),
     '',
-    `So 1000 orders per second would need about **${round(total)} cores for the apps**, and **${round(withServers)} with the database and the broker**, at this machine's per-core speed; this machine's ${result.machine.cores} cores are why the bench tops out where it does. The api and the relay scale with the order rate like the consumers do; the gateway stand-in is a cost of the test, not of the product.`,
+    `So 1000 orders per second would need about **${round(total)} cores for the apps**, and **${round(withServers)} with the database and the broker**, at this machine's per-core speed. ${boundHeadline(result)}. The api and the relay scale with the order rate like the consumers do; the gateway stand-in is a cost of the test, not of the product.`,
     '',
     '## Caveats',
     '',
     '- Everything shares the same cores (apps, servers, k6, the bench): contention inflates CPU per order a little against a dedicated machine.',
     '- Logging at `info` (the default) costs more than the bench’s `warn`; tracing, when exported, more again.',
-    '- Memory is a Node.js process’s resident set: most of it is the runtime and the loaded modules (tsx compiles TypeScript at start), not the work.',
+    '- Memory is a Node.js process’s resident set: most of it is the runtime and the loaded modules, not the work.',
     '',
   ].join('\n');
 }

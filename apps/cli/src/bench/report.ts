@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { autoscalingChart, renderSvg, scaleOutLatencyChart, scaleOutThroughputChart, spikeChart } from './charts.js';
+import { findingsOf, type Finding } from './findings.js';
 import type { BenchResult } from './runner.js';
 import { round } from './stats.js';
 
@@ -44,7 +45,7 @@ function ceilingSection(result: BenchResult): string[] {
     ]),
     row(['pipeline: sustained settled orders/s (best scale-out step)', round(best), '', '', '']),
     '',
-    `Over the ${int(pipeline.orders)} orders of the scale-out phase, each order cost **${round(pipeline.rowWritesPerOrder)} row writes** and **${round(pipeline.commitsPerOrder)} committed transactions** in Postgres (reads, relay polls and the bench's own polling included) and **${round(pipeline.publishesPerOrder)} publishes** to RabbitMQ. In those units, at its best step the pipeline used ${pct((best * pipeline.commitsPerOrder) / pg.median)} of the Postgres commit ceiling and ${pct((best * pipeline.publishesPerOrder) / mq.median)} of the RabbitMQ publish ceiling${Math.max((best * pipeline.commitsPerOrder) / pg.median, (best * pipeline.publishesPerOrder) / mq.median) < 0.5 ? ': neither server is what stops it' : ''}.`,
+    `Over the ${int(pipeline.orders)} orders of the scale-out phase, each order cost **${round(pipeline.rowWritesPerOrder)} row writes** and **${round(pipeline.commitsPerOrder)} committed transactions** in Postgres (reads, relay polls and the bench's own polling included) and **${round(pipeline.publishesPerOrder)} publishes** to RabbitMQ. In those units, at its best step the pipeline used ${pct((best * pipeline.commitsPerOrder) / pg.median)} of the Postgres commit ceiling and ${pct((best * pipeline.publishesPerOrder) / mq.median)} of the RabbitMQ publish ceiling.`,
     '',
     `- Postgres: ${ceilings.postgresMethod}.`,
     `- RabbitMQ: ${ceilings.rabbitmqMethod}.`,
@@ -58,7 +59,7 @@ function scaleOutSection(result: BenchResult): string[] {
   return [
     `## Scale-out: 1 to ${result.scaleOut.at(-1)?.replicas ?? 1} replicas of each consumer, gateway +${s.gatewayLatencyMs} ms`,
     '',
-    `Each consumer runs with PREFETCH ${s.scaleOutPrefetch}, so one replica has one message in flight, the shape of one worker per pod; the pipeline is kept saturated (a standing backlog of placed orders) and settled orders are counted over ${s.sizes.scaleOut.windows} windows of ${s.sizes.scaleOut.windowMs / 1000} s after a ${s.sizes.scaleOut.warmUpMs / 1000} s warm-up. Latency is measured separately, with an open-loop rate of ${Math.round(s.sizes.scaleOut.latencyLoadShare * 100)} % of that step's throughput, so it is not the backlog's queueing time.`,
+    `Each consumer runs with PREFETCH ${s.scaleOutPrefetch}, so one replica has at most ${s.scaleOutPrefetch} message${s.scaleOutPrefetch === 1 ? '' : 's'} in flight; the pipeline is kept saturated (a standing backlog of placed orders) and settled orders are counted over ${s.sizes.scaleOut.windows} windows of ${s.sizes.scaleOut.windowMs / 1000} s after a ${s.sizes.scaleOut.warmUpMs / 1000} s warm-up. Latency is measured separately, with an open-loop rate of ${Math.round(s.sizes.scaleOut.latencyLoadShare * 100)} % of that step's throughput, so it is not the backlog's queueing time.`,
     '',
     row([
       'replicas',
@@ -139,7 +140,7 @@ function spikeSection(result: BenchResult): string[] {
     '',
     ...(spike.deferred
       ? [
-          "The last row stands in for consumers on machines of their own: on this one machine the consumers' processes, and the Postgres and RabbitMQ work they cause, share the api's two cores and WAL while the spike lasts; stopped, they leave the request path alone and drain the queue once k6 ends.",
+          `The last row stands in for consumers on machines of their own: on this one machine the consumers' processes, and the Postgres and RabbitMQ work they cause, share the machine's ${result.machine.cores} cores and its WAL with the api while the spike lasts; stopped, they leave the request path alone and drain the queue once k6 ends.`,
           '',
         ]
       : []),
@@ -215,7 +216,7 @@ function autoscalingSection(result: BenchResult): string[] {
   const spike = result.autoscaling.spike;
   if (spike) {
     lines.push(
-      `The same spike against Surety with the local autoscaler on: ${int(spike.k6.requests)} POST /orders, ${pct(spike.k6.errorRate)} errors (${int(spike.k6.shed ?? 0)} shed), p99 ${int(spike.k6.p99Ms)} ms; ${int(spike.work.confirmed + spike.work.cancelled)} orders settled, ${int(spike.work.pending)} pending, ${spike.settledAfterSeconds === null ? 'not all settled in time' : `all settled ${round(spike.settledAfterSeconds)} s after k6 ended`}. Every replica started here shares the api's two cores.`,
+      `The same spike against Surety with the local autoscaler on: ${int(spike.k6.requests)} POST /orders, ${pct(spike.k6.errorRate)} errors (${int(spike.k6.shed ?? 0)} shed), p99 ${int(spike.k6.p99Ms)} ms; ${int(spike.work.confirmed + spike.work.cancelled)} orders settled, ${int(spike.work.pending)} pending, ${spike.settledAfterSeconds === null ? 'not all settled in time' : `all settled ${round(spike.settledAfterSeconds)} s after k6 ended`}. Every replica started here shares the machine's ${result.machine.cores} cores with the api.`,
       '',
     );
   }
@@ -278,25 +279,21 @@ function costSection(result: BenchResult): string[] {
   ];
 }
 
-function findingsSection(result: BenchResult): string[] {
-  const best = result.scaleOut.reduce((a, b) => (b.throughput.median > a.throughput.median ? b : a));
-  const appsCpu = result.cost.perApp.reduce((sum, a) => sum + a.cpuSecondsPer1000Orders, 0) / 1000;
-  const serversCpu =
-    (result.cost.servers.postgresCpuSecondsPer1000Orders + result.cost.servers.rabbitmqCpuSecondsPer1000Orders) / 1000;
-  const perOrder = appsCpu + serversCpu;
-  const heaviest = [...result.cost.perApp].sort((a, b) => b.cpuSecondsPer1000Orders - a.cpuSecondsPer1000Orders)[0];
-  const apiWait = result.spike.async.requestPathWaits?.[0];
-  const lines = [
+const newsMark: Record<Finding['news'], string> = { good: 'good news', bad: 'bad news', neutral: 'neither' };
+
+/** renderFindings prints findings as a list: each headline, whether it is good news, and its figures. */
+export function renderFindings(findings: Finding[]): string[] {
+  return [
     '## Findings',
     '',
-    `- **Throughput bottleneck: CPU.** An order costs ${round(perOrder * 1000)} CPU-ms on this machine (${round(appsCpu * 1000)} in the Node processes, ${round(serversCpu * 1000)} in PostgreSQL and RabbitMQ), so ${result.machine.cores} cores can settle at most about ${round(result.machine.cores / perOrder)} orders/s; the best step settled ${round(best.throughput.median)} orders/s at ${pct(best.machineBusyShare)} machine CPU. More replicas past that point only add contention. The heaviest process is ${heaviest?.app ?? 'n/a'} (${round(heaviest?.cpuSecondsPer1000Orders ?? 0)} CPU-ms per order). The servers are far from their own ceilings (above).`,
+    "Drawn from this run's numbers by `findingsOf` (apps/cli/src/bench/findings.ts).",
+    '',
+    ...findings.map(
+      (f) =>
+        `- **${f.headline}.** _(${newsMark[f.news]})_ ${f.figures.map((g) => `${g.name}: ${g.value}${g.unit ? ` ${g.unit}` : ''}`).join('; ')}.`,
+    ),
+    '',
   ];
-  if (apiWait)
-    lines.push(
-      `- **Request path under the spike: ${apiWait.waitingOn} (${pct(apiWait.share)} of the api's active backend samples).**${apiWait.waitingOn === 'Lock: object' ? " That is PostgreSQL's NOTIFY lock: a transaction that called pg_notify holds one cluster-wide lock from pre-commit to the end of its commit, WAL flush included, so transactions that notify commit one at a time, in every database of the server." : ''}`,
-    );
-  lines.push('');
-  return lines;
 }
 
 /** markdownReport renders the whole report. */
@@ -309,7 +306,7 @@ export function markdownReport(result: BenchResult): string {
     '',
     `Settings: every process logs at \`${result.settings.logLevel}\`; retry delays ${result.settings.retryDelaysMs} ms; gateway latency +${result.settings.gatewayLatencyMs} ms throughout; relay and consumers at nice ${result.settings.backgroundNice ?? 0}. All processes, the servers, k6 and the bench itself share the same cores.`,
     '',
-    ...findingsSection(result),
+    ...renderFindings(findingsOf(result)),
     ...ceilingSection(result),
     ...scaleOutSection(result),
     ...spikeSection(result),
