@@ -118,11 +118,18 @@ export function buildGatewayApp(options: {
       { ...incoming, idempotencyKey },
       async (client) => {
         const declined = faults.declineRate > 0 && random() < faults.declineRate;
-        const result = await client.query<ChargeRow>(
-          `INSERT INTO gateway.charges (id, order_id, amount_cents, status, decline_reason)
+        const result = await client.query<ChargeRow>({
+          name: 'gateway-charge',
+          text: `INSERT INTO gateway.charges (id, order_id, amount_cents, status, decline_reason)
          VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-          [newId('ch'), orderId, amountCents, declined ? 'declined' : 'captured', declined ? 'card_declined' : null],
-        );
+          values: [
+            newId('ch'),
+            orderId,
+            amountCents,
+            declined ? 'declined' : 'captured',
+            declined ? 'card_declined' : null,
+          ],
+        });
         return { status: declined ? 402 : 201, body: chargeView(result.rows[0] as ChargeRow) };
       },
       { honourKeys: faults.honourIdempotencyKeys },
@@ -151,10 +158,11 @@ export function buildGatewayApp(options: {
           return { status: 409, body: { error: 'charge_not_refundable', message: `charge is ${row.status}` } };
         }
         const refundId = newId('re');
-        await client.query(
-          'INSERT INTO gateway.refunds (id, charge_id, order_id, amount_cents) VALUES ($1, $2, $3, $4)',
-          [refundId, row.id, row.order_id, row.amount_cents],
-        );
+        await client.query({
+          name: 'gateway-refund',
+          text: 'INSERT INTO gateway.refunds (id, charge_id, order_id, amount_cents) VALUES ($1, $2, $3, $4)',
+          values: [refundId, row.id, row.order_id, row.amount_cents],
+        });
         await client.query(`UPDATE gateway.charges SET status = 'refunded' WHERE id = $1`, [row.id]);
         return {
           status: 201,
@@ -173,21 +181,23 @@ export function buildGatewayApp(options: {
   });
 
   app.get('/charges', { schema: { querystring: ByOrder } }, async (request) => {
-    const result = await pool.query<ChargeRow>(
-      'SELECT * FROM gateway.charges WHERE order_id = $1 ORDER BY created_at',
-      [request.query.orderId],
-    );
+    const result = await pool.query<ChargeRow>({
+      name: 'gateway-charges-of-order',
+      text: 'SELECT * FROM gateway.charges WHERE order_id = $1 ORDER BY created_at',
+      values: [request.query.orderId],
+    });
     return result.rows.map(chargeView);
   });
 
   app.get('/requests', { schema: { querystring: ByOrder } }, async (request) => {
-    const result = await pool.query<Record<string, unknown>>(
-      `SELECT id, received_at AS "receivedAt", method, path, idempotency_key AS "idempotencyKey",
+    const result = await pool.query<Record<string, unknown>>({
+      name: 'gateway-requests-of-order',
+      text: `SELECT id, received_at AS "receivedAt", method, path, idempotency_key AS "idempotencyKey",
               order_id AS "orderId", body, response_status AS "responseStatus",
               response_body AS "responseBody", replayed, fault
        FROM gateway.requests WHERE order_id = $1 ORDER BY id`,
-      [request.query.orderId],
-    );
+      values: [request.query.orderId],
+    });
     return result.rows;
   });
 

@@ -28,11 +28,12 @@ async function logRequest(
   response: StoredResponse,
   extra: { replayed?: boolean; fault?: string } = {},
 ): Promise<void> {
-  await client.query(
-    `INSERT INTO gateway.requests
+  await client.query({
+    name: 'gateway-log-request',
+    text: `INSERT INTO gateway.requests
        (method, path, idempotency_key, order_id, body, response_status, response_body, replayed, fault)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
+    values: [
       request.method,
       request.path,
       request.idempotencyKey ?? null,
@@ -43,7 +44,7 @@ async function logRequest(
       extra.replayed ?? false,
       extra.fault ?? null,
     ],
-  );
+  });
 }
 
 /** recordFault logs a request the gateway refused on purpose, before doing any work. */
@@ -78,21 +79,23 @@ export async function executeIdempotently(
     });
   }
   return withTransaction(pool, async (client) => {
-    const claimed = await client.query(
-      `INSERT INTO gateway.idempotency_keys (endpoint, key, request_hash) VALUES ($1, $2, $3)
+    const claimed = await client.query({
+      name: 'gateway-claim-key',
+      text: `INSERT INTO gateway.idempotency_keys (endpoint, key, request_hash) VALUES ($1, $2, $3)
        ON CONFLICT DO NOTHING`,
-      [endpoint, request.idempotencyKey, requestHash],
-    );
+      values: [endpoint, request.idempotencyKey, requestHash],
+    });
     if (claimed.rowCount === 0) {
       const stored = await client.query<{
         request_hash: string;
         response_status: number;
         response_body: Record<string, unknown>;
-      }>(
-        `SELECT request_hash, response_status, response_body FROM gateway.idempotency_keys
+      }>({
+        name: 'gateway-stored-response',
+        text: `SELECT request_hash, response_status, response_body FROM gateway.idempotency_keys
          WHERE endpoint = $1 AND key = $2`,
-        [endpoint, request.idempotencyKey],
-      );
+        values: [endpoint, request.idempotencyKey],
+      });
       const row = stored.rows[0];
       const response: StoredResponse =
         row && row.request_hash === requestHash
@@ -108,10 +111,11 @@ export async function executeIdempotently(
       return response;
     }
     const response = await work(client);
-    await client.query(
-      `UPDATE gateway.idempotency_keys SET response_status = $3, response_body = $4 WHERE endpoint = $1 AND key = $2`,
-      [endpoint, request.idempotencyKey, response.status, response.body],
-    );
+    await client.query({
+      name: 'gateway-store-response',
+      text: `UPDATE gateway.idempotency_keys SET response_status = $3, response_body = $4 WHERE endpoint = $1 AND key = $2`,
+      values: [endpoint, request.idempotencyKey, response.status, response.body],
+    });
     await logRequest(client, request, response);
     return response;
   });

@@ -7,14 +7,16 @@ type StockLine = { sku: string; quantity: number };
 
 /** lockReservation creates the order's reservation row if missing and locks it. */
 async function lockReservation(ctx: HandlerContext, orderId: string, initial: ReservationStatus) {
-  await ctx.tx.query(
-    `INSERT INTO inventory.reservations (order_id, status) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING`,
-    [orderId, initial],
-  );
-  const locked = await ctx.tx.query<{ status: ReservationStatus; items: StockLine[] }>(
-    'SELECT status, items FROM inventory.reservations WHERE order_id = $1 FOR UPDATE',
-    [orderId],
-  );
+  await ctx.tx.query({
+    name: 'reservation-create',
+    text: `INSERT INTO inventory.reservations (order_id, status) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING`,
+    values: [orderId, initial],
+  });
+  const locked = await ctx.tx.query<{ status: ReservationStatus; items: StockLine[] }>({
+    name: 'reservation-lock',
+    text: 'SELECT status, items FROM inventory.reservations WHERE order_id = $1 FOR UPDATE',
+    values: [orderId],
+  });
   const row = locked.rows[0];
   if (!row) throw new Error(`reservation row for ${orderId} vanished`);
   return row;
@@ -26,10 +28,11 @@ async function lockReservation(ctx: HandlerContext, orderId: string, initial: Re
  */
 async function takeStock(ctx: HandlerContext, lines: StockLine[]): Promise<string | undefined> {
   const wanted = quantitiesBySku(lines);
-  const locked = await ctx.tx.query<{ sku: string; available: number }>(
-    'SELECT sku, available FROM inventory.stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE',
-    [[...wanted.keys()]],
-  );
+  const locked = await ctx.tx.query<{ sku: string; available: number }>({
+    name: 'stock-lock-lines',
+    text: 'SELECT sku, available FROM inventory.stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE',
+    values: [[...wanted.keys()]],
+  });
   const available = new Map(locked.rows.map((row) => [row.sku, row.available]));
   const short = [...wanted].find(([sku, quantity]) => (available.get(sku) ?? 0) < quantity);
   if (short) return short[0];
@@ -50,11 +53,12 @@ function quantitiesBySku(lines: readonly StockLine[]): Map<string, number> {
 async function moveStock(ctx: HandlerContext, lines: StockLine[], direction: 1 | -1): Promise<void> {
   // One row per SKU: an UPDATE … FROM changes each target row once, whatever it joins.
   const sums = quantitiesBySku(lines);
-  await ctx.tx.query(
-    `UPDATE inventory.stock AS s SET available = s.available + $3 * l.quantity, reserved = s.reserved - $3 * l.quantity
+  await ctx.tx.query({
+    name: 'stock-move',
+    text: `UPDATE inventory.stock AS s SET available = s.available + $3 * l.quantity, reserved = s.reserved - $3 * l.quantity
        FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE s.sku = l.sku`,
-    [[...sums.keys()], [...sums.values()], direction],
-  );
+    values: [[...sums.keys()], [...sums.values()], direction],
+  });
 }
 
 async function reserve(event: Envelope<'order.placed'>, ctx: HandlerContext) {
@@ -70,17 +74,19 @@ async function reserve(event: Envelope<'order.placed'>, ctx: HandlerContext) {
   const shortSku = await takeStock(ctx, lines);
   if (shortSku) {
     const reason = `out of stock: ${shortSku}`;
-    await ctx.tx.query(
-      `UPDATE inventory.reservations SET status = 'rejected', reason = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
-      [event.orderId, reason],
-    );
+    await ctx.tx.query({
+      name: 'reservation-rejected',
+      text: `UPDATE inventory.reservations SET status = 'rejected', reason = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
+      values: [event.orderId, reason],
+    });
     await ctx.emit({ type: 'stock.rejected', payload: { reason, sku: shortSku } });
     return;
   }
-  await ctx.tx.query(
-    `UPDATE inventory.reservations SET status = 'reserved', items = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
-    [event.orderId, JSON.stringify(lines)],
-  );
+  await ctx.tx.query({
+    name: 'reservation-reserved',
+    text: `UPDATE inventory.reservations SET status = 'reserved', items = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
+    values: [event.orderId, JSON.stringify(lines)],
+  });
   await ctx.emit({ type: 'stock.reserved', payload: { items: lines } });
 }
 
@@ -88,10 +94,11 @@ async function release(event: Envelope<'order.cancelled'>, ctx: HandlerContext) 
   const reservation = await lockReservation(ctx, event.orderId, 'voided');
   if (reservation.status !== 'reserved') return;
   await moveStock(ctx, reservation.items, 1);
-  await ctx.tx.query(
-    `UPDATE inventory.reservations SET status = 'released', updated_at = clock_timestamp() WHERE order_id = $1`,
-    [event.orderId],
-  );
+  await ctx.tx.query({
+    name: 'reservation-released',
+    text: `UPDATE inventory.reservations SET status = 'released', updated_at = clock_timestamp() WHERE order_id = $1`,
+    values: [event.orderId],
+  });
   await ctx.emit({ type: 'stock.released', payload: { items: reservation.items } });
 }
 
@@ -104,14 +111,15 @@ export async function lockStockOfBatch(events: readonly AnyEvent[], tx: Transact
   const placedSkus = events.flatMap((e) => (e.type === 'order.placed' ? e.payload.items.map((i) => i.sku) : []));
   const cancelledOrders = events.filter((e) => e.type === 'order.cancelled').map((e) => e.orderId);
   if (placedSkus.length === 0 && cancelledOrders.length === 0) return;
-  await tx.query(
-    `SELECT sku FROM inventory.stock
+  await tx.query({
+    name: 'stock-lock-batch',
+    text: `SELECT sku FROM inventory.stock
       WHERE sku = ANY($1::text[])
          OR sku IN (SELECT line->>'sku' FROM inventory.reservations AS r, jsonb_array_elements(r.items) AS line
                      WHERE r.order_id = ANY($2::uuid[]))
       ORDER BY sku FOR UPDATE`,
-    [placedSkus, cancelledOrders],
-  );
+    values: [placedSkus, cancelledOrders],
+  });
 }
 
 /** inventoryHandler reserves stock on order.placed (all lines or none) and releases it on order.cancelled. */

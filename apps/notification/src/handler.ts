@@ -18,11 +18,12 @@ export const notificationHandler: Handler = async (event, ctx) => {
       ? `Your order ${event.orderId} is confirmed.`
       : `Your order ${event.orderId} was cancelled: ${event.payload.reason}.`;
   const notificationId = randomUUID();
-  const sent = await ctx.tx.query(
-    `INSERT INTO notifications.notifications (id, order_id, about, channel, recipient, body, message_id)
+  const sent = await ctx.tx.query({
+    name: 'notification-send',
+    text: `INSERT INTO notifications.notifications (id, order_id, about, channel, recipient, body, message_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id, about) DO NOTHING`,
-    [notificationId, event.orderId, event.type, channel, event.payload.customerId, body, event.id],
-  );
+    values: [notificationId, event.orderId, event.type, channel, event.payload.customerId, body, event.id],
+  });
   if (sent.rowCount === 0) return;
   ctx.log.debug({ notificationId, about: event.type, recipient: event.payload.customerId }, 'notification sent');
   await ctx.emit({ type: 'notification.sent', payload: { notificationId, about: event.type, channel } });

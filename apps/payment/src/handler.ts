@@ -10,14 +10,16 @@ type PaymentStatus = 'pending' | 'captured' | 'declined' | 'voided' | 'refunded'
  * refund for one order serialise on it, whichever arrives first.
  */
 async function lockPayment(ctx: HandlerContext, orderId: string, amountCents: number, initial: PaymentStatus) {
-  await ctx.tx.query(
-    `INSERT INTO payments.payments (order_id, amount_cents, status) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING`,
-    [orderId, amountCents, initial],
-  );
-  const locked = await ctx.tx.query<{ status: PaymentStatus; charge_id: string | null }>(
-    'SELECT status, charge_id FROM payments.payments WHERE order_id = $1 FOR UPDATE',
-    [orderId],
-  );
+  await ctx.tx.query({
+    name: 'payment-create',
+    text: `INSERT INTO payments.payments (order_id, amount_cents, status) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING`,
+    values: [orderId, amountCents, initial],
+  });
+  const locked = await ctx.tx.query<{ status: PaymentStatus; charge_id: string | null }>({
+    name: 'payment-lock',
+    text: 'SELECT status, charge_id FROM payments.payments WHERE order_id = $1 FOR UPDATE',
+    values: [orderId],
+  });
   const row = locked.rows[0];
   if (!row) throw new Error(`payment row for ${orderId} vanished`);
   return row;
@@ -33,19 +35,21 @@ async function charge(event: Envelope<'order.placed'>, ctx: HandlerContext, gate
   const result = await gateway.charge(event.orderId, totalCents);
   await failpoint('payment.after-charge-before-commit');
   if (result.status === 'captured') {
-    await ctx.tx.query(
-      `UPDATE payments.payments SET status = 'captured', charge_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
-      [event.orderId, result.chargeId],
-    );
+    await ctx.tx.query({
+      name: 'payment-captured',
+      text: `UPDATE payments.payments SET status = 'captured', charge_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
+      values: [event.orderId, result.chargeId],
+    });
     await ctx.emit({
       type: 'payment.captured',
       payload: { chargeId: result.chargeId, amountCents: result.amountCents },
     });
   } else {
-    await ctx.tx.query(
-      `UPDATE payments.payments SET status = 'declined', charge_id = $2, reason = $3, updated_at = clock_timestamp() WHERE order_id = $1`,
-      [event.orderId, result.chargeId, result.reason],
-    );
+    await ctx.tx.query({
+      name: 'payment-declined',
+      text: `UPDATE payments.payments SET status = 'declined', charge_id = $2, reason = $3, updated_at = clock_timestamp() WHERE order_id = $1`,
+      values: [event.orderId, result.chargeId, result.reason],
+    });
     await ctx.emit({ type: 'payment.declined', payload: { reason: result.reason } });
   }
 }
@@ -55,10 +59,11 @@ async function refund(event: Envelope<'order.cancelled'>, ctx: HandlerContext, g
   if (payment.status !== 'captured') return;
   if (!payment.charge_id) throw new BusinessRuleError(`captured payment of ${event.orderId} has no charge id`);
   const result = await gateway.refund(event.orderId, payment.charge_id);
-  await ctx.tx.query(
-    `UPDATE payments.payments SET status = 'refunded', refund_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
-    [event.orderId, result.refundId],
-  );
+  await ctx.tx.query({
+    name: 'payment-refunded',
+    text: `UPDATE payments.payments SET status = 'refunded', refund_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
+    values: [event.orderId, result.refundId],
+  });
   await ctx.emit({
     type: 'payment.refunded',
     payload: { chargeId: result.chargeId, refundId: result.refundId, amountCents: result.amountCents },

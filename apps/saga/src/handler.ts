@@ -27,11 +27,12 @@ function detailOf(event: AnyEvent): Record<string, unknown> {
 export const sagaHandler =
   (latency: OrderLatency): Handler =>
   async (event, ctx) => {
-    const locked = await ctx.tx.query<OrderRow>(
-      `SELECT status, payment_status, stock_status, reason, customer_id, total_cents
+    const locked = await ctx.tx.query<OrderRow>({
+      name: 'saga-lock-order',
+      text: `SELECT status, payment_status, stock_status, reason, customer_id, total_cents
        FROM orders.orders WHERE id = $1 FOR UPDATE`,
-      [event.orderId],
-    );
+      values: [event.orderId],
+    });
     const order = locked.rows[0];
     if (!order) throw new BusinessRuleError(`no order ${event.orderId}`);
     const step = applyResult(
