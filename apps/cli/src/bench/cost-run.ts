@@ -7,6 +7,7 @@ import { monotonicMicros, readProfiles, renderProfiles, type ClockWindow, type P
 import { machineCpuTicks, scrapeProcesses } from './process-metrics.js';
 import { createBenchStack, type Endpoints } from './stack.js';
 import { round } from './stats.js';
+import { renderTargets, targetsMet } from './targets.js';
 
 export interface IdleCost {
   seconds: number;
@@ -112,7 +113,7 @@ export async function runCostRun(options: {
   return result;
 }
 
-/** renderCostRun prints a cost run as Markdown: one row per offered rate, and the idle stack. */
+/** renderCostRun prints a cost run as Markdown: one row per offered rate, the idle stack, the profiles, and the run against the targets. */
 export function renderCostRun(result: CostRunResult): string {
   const lines = [
     '# The cost of an order',
@@ -164,5 +165,7 @@ export function renderCostRun(result: CostRunResult): string {
       renderProfiles(result.profiles),
     );
   }
+  if (lines.at(-1) !== '') lines.push('');
+  lines.push(...renderTargets(targetsMet(result)));
   return lines.join('\n');
 }

@@ -1,9 +1,11 @@
+import type { CostAtRate } from './cost-at-rate.js';
+import type { CostRunResult } from './cost-run.js';
 import type { K6Summary } from './k6.js';
 import { benchSettings, smokeSizes, type BenchResult } from './runner.js';
 import { spreadOf } from './stats.js';
 
 /*
- * Fixtures for the bench's unit tests: a whole BenchResult made of small, round numbers, for a test
+ * Fixtures for the bench's unit tests: a whole BenchResult and a cost run made of small, round numbers, for a test
  * to change the parts it is about.
  */
 
@@ -89,4 +91,36 @@ export const benchFixture: BenchResult = {
     perApp: [{ app: 'saga', cpuSecondsPer1000Orders: 20, peakResidentMiB: 170 }],
     servers: { postgresCpuSecondsPer1000Orders: 25, rabbitmqCpuSecondsPer1000Orders: 12 },
   },
+};
+
+/** One rate of a cost run: 10 s offered, 3 refused with 503, everything accepted settled. */
+export const costAtRate = (offered: number, machineCpuMs: number): CostAtRate => ({
+  offeredPerSecond: offered,
+  placed: offered * 10,
+  accepted: offered * 10 - 3,
+  refusals: { 503: 3 },
+  settled: offered * 10 - 3,
+  postMs: { p50: 7.4, p99: 40.6 },
+  settleMs: { p50: 31, p99: 180 },
+  drainSeconds: 0.2,
+  perOrder: {
+    machineCpuMs,
+    cpuMsByProcess: { api: 1.25, relay: 0.5 },
+    postgresCpuMs: 4,
+    rabbitmqCpuMs: 2,
+    loadGeneratorCpuMs: 1,
+    transactions: 6.5,
+    walRecords: 100,
+    walSyncs: 2.25,
+    walBytes: 15000,
+  },
+  residentMiBByProcess: {},
+});
+
+/** A cost run at 20 and 100 orders/s after 30 s idle. */
+export const costRunFixture: CostRunResult = {
+  startedAt: '2026-12-02T00:00:00.000Z',
+  machine: { ...benchFixture.machine, loadAverageAtStart: [0.5, 0.4, 0.3] },
+  idle: { seconds: 30, machineCores: 0.0412, coresByProcess: { 'api-1': 0.004 } },
+  rates: [costAtRate(20, 31.4), costAtRate(100, 12.2)],
 };

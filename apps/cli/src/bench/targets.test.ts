@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { CostAtRate } from './cost-at-rate.js';
+import { renderCostRun, type CostRunResult } from './cost-run.js';
+import { targetsMet, type TargetRow } from './targets.js';
+import { costAtRate, costRunFixture } from './test-fixtures.js';
+
+/** A rate at which every order offered was accepted and settled. */
+function clean(offered: number, changes: Partial<CostAtRate['perOrder']> = {}): CostAtRate {
+  const r = costAtRate(offered, 5);
+  return {
+    ...r,
+    accepted: r.placed,
+    settled: r.placed,
+    refusals: {},
+    postMs: { p50: 3, p99: 12 },
+    settleMs: { p50: 25, p99: 90 },
+    perOrder: { ...r.perOrder, transactions: 4, ...changes },
+    residentMiBByProcess: { 'api-1': 70, 'payment-1': 64, 'gateway-1': 120 },
+  };
+}
+
+const goodRun: CostRunResult = {
+  ...costRunFixture,
+  idle: { seconds: 30, machineCores: 0.03, coresByProcess: {} },
+  rates: [clean(100), clean(300, { machineCpuMs: 5.5, transactions: 5.2 }), costAtRate(600, 4)],
+};
+
+const row = (rows: TargetRow[], starts: string) => {
+  const found = rows.find((r) => r.target.startsWith(starts));
+  if (!found) throw new Error(`no target ${starts}`);
+  return found;
+};
+
+describe('targetsMet', () => {
+  it('meets every target when the run is inside them, judging CPU and transactions at the highest clean rate', () => {
+    const rows = targetsMet(goodRun);
+    expect(rows.map((r) => r.verdict)).toEqual(Array(rows.length).fill('met'));
+    // 600/s refused some orders, so 300/s is the highest rate that settled everything.
+    expect(row(rows, 'whole-machine CPU').measured).toBe('5.5 ms at 300 orders/s');
+    expect(row(rows, 'Postgres').measured).toBe('5.2 at 300 orders/s');
+    // The gateway stand-in is the test's, not a Surety replica.
+    expect(row(rows, 'RSS').measured).toBe('largest 70 MiB (api-1)');
+    expect(rows).toHaveLength(8);
+  });
+
+  it('says which targets a run misses, with what it measured', () => {
+    const slow = clean(100, { machineCpuMs: 31.4, transactions: 37 });
+    const run: CostRunResult = {
+      ...goodRun,
+      idle: { seconds: 30, machineCores: 0.4, coresByProcess: {} },
+      rates: [{ ...slow, postMs: { p50: 20, p99: 133 }, settleMs: { p50: 55, p99: 444 } }],
+    };
+    const rows = targetsMet(run);
+    expect(row(rows, 'whole-machine CPU')).toEqual(expect.objectContaining({ verdict: 'not met' }));
+    expect(row(rows, 'whole-machine CPU').measured).toBe('31.4 ms at 100 orders/s');
+    expect(row(rows, 'Postgres').verdict).toBe('not met');
+    expect(row(rows, 'idle').verdict).toBe('not met');
+    expect(row(rows, 'at 100 orders/s: POST p99').measured).toBe('133 ms');
+    expect(row(rows, 'at 100 orders/s: POST p99').verdict).toBe('not met');
+    expect(row(rows, 'at 100 orders/s: placed → settled p50').verdict).toBe('not met');
+    expect(row(rows, 'at 100 orders/s: placed → settled p99').verdict).toBe('not met');
+    expect(row(rows, 'at 100 orders/s: no refusals').verdict).toBe('met');
+    expect(row(rows, 'RSS').verdict).toBe('met');
+  });
+
+  it('counts refusals and memory over the limit against the targets', () => {
+    const rows = targetsMet(costRunFixture);
+    // Both rates refused 3 orders: none settled everything.
+    expect(row(rows, 'whole-machine CPU')).toEqual(
+      expect.objectContaining({ measured: 'no rate settled every order', verdict: 'not measured' }),
+    );
+    expect(row(rows, 'at 100 orders/s: no refusals')).toEqual(
+      expect.objectContaining({ measured: '3 of 1000 refused', verdict: 'not met' }),
+    );
+    const heavy = targetsMet({ ...goodRun, rates: [{ ...clean(100), residentMiBByProcess: { 'saga-2': 150 } }] });
+    expect(row(heavy, 'RSS')).toEqual(
+      expect.objectContaining({ measured: 'largest 150 MiB (saga-2)', verdict: 'not met' }),
+    );
+  });
+
+  it('marks targets the run has no figure for as not measured, never met', () => {
+    const rows = targetsMet({ ...goodRun, idle: undefined, rates: [clean(20)] });
+    expect(row(rows, 'idle').verdict).toBe('not measured');
+    expect(row(rows, 'at 100 orders/s: POST p99')).toEqual(
+      expect.objectContaining({ measured: 'at 100 orders/s not offered', verdict: 'not measured' }),
+    );
+  });
+
+  it('is printed after the rest of the cost report', () => {
+    const text = renderCostRun(goodRun);
+    expect(text).toContain('## Against the targets');
+    expect(text.indexOf('## Against the targets')).toBeGreaterThan(text.indexOf('CPU-ms per order by process'));
+    expect(text).toContain('8 of the 8 targets');
+    expect(text).toMatch(/\| whole-machine CPU ≤ 6 ms per order, .* \| 5\.5 ms at 300 orders\/s \| met \|/);
+  });
+});

@@ -1,0 +1,130 @@
+import type { CostAtRate } from './cost-at-rate.js';
+import type { CostRunResult } from './cost-run.js';
+import { appOf } from './process-metrics.js';
+import { round } from './stats.js';
+
+/** One target of issue 12's "Done when" against what a cost run measured. */
+export interface TargetRow {
+  target: string;
+  measured: string;
+  verdict: 'met' | 'not met' | 'not measured';
+}
+
+/** The targets a cost run can judge (issue 12, "Done when"). */
+export const costTargets = {
+  machineCpuMsPerOrder: 6,
+  postgresTransactionsPerOrder: 6,
+  idleCores: 0.05,
+  residentMiBPerReplica: 90,
+  latencyRatePerSecond: 100,
+  postP99Ms: 25,
+  settleP50Ms: 40,
+  settleP99Ms: 200,
+};
+
+/** Processes that are not Surety's: the gateway stand-in is the test's, the baseline its comparison. */
+const notSurety = new Set(['gateway', 'baseline']);
+
+const verdict = (met: boolean): TargetRow['verdict'] => (met ? 'met' : 'not met');
+const notMeasured = (target: string, why: string): TargetRow => ({ target, measured: why, verdict: 'not measured' });
+
+/** settledEverything: every order offered was accepted and settled. */
+const settledEverything = (r: CostAtRate) => r.placed > 0 && r.accepted === r.placed && r.settled >= r.placed;
+
+function atTheMaxRate(run: CostRunResult): TargetRow[] {
+  const t = costTargets;
+  const cpuTarget = `whole-machine CPU ≤ ${t.machineCpuMsPerOrder} ms per order, at the highest rate that settled every order`;
+  const txTarget = `Postgres ≤ ${t.postgresTransactionsPerOrder} transactions per order, at that rate`;
+  const best = run.rates.filter(settledEverything).sort((a, b) => b.offeredPerSecond - a.offeredPerSecond)[0];
+  if (!best) return [cpuTarget, txTarget].map((target) => notMeasured(target, 'no rate settled every order'));
+  const at = `at ${best.offeredPerSecond} orders/s`;
+  return [
+    {
+      target: cpuTarget,
+      measured: `${round(best.perOrder.machineCpuMs, 2)} ms ${at}`,
+      verdict: verdict(best.perOrder.machineCpuMs <= t.machineCpuMsPerOrder),
+    },
+    {
+      target: txTarget,
+      measured: `${round(best.perOrder.transactions, 2)} ${at}`,
+      verdict: verdict(best.perOrder.transactions <= t.postgresTransactionsPerOrder),
+    },
+  ];
+}
+
+function idle(run: CostRunResult): TargetRow {
+  const target = `idle stack ≤ ${costTargets.idleCores} cores`;
+  if (!run.idle) return notMeasured(target, 'idle not measured');
+  return {
+    target,
+    measured: `${round(run.idle.machineCores, 3)} cores over ${run.idle.seconds} s`,
+    verdict: verdict(run.idle.machineCores <= costTargets.idleCores),
+  };
+}
+
+function resident(run: CostRunResult): TargetRow {
+  const target = `RSS ≤ ${costTargets.residentMiBPerReplica} MiB per replica (Surety's processes)`;
+  let largest: { id: string; mib: number } | undefined;
+  for (const r of run.rates)
+    for (const [id, mib] of Object.entries(r.residentMiBByProcess))
+      if (!notSurety.has(appOf(id)) && (!largest || mib > largest.mib)) largest = { id, mib };
+  if (!largest) return notMeasured(target, 'no process reported its memory');
+  return {
+    target,
+    measured: `largest ${Math.round(largest.mib)} MiB (${largest.id})`,
+    verdict: verdict(largest.mib <= costTargets.residentMiBPerReplica),
+  };
+}
+
+function atTheLatencyRate(run: CostRunResult): TargetRow[] {
+  const t = costTargets;
+  const at = `at ${t.latencyRatePerSecond} orders/s`;
+  const targets = {
+    post: `${at}: POST p99 ≤ ${t.postP99Ms} ms`,
+    settleP50: `${at}: placed → settled p50 ≤ ${t.settleP50Ms} ms`,
+    settleP99: `${at}: placed → settled p99 ≤ ${t.settleP99Ms} ms`,
+    refusals: `${at}: no refusals`,
+  };
+  const r = run.rates.find((rate) => rate.offeredPerSecond === t.latencyRatePerSecond);
+  if (!r) return Object.values(targets).map((target) => notMeasured(target, `${at} not offered`));
+  const refused = Object.values(r.refusals).reduce((sum, n) => sum + n, 0);
+  return [
+    { target: targets.post, measured: `${round(r.postMs.p99)} ms`, verdict: verdict(r.postMs.p99 <= t.postP99Ms) },
+    {
+      target: targets.settleP50,
+      measured: `${round(r.settleMs.p50)} ms`,
+      verdict: verdict(r.settleMs.p50 <= t.settleP50Ms),
+    },
+    {
+      target: targets.settleP99,
+      measured: `${round(r.settleMs.p99)} ms`,
+      verdict: verdict(r.settleMs.p99 <= t.settleP99Ms),
+    },
+    { target: targets.refusals, measured: `${refused} of ${r.placed} refused`, verdict: verdict(refused === 0) },
+  ];
+}
+
+/**
+ * targetsMet compares a cost run with the targets of issue 12's "Done when" that it can judge:
+ * CPU and Postgres transactions per order at the highest rate that settled every order, the idle
+ * stack, memory per replica, and latency and refusals at 100 orders/s. A target the run has no
+ * figure for (no idle measurement, 100 orders/s not offered) is "not measured", never met.
+ */
+export function targetsMet(run: CostRunResult): TargetRow[] {
+  return [...atTheMaxRate(run), idle(run), resident(run), ...atTheLatencyRate(run)];
+}
+
+/** renderTargets prints the rows as a Markdown table. */
+export function renderTargets(rows: TargetRow[]): string[] {
+  const met = rows.filter((r) => r.verdict === 'met').length;
+  return [
+    '## Against the targets',
+    '',
+    `${met} of the ${rows.length} targets of issue 12's "Done when" that a cost run can judge are met; the others (max sustained rate, spike, scale-out, overload) need \`make bench\`'s phases.`,
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${r.target} | ${r.measured} | ${r.verdict} |`),
+    '',
+  ];
+}
