@@ -1,12 +1,8 @@
-import { defaults } from '@surety/config';
 import { managementClient } from '@surety/messaging';
+import { serverEndpointsFromEnv } from '../../apps/cli/src/isolated-resources.js';
 
 /** Where the integration tests find the servers `scripts/infra.sh up` started. */
-export const testEnv = Object.freeze({
-  databaseUrl: process.env.DATABASE_URL ?? defaults.databaseUrl,
-  amqpUrl: process.env.AMQP_URL ?? defaults.amqpUrl,
-  managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
-});
+export const testEnv = Object.freeze(serverEndpointsFromEnv());
 
 export const templateDatabase = 'surety_test_template';
 export const testPrefix = 'surety_t_';

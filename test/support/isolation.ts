@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { createGrantedVhost, deleteVhost, vhostUserOf } from '../../apps/cli/src/isolated-resources.js';
 import { amqpUrlFor, databaseUrlFor, management, templateDatabase, testPrefix } from './env.js';
 
 function uniqueName(): string {
@@ -32,7 +34,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       } catch (error) {
         // Two files cloning the template at the same instant can collide; the clone is retried.
         if (attempt >= 10 || !/being accessed by other users/.test(String(error))) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        await sleep(200 * attempt);
       }
     }
   });
@@ -52,17 +54,6 @@ export interface TestVhost {
 export async function createTestVhost(): Promise<TestVhost> {
   const name = uniqueName();
   const path = encodeURIComponent(name);
-  const created = await management(`/vhosts/${path}`, { method: 'PUT', body: '{}' });
-  if (!created.ok) throw new Error(`cannot create vhost ${name}: ${created.status}`);
-  const user = decodeURIComponent(new URL(amqpUrlFor(name)).username) || 'guest';
-  const granted = await management(`/permissions/${path}/${encodeURIComponent(user)}`, {
-    method: 'PUT',
-    body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
-  });
-  if (!granted.ok) throw new Error(`cannot grant ${user} on ${name}: ${granted.status}`);
-  return {
-    name,
-    amqpUrl: amqpUrlFor(name),
-    drop: () => management(`/vhosts/${path}`, { method: 'DELETE' }).then(() => undefined),
-  };
+  await createGrantedVhost(management, path, vhostUserOf(amqpUrlFor(name)));
+  return { name, amqpUrl: amqpUrlFor(name), drop: () => deleteVhost(management, path) };
 }

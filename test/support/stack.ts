@@ -11,6 +11,9 @@ import { createLogger, type RunningService } from '@surety/telemetry';
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from './isolation.js';
 import { waitFor } from './wait.js';
 
+/** setGatewayFaults dials the gateway's faults while it runs. */
+export { setGatewayFaults } from '../../apps/cli/src/gateway-faults.js';
+
 /** Every Surety service answers HTTP: its API, or its probes and metrics. */
 export type UrlService = RunningService & { url: string };
 
@@ -149,16 +152,6 @@ export async function waitForTerminal(pool: Pool, orderIds: string[], timeoutMs 
       { cause: error },
     );
   }
-}
-
-/** setGatewayFaults dials the gateway's faults while it runs. */
-export async function setGatewayFaults(gatewayUrl: string, faults: Record<string, number>): Promise<void> {
-  const response = await fetch(`${gatewayUrl}/admin/faults`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(faults),
-  });
-  if (!response.ok) throw new Error(`gateway refused faults: ${response.status}`);
 }
 
 /**

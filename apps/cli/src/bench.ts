@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaults } from '@surety/config';
 import { writeCostDocument } from './bench/cost-doc.js';
 import { writeReport } from './bench/report.js';
 import { fullSizes, runBench, smokeSizes, type BenchResult } from './bench/runner.js';
+import { serverEndpointsFromEnv } from './isolated-resources.js';
 
 export const benchUsage = `bench [--smoke]: ceilings, scale-out, spike, outage, autoscaling and cost on this machine;
   report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
@@ -14,15 +14,6 @@ bench --cost [--rates 20,100,200] [--seconds 15] [--idle 30] [--profile]: the st
   costs at each open-model rate (CPU of the machine and of each process, Postgres transactions and
   WAL, POST and placed → settled latency; with --profile, each process's top functions and packages by
   self time); report in reports/bench/<time>-cost/.`;
-
-/** serverEndpoints are the servers the bench creates its database and vhost on. */
-function serverEndpoints() {
-  return {
-    databaseUrl: process.env.DATABASE_URL ?? defaults.databaseUrl,
-    amqpUrl: process.env.AMQP_URL ?? defaults.amqpUrl,
-    managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
-  };
-}
 
 /** bench runs the benchmark and writes its report; it returns the report folder. */
 export async function bench(args: string[], root: string, say: (line: string) => void): Promise<string> {
@@ -44,7 +35,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
     const { runCostRun } = await import('./bench/cost-run.js');
     await runCostRun({
       root,
-      endpoints: serverEndpoints(),
+      endpoints: serverEndpointsFromEnv(),
       outDir,
       rates: values.rates.split(',').map(Number),
       seconds: Number(values.seconds),
@@ -70,7 +61,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
   say(`bench (${mode}): report in ${relative(root, outDir)}/`);
   const result = await runBench({
     root,
-    endpoints: serverEndpoints(),
+    endpoints: serverEndpointsFromEnv(),
     outDir,
     sizes: mode === 'smoke' ? smokeSizes : fullSizes,
     mode,

@@ -1,11 +1,22 @@
 import pg from 'pg';
+import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { managementClient } from '@surety/messaging';
 
+/** The Postgres and RabbitMQ servers a drill, the bench or a test creates its database and vhost on. */
 export interface ServerEndpoints {
   databaseUrl: string;
   amqpUrl: string;
   managementUrl: string;
+}
+
+/** serverEndpointsFromEnv reads the servers from DATABASE_URL, AMQP_URL and RABBITMQ_MANAGEMENT_URL, or `make run`'s defaults. */
+export function serverEndpointsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerEndpoints {
+  return {
+    databaseUrl: env.DATABASE_URL ?? defaults.databaseUrl,
+    amqpUrl: env.AMQP_URL ?? defaults.amqpUrl,
+    managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
+  };
 }
 
 /** withPath is `url` with its path replaced: the database or vhost it addresses. */
@@ -13,6 +24,32 @@ export function withPath(url: string, path: string): string {
   const parsed = new URL(url);
   parsed.pathname = path;
   return parsed.toString();
+}
+
+/** A client of RabbitMQ's management API, as `managementClient` makes one. */
+type Management = ReturnType<typeof managementClient>;
+
+/** vhostUserOf is the user an AMQP URL connects as, the one a vhost of its own must grant. */
+export const vhostUserOf = (amqpUrl: string): string => decodeURIComponent(new URL(amqpUrl).username) || 'guest';
+
+/**
+ * createGrantedVhost creates a vhost and grants `user` configure, write and read on it; `path` is
+ * already URL-encoded. It throws when RabbitMQ refuses either call.
+ */
+export async function createGrantedVhost(management: Management, path: string, user: string): Promise<void> {
+  const name = decodeURIComponent(path);
+  const created = await management(`/vhosts/${path}`, { method: 'PUT', body: '{}' });
+  if (!created.ok) throw new Error(`cannot create vhost ${name}: ${created.status}`);
+  const granted = await management(`/permissions/${path}/${encodeURIComponent(user)}`, {
+    method: 'PUT',
+    body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
+  });
+  if (!granted.ok) throw new Error(`cannot grant ${user} on ${name}: ${granted.status}`);
+}
+
+/** deleteVhost deletes a vhost and its queues; `path` is already URL-encoded. */
+export async function deleteVhost(management: Management, path: string): Promise<void> {
+  await management(`/vhosts/${path}`, { method: 'DELETE' });
 }
 
 export interface IsolatedResources {
@@ -43,26 +80,16 @@ export async function createIsolatedResources(
   const databaseUrl = withPath(endpoints.databaseUrl, `/${name}`);
   if (migrated) await migrate(databaseUrl);
   const management = managementClient(endpoints.managementUrl);
-  const user = decodeURIComponent(new URL(endpoints.amqpUrl).username) || 'guest';
-  const createVhost = async (path: string) => {
-    await management(`/vhosts/${path}`, { method: 'PUT', body: '{}' });
-    await management(`/permissions/${path}/${encodeURIComponent(user)}`, {
-      method: 'PUT',
-      body: JSON.stringify({ configure: '.*', write: '.*', read: '.*' }),
-    });
-  };
-  const deleteVhost = async (path: string) => {
-    await management(`/vhosts/${path}`, { method: 'DELETE' });
-  };
+  const user = vhostUserOf(endpoints.amqpUrl);
   const vhostPath = encodeURIComponent(name);
-  await createVhost(vhostPath);
+  await createGrantedVhost(management, vhostPath, user);
   return {
     databaseUrl,
     amqpUrl: withPath(endpoints.amqpUrl, `/${vhostPath}`),
-    createVhost,
-    deleteVhost,
+    createVhost: (path) => createGrantedVhost(management, path, user),
+    deleteVhost: (path) => deleteVhost(management, path),
     async drop() {
-      await deleteVhost(vhostPath);
+      await deleteVhost(management, vhostPath);
       const cleanup = new pg.Client({ connectionString: adminUrl });
       await cleanup.connect();
       await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -1,9 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '@surety/db';
 import { machineCpuTicks, scrapeProcesses, serverCpuSeconds, appOf } from './process-metrics.js';
 import type { BenchStack } from './stack.js';
 import { percentile } from './stats.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const skus = ['TEA-GREEN', 'TEA-BLACK', 'MUG-WHITE', 'KETTLE-1', 'FILTER-50', 'TIN-SMALL'];
 const clockTicksPerSecond = 100;
 

@@ -1,13 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { measureCostAtRate, type CostAtRate } from './cost-at-rate.js';
 import { machineFacts, type MachineFacts } from './machine.js';
 import { monotonicMicros, readProfiles, renderProfiles, type ClockWindow, type ProfileSummary } from './profiles.js';
 import { machineCpuTicks, scrapeProcesses } from './process-metrics.js';
-import { createBenchStack, type Endpoints } from './stack.js';
+import { createBenchStack } from './stack.js';
 import { round } from './stats.js';
 import { renderTargets, targetsMet } from './targets.js';
+import { setGatewayFaults } from '../gateway-faults.js';
+import type { ServerEndpoints } from '../isolated-resources.js';
 
 export interface IdleCost {
   seconds: number;
@@ -25,8 +28,6 @@ export interface CostRunResult {
   /** Where each process spent its CPU over the whole run, when profiled. */
   profiles?: ProfileSummary[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** measureIdle is what the stack burns with nothing to do: the whole machine, and each process. */
 async function measureIdle(urls: () => Map<string, string>, seconds: number): Promise<IdleCost> {
@@ -50,7 +51,7 @@ async function measureIdle(urls: () => Map<string, string>, seconds: number): Pr
  */
 export async function runCostRun(options: {
   root: string;
-  endpoints: Endpoints;
+  endpoints: ServerEndpoints;
   outDir: string;
   rates: number[];
   seconds: number;
@@ -77,7 +78,7 @@ export async function runCostRun(options: {
   });
   let result: CostRunResult;
   try {
-    await stack.setGatewayFaults({ latencyMs: 0 });
+    await setGatewayFaults(stack.gatewayUrl, { latencyMs: 0 });
     let idle: IdleCost | undefined;
     if (options.idleSeconds > 0) {
       // Let start-up work (compilation, first connections) finish before measuring nothing.

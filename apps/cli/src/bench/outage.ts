@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runK6, type K6Summary } from './k6.js';
 import type { BenchStack } from './stack.js';
 import { gatewayEvidence, waitUntilSettled, workOf, type GatewayEvidence, type WorkDone } from './work.js';
+import { setGatewayFaults } from '../gateway-faults.js';
 
 export interface OutageSide {
   k6: K6Summary;
@@ -18,8 +20,6 @@ export interface OutageResult {
   async: OutageSide;
   sync: OutageSide;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * measureOutage sends the same steady load to Surety and to the baseline at once while the gateway
@@ -61,10 +61,10 @@ export async function measureOutage(
   const both = Promise.all([run('async'), run('sync')]);
   const fault = (async () => {
     await sleep(options.leadSeconds * 1000);
-    await stack.setGatewayFaults({ failureRate: 1 });
+    await setGatewayFaults(stack.gatewayUrl, { failureRate: 1 });
     say('  gateway down (PUT /admin/faults failureRate=1)');
     await sleep(options.outageSeconds * 1000);
-    await stack.setGatewayFaults({ failureRate: 0 });
+    await setGatewayFaults(stack.gatewayUrl, { failureRate: 0 });
     say('  gateway back (failureRate=0)');
     return Date.now();
   })();

@@ -11,7 +11,9 @@ import { measureOutage, type OutageResult } from './outage.js';
 import { costTracker } from './process-metrics.js';
 import { measureScaleOut, type ScaleOutRow, type ScaleOutSizes } from './scale-out.js';
 import { measureAutoscaledSpike, measureSpike, type SpikeResult, type SpikeSide } from './spike.js';
-import { consumers, createBenchStack, type BenchStack, type Endpoints } from './stack.js';
+import { consumers, createBenchStack, type BenchStack } from './stack.js';
+import { setGatewayFaults } from '../gateway-faults.js';
+import type { ServerEndpoints } from '../isolated-resources.js';
 
 export interface BenchSizes {
   ceilingSeconds: number;
@@ -129,7 +131,7 @@ async function pipelineCounters(stack: BenchStack) {
  */
 export async function runBench(options: {
   root: string;
-  endpoints: Endpoints;
+  endpoints: ServerEndpoints;
   outDir: string;
   sizes: BenchSizes;
   mode: 'full' | 'smoke';
@@ -198,7 +200,7 @@ export async function runBench(options: {
       rabbitmqMethod: rabbit.method,
     };
 
-    await stack.setGatewayFaults({ latencyMs: benchSettings.gatewayLatencyMs });
+    await setGatewayFaults(stack.gatewayUrl, { latencyMs: benchSettings.gatewayLatencyMs });
     const before = await pipelineCounters(stack);
     const scaleOut = await measureScaleOut(stack, sizes.scaleOut, costs, say);
     const after = await pipelineCounters(stack);

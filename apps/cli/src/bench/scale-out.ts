@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { machineCpuTicks, type CostTracker } from './process-metrics.js';
 import type { BenchStack } from './stack.js';
 import { round, spreadOf, type Spread } from './stats.js';
@@ -24,8 +25,6 @@ export interface ScaleOutSizes {
   /** The latency run offers this share of the measured throughput, so queues stay short. */
   latencyLoadShare: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function drain(stack: BenchStack, since: Date, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

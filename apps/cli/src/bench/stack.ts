@@ -5,7 +5,7 @@ import { appSpecs, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
 import { ReplicaSet } from '../replica-set.js';
 import { Supervisor } from '../supervisor.js';
-import { createIsolatedResources, withPath } from '../isolated-resources.js';
+import { createIsolatedResources, withPath, type ServerEndpoints } from '../isolated-resources.js';
 import { profileFlags } from './profiles.js';
 
 /** Bench processes listen 4000 ports above `make run`'s (drills use 1000), so all three can run at once; the
@@ -14,12 +14,6 @@ export const BENCH_PORT_OFFSET = 4000;
 const BASELINE_PORT = 8070 + BENCH_PORT_OFFSET;
 /** On two busy cores a dozen Node processes compiling TypeScript at once take a while to answer. */
 const readinessTimeoutMs = 240_000;
-
-export interface Endpoints {
-  databaseUrl: string;
-  amqpUrl: string;
-  managementUrl: string;
-}
 
 export const consumers = ['payment', 'inventory', 'saga', 'notification'] as const satisfies readonly AppName[];
 export type Consumer = (typeof consumers)[number];
@@ -43,8 +37,6 @@ export interface BenchStack {
   scaleConsumers(count: number | Partial<Record<Consumer, number>>): Promise<void>;
   /** Creates another vhost beside the bench's, for a measurement that must not mix with it. */
   temporaryVhost(suffix: string): Promise<{ amqpUrl: string; remove(): Promise<void> }>;
-  /** Sets the gateway stand-in's faults (PUT /admin/faults). */
-  setGatewayFaults(faults: { latencyMs?: number; failureRate?: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,7 +61,7 @@ function idToUrl(id: string): string {
  */
 export async function createBenchStack(options: {
   root: string;
-  endpoints: Endpoints;
+  endpoints: ServerEndpoints;
   logDir: string;
   /** Settings for every process (log level, retry delays, prefetch), read when a process starts. */
   everyApp: Record<string, string>;
@@ -155,14 +147,6 @@ export async function createBenchStack(options: {
           await resources.deleteVhost(path);
         },
       };
-    },
-    async setGatewayFaults(faults) {
-      const response = await fetch(`${gatewayUrl}/admin/faults`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(faults),
-      });
-      if (!response.ok) throw new Error(`gateway refused the faults: ${response.status}`);
     },
     close,
   };

@@ -1,9 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '@surety/db';
 import { percentile } from './stats.js';
 
 const skus = ['TEA-GREEN', 'TEA-BLACK', 'MUG-WHITE', 'KETTLE-1', 'FILTER-50', 'TIN-SMALL'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 let sequence = 0;
 
 /** placeOne sends one order (1 to 3 lines) for one of 5000 customers of `prefix`; it resolves to the HTTP status, 0 when no answer came. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '@surety/db';
 
 export interface WaitEventShare {
@@ -31,7 +32,7 @@ export function sampleWaitEvents(pool: Pool, intervalMs = 250) {
         mine.set(waiting_on, (mine.get(waiting_on) ?? 0) + 1);
         counts.set(application, mine);
       }
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      await sleep(intervalMs);
     }
   })();
   return {

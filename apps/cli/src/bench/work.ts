@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '@surety/db';
 import { pendingSince } from './traffic.js';
 
@@ -16,8 +17,6 @@ export interface GatewayEvidence {
   captured: number;
   ordersCharged: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** workOf counts the orders of a customer prefix by status. */
 export async function workOf(pool: Pool, prefix: string): Promise<WorkDone> {

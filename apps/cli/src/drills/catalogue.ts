@@ -1,6 +1,7 @@
 import type { AppName } from '../apps.js';
 import type { DrillEnvironment } from './environment.js';
-import { injectPoison, poisonCount, poisonQueues, setGatewayFaults } from './faults.js';
+import { setGatewayFaults } from '../gateway-faults.js';
+import { injectPoison, poisonCount, poisonQueues } from './faults.js';
 
 export interface DrillSize {
   orders: number;

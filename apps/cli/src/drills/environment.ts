@@ -7,17 +7,11 @@ import { createLogger } from '@surety/telemetry';
 import { appSpecs, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
 import { startEveryApp } from '../fleet.js';
-import { createIsolatedResources } from '../isolated-resources.js';
+import { createIsolatedResources, type ServerEndpoints } from '../isolated-resources.js';
 import { Supervisor } from '../supervisor.js';
 
 /** Drill processes listen 1000 ports above `make run`'s, so both can run side by side. */
 const DRILL_PORT_OFFSET = 1000;
-
-export interface Endpoints {
-  databaseUrl: string;
-  amqpUrl: string;
-  managementUrl: string;
-}
 
 /** What a drill reads and writes, whichever backend runs it: load goes to apiUrl, evidence comes from the rest. */
 export interface DrillStack {
@@ -71,7 +65,7 @@ export function brokerProbe(managementUrl: string, amqpUrl: string, vhost: strin
  */
 export async function createDrillEnvironment(options: {
   root: string;
-  endpoints: Endpoints;
+  endpoints: ServerEndpoints;
   drill: string;
   replicas: Partial<Record<AppName, number>>;
   env: Partial<Record<AppName, Record<string, string>>>;

@@ -2,24 +2,6 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import type { DrillSize } from './catalogue.js';
 
-/** The gateway's run-time fault settings (apps/gateway/src/faults.ts), as PUT /admin/faults takes them. */
-export type GatewayFaults = Partial<{
-  failureRate: number;
-  declineRate: number;
-  latencyMs: number;
-  honourIdempotencyKeys: boolean;
-}>;
-
-/** setGatewayFaults changes the faults of the gateway that answers at gatewayUrl. */
-export async function setGatewayFaults(gatewayUrl: string, faults: GatewayFaults): Promise<void> {
-  const response = await fetch(`${gatewayUrl}/admin/faults`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(faults),
-  });
-  if (!response.ok) throw new Error(`gateway refused faults: ${response.status}`);
-}
-
 /** The queues poison-message fills. */
 export const poisonQueues = ['payment.orders', 'saga.results'] as const;
 

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DrillBackend } from './backend.js';
-import { createDrillEnvironment, type Endpoints } from './environment.js';
+import type { ServerEndpoints } from '../isolated-resources.js';
+import { createDrillEnvironment } from './environment.js';
 
 async function runInfra(root: string, command: string): Promise<void> {
   await promisify(execFile)('bash', [join(root, 'scripts', 'infra.sh'), command], { timeout: 120_000 });
@@ -13,7 +14,7 @@ async function runInfra(root: string, command: string): Promise<void> {
  * servers, every app a supervised process) and causes its fault with signals, failpoints and
  * scripts/infra.sh.
  */
-export function localBackend(options: { root: string; endpoints: Endpoints }): DrillBackend {
+export function localBackend(options: { root: string; endpoints: ServerEndpoints }): DrillBackend {
   return {
     target: 'local',
     refusal: () => undefined,

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Broker, DeadLetterBox } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
 import type { DrillBackend, DrillTarget } from './backend.js';
 import type { Drill, DrillSize, Heal } from './catalogue.js';
-import type { DrillStack, Endpoints } from './environment.js';
+import type { ServerEndpoints } from '../isolated-resources.js';
+import type { DrillStack } from './environment.js';
 import { countUnpublished } from '@surety/db';
 import { localBackend } from './local.js';
 import { pendingCount, readLedgers, readStock, type Evidence } from './evidence.js';
@@ -34,7 +36,7 @@ export interface DrillReport {
 }
 
 /** Where the drill runs: a backend, or the local one over these servers. */
-export type RunOptions = RunSettings & ({ backend: DrillBackend } | { root: string; endpoints: Endpoints });
+export type RunOptions = RunSettings & ({ backend: DrillBackend } | { root: string; endpoints: ServerEndpoints });
 
 interface RunSettings {
   size: DrillSize;
@@ -43,8 +45,6 @@ interface RunSettings {
   gatewayIgnoresKeys?: boolean;
   quiescenceTimeoutMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** waitForQuiescence waits until no order is pending, the outboxes are drained and the queues stay empty. */
 async function waitForQuiescence(env: DrillStack, orderIds: string[], timeoutMs: number, say: (line: string) => void) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
   AppsV1Api,
@@ -10,8 +11,6 @@ import {
 } from '@kubernetes/client-node';
 import type { ChaosObject } from './experiments.js';
 import { rolloutComplete, type JsonPatchOperation } from './settings.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;

@@ -1,5 +1,5 @@
 import type { AppName } from '../../apps.js';
-import type { GatewayFaults } from '../faults.js';
+import type { GatewayFaults } from '../../gateway-faults.js';
 
 /** Settings per app, written into the env of its Deployment's container. */
 export type AppSettings = Partial<Record<AppName, Record<string, string>>>;
