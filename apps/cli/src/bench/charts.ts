@@ -14,8 +14,17 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 520, height: 280 } as const;
 
+/** The replicas of each scale-out step on a log-2 axis. */
+const replicasAxis = (rows: ScaleOutRow[]) =>
+  ({
+    field: 'replicas',
+    type: 'quantitative',
+    scale: { type: 'log', base: 2 },
+    axis: { values: rows.map((r) => r.replicas) },
+  }) as const;
+
 /** scaleOutThroughputChart: settled orders/s against replicas, with min–max bars and the linear ideal from one replica. */
-export function scaleOutThroughputChart(rows: ScaleOutRow[]): TopLevelSpec {
+export function scaleOutThroughputChart(rows: ScaleOutRow[], gatewayLatencyMs: number): TopLevelSpec {
   const one = rows.find((r) => r.replicas === rows[0]?.replicas)?.throughput.median ?? 0;
   const first = rows[0]?.replicas ?? 1;
   const values = rows.flatMap((r) => [
@@ -36,18 +45,13 @@ export function scaleOutThroughputChart(rows: ScaleOutRow[]): TopLevelSpec {
   ]);
   return {
     ...base,
-    title: 'Scale-out: settled orders per second by consumer replicas (gateway +50 ms)',
+    title: `Scale-out: settled orders per second by consumer replicas (gateway +${gatewayLatencyMs} ms)`,
     data: { values },
     layer: [
       {
         mark: { type: 'line', point: true },
         encoding: {
-          x: {
-            field: 'replicas',
-            type: 'quantitative',
-            scale: { type: 'log', base: 2 },
-            axis: { values: rows.map((r) => r.replicas) },
-          },
+          x: replicasAxis(rows),
           y: { field: 'value', type: 'quantitative', title: 'orders/s' },
           color: { field: 'series', type: 'nominal', title: null },
           strokeDash: { field: 'series', type: 'nominal', legend: null },
@@ -77,12 +81,7 @@ export function scaleOutLatencyChart(rows: ScaleOutRow[]): TopLevelSpec {
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: {
-        field: 'replicas',
-        type: 'quantitative',
-        scale: { type: 'log', base: 2 },
-        axis: { values: rows.map((r) => r.replicas) },
-      },
+      x: replicasAxis(rows),
       y: { field: 'ms', type: 'quantitative', title: 'ms' },
       color: { field: 'percentile', type: 'nominal' },
     },

@@ -3,8 +3,8 @@ import type { Pool } from '@surety/db';
 import { machineCpuTicks, scrapeProcesses, serverCpuSeconds, appOf } from './process-metrics.js';
 import type { BenchStack } from './stack.js';
 import { percentile } from './stats.js';
+import { pendingSince, timedPost } from './traffic.js';
 
-const skus = ['TEA-GREEN', 'TEA-BLACK', 'MUG-WHITE', 'KETTLE-1', 'FILTER-50', 'TIN-SMALL'];
 const clockTicksPerSecond = 100;
 
 /** What Postgres counted, cluster-wide for WAL and for the bench database for transactions. */
@@ -85,7 +85,7 @@ export async function measureCostAtRate(
   const answered = await Promise.all(answers);
   const lastPostAt = Date.now();
   const deadline = Date.now() + options.settleTimeoutMs;
-  while (Date.now() < deadline && (await pending(pool, since)) > 0) await sleep(100);
+  while (Date.now() < deadline && (await pendingSince(pool, since)) > 0) await sleep(100);
   const drainSeconds = (Date.now() - lastPostAt) / 1000;
 
   const selfAfter = process.cpuUsage(selfBefore);
@@ -147,29 +147,4 @@ export async function measureCostAtRate(
     },
     residentMiBByProcess,
   };
-}
-
-async function timedPost(apiUrl: string, customerId: string, n: number): Promise<{ status: number; ms: number }> {
-  const items = Array.from({ length: 1 + (n % 3) }, (_, i) => ({ sku: skus[(n + i) % skus.length]!, quantity: 1 }));
-  const started = performance.now();
-  try {
-    const response = await fetch(`${apiUrl}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
-      body: JSON.stringify({ customerId, items }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.body?.cancel();
-    return { status: response.status, ms: performance.now() - started };
-  } catch {
-    return { status: 0, ms: performance.now() - started };
-  }
-}
-
-async function pending(pool: Pool, since: Date): Promise<number> {
-  const found = await pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM orders.orders WHERE status = 'PENDING' AND created_at >= $1`,
-    [since],
-  );
-  return found.rows[0]?.n ?? 0;
 }

@@ -27,7 +27,9 @@ describe('bench report', () => {
   });
 
   it('draws charts with vega-lite and writes the cost model', async () => {
-    expect(await renderSvg(scaleOutThroughputChart(result.scaleOut))).toMatch(/^<svg/);
+    expect(await renderSvg(scaleOutThroughputChart(result.scaleOut, result.settings.gatewayLatencyMs))).toMatch(
+      /^<svg/,
+    );
     expect(await renderSvg(autoscalingChart(result.autoscaling.samples, 0))).toContain('replicas');
     expect(costDocument(result, 'reports/bench/x')).toContain('cores per 1000 orders/s');
   });

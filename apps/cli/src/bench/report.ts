@@ -321,7 +321,7 @@ export async function writeReport(outDir: string, result: BenchResult): Promise<
   await writeFile(join(outDir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(join(outDir, 'report.md'), `${markdownReport(result)}\n`);
   const charts = {
-    'scale-out-throughput.svg': scaleOutThroughputChart(result.scaleOut),
+    'scale-out-throughput.svg': scaleOutThroughputChart(result.scaleOut, result.settings.gatewayLatencyMs),
     'scale-out-latency.svg': scaleOutLatencyChart(result.scaleOut),
     'spike.svg': spikeChart(result.spike),
     'autoscaling.svg': autoscalingChart(result.autoscaling.samples, result.autoscaling.startedAtMs),

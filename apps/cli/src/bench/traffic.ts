@@ -5,22 +5,35 @@ import { percentile } from './stats.js';
 const skus = ['TEA-GREEN', 'TEA-BLACK', 'MUG-WHITE', 'KETTLE-1', 'FILTER-50', 'TIN-SMALL'];
 let sequence = 0;
 
-/** placeOne sends one order (1 to 3 lines) for one of 5000 customers of `prefix`; it resolves to the HTTP status, 0 when no answer came. */
-export async function placeOne(apiUrl: string, prefix: string): Promise<number> {
-  const n = sequence++;
+/**
+ * timedPost sends the `n`th order (1 to 3 lines) for `customerId` with a fresh Idempotency-Key; it
+ * resolves to the HTTP status (0 when no answer came within 30 s) and the milliseconds it took.
+ */
+export async function timedPost(
+  apiUrl: string,
+  customerId: string,
+  n: number,
+): Promise<{ status: number; ms: number }> {
   const items = Array.from({ length: 1 + (n % 3) }, (_, i) => ({ sku: skus[(n + i) % skus.length]!, quantity: 1 }));
+  const started = performance.now();
   try {
     const response = await fetch(`${apiUrl}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
-      body: JSON.stringify({ customerId: `${prefix}-${n % 5000}`, items }),
+      body: JSON.stringify({ customerId, items }),
       signal: AbortSignal.timeout(30_000),
     });
     await response.body?.cancel();
-    return response.status;
+    return { status: response.status, ms: performance.now() - started };
   } catch {
-    return 0;
+    return { status: 0, ms: performance.now() - started };
   }
+}
+
+/** placeOne sends one order (1 to 3 lines) for one of 5000 customers of `prefix`; it resolves to the HTTP status, 0 when no answer came. */
+export async function placeOne(apiUrl: string, prefix: string): Promise<number> {
+  const n = sequence++;
+  return (await timedPost(apiUrl, `${prefix}-${n % 5000}`, n)).status;
 }
 
 /** completedSince counts orders created since `since` that reached CONFIRMED or CANCELLED. */
