@@ -5,20 +5,19 @@ import type { Handler, HandlerContext } from '@surety/messaging';
 type ReservationStatus = 'pending' | 'reserved' | 'rejected' | 'voided' | 'released';
 type StockLine = { sku: string; quantity: number };
 
-/** lockReservation creates the order's reservation row if missing and locks it. */
-async function lockReservation(ctx: HandlerContext, orderId: string, initial: ReservationStatus) {
-  await ctx.tx.query({
-    name: 'reservation-create',
-    text: `INSERT INTO inventory.reservations (order_id, status) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING`,
-    values: [orderId, initial],
-  });
-  const locked = await ctx.tx.query<{ status: ReservationStatus; items: StockLine[] }>({
-    name: 'reservation-lock',
-    text: 'SELECT status, items FROM inventory.reservations WHERE order_id = $1 FOR UPDATE',
-    values: [orderId],
-  });
-  const row = locked.rows[0];
-  if (!row) throw new Error(`reservation row for ${orderId} vanished`);
+interface ReservationRow {
+  order_id: string;
+  status: ReservationStatus;
+  items: StockLine[];
+}
+
+/** The reservation rows of a batch's orders, locked, by order id; each handler keeps its own up to date. */
+export type LockedReservations = Map<string, ReservationRow>;
+type InventoryContext = HandlerContext<LockedReservations>;
+
+function reservationOf(ctx: InventoryContext, orderId: string): ReservationRow {
+  const row = ctx.batch.get(orderId);
+  if (!row) throw new Error(`reservation row for ${orderId} was not locked`);
   return row;
 }
 
@@ -26,7 +25,7 @@ async function lockReservation(ctx: HandlerContext, orderId: string, initial: Re
  * takeStock decrements every line or none; it returns the first SKU that was short. The stock rows
  * are locked first, in SKU order, so the check and the decrement see the same stock.
  */
-async function takeStock(ctx: HandlerContext, lines: StockLine[]): Promise<string | undefined> {
+async function takeStock(ctx: InventoryContext, lines: StockLine[]): Promise<string | undefined> {
   const wanted = quantitiesBySku(lines);
   const locked = await ctx.tx.query<{ sku: string; available: number }>({
     name: 'stock-lock-lines',
@@ -50,7 +49,7 @@ function quantitiesBySku(lines: readonly StockLine[]): Map<string, number> {
 }
 
 /** moveStock moves every line's quantity from available to reserved (direction -1) or back (+1). */
-async function moveStock(ctx: HandlerContext, lines: StockLine[], direction: 1 | -1): Promise<void> {
+async function moveStock(ctx: InventoryContext, lines: StockLine[], direction: 1 | -1): Promise<void> {
   // One row per SKU: an UPDATE … FROM changes each target row once, whatever it joins.
   const sums = quantitiesBySku(lines);
   await ctx.tx.query({
@@ -61,8 +60,8 @@ async function moveStock(ctx: HandlerContext, lines: StockLine[], direction: 1 |
   });
 }
 
-async function reserve(event: Envelope<'order.placed'>, ctx: HandlerContext) {
-  const reservation = await lockReservation(ctx, event.orderId, 'pending');
+async function reserve(event: Envelope<'order.placed'>, ctx: InventoryContext) {
+  const reservation = reservationOf(ctx, event.orderId);
   if (reservation.status !== 'pending') {
     ctx.log.debug({ status: reservation.status }, 'order already settled here; not reserving');
     return;
@@ -74,6 +73,7 @@ async function reserve(event: Envelope<'order.placed'>, ctx: HandlerContext) {
   const shortSku = await takeStock(ctx, lines);
   if (shortSku) {
     const reason = `out of stock: ${shortSku}`;
+    ctx.batch.set(event.orderId, { ...reservation, status: 'rejected' });
     await ctx.tx.query({
       name: 'reservation-rejected',
       text: `UPDATE inventory.reservations SET status = 'rejected', reason = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
@@ -82,6 +82,7 @@ async function reserve(event: Envelope<'order.placed'>, ctx: HandlerContext) {
     await ctx.emit({ type: 'stock.rejected', payload: { reason, sku: shortSku } });
     return;
   }
+  ctx.batch.set(event.orderId, { ...reservation, status: 'reserved', items: lines });
   await ctx.tx.query({
     name: 'reservation-reserved',
     text: `UPDATE inventory.reservations SET status = 'reserved', items = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
@@ -90,9 +91,10 @@ async function reserve(event: Envelope<'order.placed'>, ctx: HandlerContext) {
   await ctx.emit({ type: 'stock.reserved', payload: { items: lines } });
 }
 
-async function release(event: Envelope<'order.cancelled'>, ctx: HandlerContext) {
-  const reservation = await lockReservation(ctx, event.orderId, 'voided');
+async function release(event: Envelope<'order.cancelled'>, ctx: InventoryContext) {
+  const reservation = reservationOf(ctx, event.orderId);
   if (reservation.status !== 'reserved') return;
+  ctx.batch.set(event.orderId, { ...reservation, status: 'released' });
   await moveStock(ctx, reservation.items, 1);
   await ctx.tx.query({
     name: 'reservation-released',
@@ -103,14 +105,17 @@ async function release(event: Envelope<'order.cancelled'>, ctx: HandlerContext) 
 }
 
 /**
- * lockStockOfBatch locks, in SKU order, every stock row a batch's handlers will touch: the lines of
- * its orders and those reserved for its cancellations. Batches lock many orders' stock at once, so
- * without one fixed order two of them could each hold a row the other waits for.
+ * lockBatch locks, in SKU order, every stock row a batch's handlers will touch: the lines of its
+ * orders and those reserved for its cancellations. Batches lock many orders' stock at once, so
+ * without one fixed order two of them could each hold a row the other waits for. Then it creates
+ * each order's reservation row if it is missing (pending for a reservation, voided when the
+ * cancellation came first, so a late order.placed reserves nothing) and locks them all in
+ * order-id order, for the handlers.
  */
-export async function lockStockOfBatch(events: readonly AnyEvent[], tx: TransactionQueries): Promise<void> {
+export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQueries): Promise<LockedReservations> {
   const placedSkus = events.flatMap((e) => (e.type === 'order.placed' ? e.payload.items.map((i) => i.sku) : []));
   const cancelledOrders = events.filter((e) => e.type === 'order.cancelled').map((e) => e.orderId);
-  if (placedSkus.length === 0 && cancelledOrders.length === 0) return;
+  if (placedSkus.length === 0 && cancelledOrders.length === 0) return new Map();
   await tx.query({
     name: 'stock-lock-batch',
     text: `SELECT sku FROM inventory.stock
@@ -120,10 +125,30 @@ export async function lockStockOfBatch(events: readonly AnyEvent[], tx: Transact
       ORDER BY sku FOR UPDATE`,
     values: [placedSkus, cancelledOrders],
   });
+  const initial = new Map<string, ReservationStatus>();
+  for (const event of events) {
+    if (initial.has(event.orderId)) continue;
+    if (event.type === 'order.placed') initial.set(event.orderId, 'pending');
+    if (event.type === 'order.cancelled') initial.set(event.orderId, 'voided');
+  }
+  const ids = [...initial.keys()].sort();
+  await tx.query({
+    name: 'reservation-create-batch',
+    text: `INSERT INTO inventory.reservations (order_id, status)
+           SELECT * FROM unnest($1::uuid[], $2::text[]) ORDER BY 1 ON CONFLICT (order_id) DO NOTHING`,
+    values: [ids, ids.map((id) => initial.get(id)!)],
+  });
+  const locked = await tx.query<ReservationRow>({
+    name: 'reservation-lock-batch',
+    text: `SELECT order_id, status, items FROM inventory.reservations
+            WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE`,
+    values: [ids],
+  });
+  return new Map(locked.rows.map((row) => [row.order_id, row]));
 }
 
 /** inventoryHandler reserves stock on order.placed (all lines or none) and releases it on order.cancelled. */
-export const inventoryHandler: Handler = async (event, ctx) => {
+export const inventoryHandler: Handler<LockedReservations> = async (event, ctx) => {
   switch (event.type) {
     case 'order.placed':
       return reserve(event, ctx);

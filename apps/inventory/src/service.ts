@@ -1,6 +1,6 @@
 import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
 import type { InventoryConfig } from './config.js';
-import { inventoryHandler, lockStockOfBatch } from './handler.js';
+import { inventoryHandler, lockBatch } from './handler.js';
 import { reservationRoutes } from './reservations.js';
 
 export function startInventory(config: InventoryConfig): Promise<ConsumerService> {
@@ -10,7 +10,7 @@ export function startInventory(config: InventoryConfig): Promise<ConsumerService
     queue: queues.inventory,
     config,
     handler: () => inventoryHandler,
-    beforeBatch: lockStockOfBatch,
+    beforeBatch: lockBatch,
     routes: reservationRoutes,
   });
 }

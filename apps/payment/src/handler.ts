@@ -1,39 +1,75 @@
-import { BusinessRuleError, type Envelope } from '@surety/contracts';
+import { BusinessRuleError, type AnyEvent, type Envelope } from '@surety/contracts';
 import { failpoint } from '@surety/failpoints';
+import type { TransactionQueries } from '@surety/db';
 import type { Handler, HandlerContext } from '@surety/messaging';
+
+type PaymentContext = HandlerContext<LockedPayments>;
 import type { GatewayClient } from './gateway-client.js';
 
 type PaymentStatus = 'pending' | 'captured' | 'declined' | 'voided' | 'refunded';
 
+interface PaymentRow {
+  order_id: string;
+  status: PaymentStatus;
+  charge_id: string | null;
+}
+
+/** The payment rows of a batch's orders, locked, by order id; each handler keeps its own up to date. */
+export type LockedPayments = Map<string, PaymentRow>;
+
 /**
- * lockPayment creates the order's payment row if it is missing, then locks it: a charge and a
- * refund for one order serialise on it, whichever arrives first.
+ * lockPaymentsOfBatch creates each order's payment row if it is missing (pending for a charge,
+ * voided when the cancellation came first, so a late order.placed charges nothing), then locks
+ * them all in order-id order: a charge and a refund for one order serialise on the row, whichever
+ * arrives first, and concurrent batches wait for each other instead of deadlocking.
  */
-async function lockPayment(ctx: HandlerContext, orderId: string, amountCents: number, initial: PaymentStatus) {
-  await ctx.tx.query({
-    name: 'payment-create',
-    text: `INSERT INTO payments.payments (order_id, amount_cents, status) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING`,
-    values: [orderId, amountCents, initial],
+export async function lockPaymentsOfBatch(
+  events: readonly AnyEvent[],
+  tx: TransactionQueries,
+): Promise<LockedPayments> {
+  const initial = new Map<string, { amountCents: number; status: PaymentStatus }>();
+  for (const event of events) {
+    if (initial.has(event.orderId)) continue;
+    if (event.type === 'order.placed')
+      initial.set(event.orderId, { amountCents: event.payload.totalCents, status: 'pending' });
+    if (event.type === 'order.cancelled') initial.set(event.orderId, { amountCents: 0, status: 'voided' });
+  }
+  const ids = [...initial.keys()].sort();
+  await tx.query({
+    name: 'payment-create-batch',
+    text: `INSERT INTO payments.payments (order_id, amount_cents, status)
+           SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) ORDER BY 1 ON CONFLICT (order_id) DO NOTHING`,
+    values: [ids, ids.map((id) => initial.get(id)!.amountCents), ids.map((id) => initial.get(id)!.status)],
   });
-  const locked = await ctx.tx.query<{ status: PaymentStatus; charge_id: string | null }>({
-    name: 'payment-lock',
-    text: 'SELECT status, charge_id FROM payments.payments WHERE order_id = $1 FOR UPDATE',
-    values: [orderId],
+  const locked = await tx.query<PaymentRow>({
+    name: 'payment-lock-batch',
+    text: `SELECT order_id, status, charge_id FROM payments.payments
+            WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE`,
+    values: [ids],
   });
-  const row = locked.rows[0];
-  if (!row) throw new Error(`payment row for ${orderId} vanished`);
+  return new Map(locked.rows.map((row) => [row.order_id, row]));
+}
+
+function paymentOf(ctx: PaymentContext, orderId: string): PaymentRow {
+  const row = ctx.batch.get(orderId);
+  if (!row) throw new Error(`payment row for ${orderId} was not locked`);
   return row;
 }
 
-async function charge(event: Envelope<'order.placed'>, ctx: HandlerContext, gateway: GatewayClient) {
+async function charge(event: Envelope<'order.placed'>, ctx: PaymentContext, gateway: GatewayClient) {
   const { totalCents } = event.payload;
-  const payment = await lockPayment(ctx, event.orderId, totalCents, 'pending');
+  const payment = paymentOf(ctx, event.orderId);
   if (payment.status !== 'pending') {
     ctx.log.debug({ status: payment.status }, 'order already settled here; not charging');
     return;
   }
   const result = await gateway.charge(event.orderId, totalCents);
   await failpoint('payment.after-charge-before-commit');
+  ctx.batch.set(event.orderId, {
+    ...payment,
+    status: result.status === 'captured' ? 'captured' : 'declined',
+    charge_id: result.chargeId,
+  });
   if (result.status === 'captured') {
     await ctx.tx.query({
       name: 'payment-captured',
@@ -54,11 +90,12 @@ async function charge(event: Envelope<'order.placed'>, ctx: HandlerContext, gate
   }
 }
 
-async function refund(event: Envelope<'order.cancelled'>, ctx: HandlerContext, gateway: GatewayClient) {
-  const payment = await lockPayment(ctx, event.orderId, 0, 'voided');
+async function refund(event: Envelope<'order.cancelled'>, ctx: PaymentContext, gateway: GatewayClient) {
+  const payment = paymentOf(ctx, event.orderId);
   if (payment.status !== 'captured') return;
   if (!payment.charge_id) throw new BusinessRuleError(`captured payment of ${event.orderId} has no charge id`);
   const result = await gateway.refund(event.orderId, payment.charge_id);
+  ctx.batch.set(event.orderId, { ...payment, status: 'refunded' });
   await ctx.tx.query({
     name: 'payment-refunded',
     text: `UPDATE payments.payments SET status = 'refunded', refund_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
@@ -75,7 +112,7 @@ async function refund(event: Envelope<'order.cancelled'>, ctx: HandlerContext, g
  * The gateway call happens inside the transaction: if the process dies before commit, the retry
  * calls again with the same idempotency key and gets the first answer, not a second charge.
  */
-export function paymentHandler(gateway: GatewayClient): Handler {
+export function paymentHandler(gateway: GatewayClient): Handler<LockedPayments> {
   return async (event, ctx) => {
     switch (event.type) {
       case 'order.placed':

@@ -1,11 +1,13 @@
 import { BusinessRuleError, type AnyEvent } from '@surety/contracts';
 import { channels } from '@surety/db';
 import { failpoint } from '@surety/failpoints';
+import type { TransactionQueries } from '@surety/db';
 import type { Handler } from '@surety/messaging';
 import type { OrderLatency } from './order-latency.js';
 import { applyResult, type SagaState } from './state-machine.js';
 
 interface OrderRow {
+  id: string;
   status: SagaState['status'];
   payment_status: SagaState['paymentStatus'];
   stock_status: SagaState['stockStatus'];
@@ -14,26 +16,39 @@ interface OrderRow {
   total_cents: number;
 }
 
+/** The orders of a batch, locked, by id: each handler reads its order here and records its change. */
+export type LockedOrders = Map<string, OrderRow>;
+
+/**
+ * lockOrdersOfBatch locks every order a batch's results are about, in one statement and in id
+ * order (concurrent batches lock shared orders in the same order, so they wait instead of
+ * deadlocking), and returns them for the batch's handlers.
+ */
+export async function lockOrdersOfBatch(events: readonly AnyEvent[], tx: TransactionQueries): Promise<LockedOrders> {
+  const ids = [...new Set(events.map((event) => event.orderId))].sort();
+  const locked = await tx.query<OrderRow>({
+    name: 'saga-lock-orders',
+    text: `SELECT id, status, payment_status, stock_status, reason, customer_id, total_cents
+             FROM orders.orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    values: [ids],
+  });
+  return new Map(locked.rows.map((row) => [row.id, row]));
+}
+
 function detailOf(event: AnyEvent): Record<string, unknown> {
   return { ...event.payload, messageId: event.id };
 }
 
 /**
- * sagaHandler is the order's state machine: it locks the order, folds in the result, records the
+ * sagaHandler is the order's state machine: it takes the order its batch locked, folds in the result, records the
  * timeline step and, on a transition, emits order.confirmed or order.cancelled in the same
  * transaction. Compensation follows from order.cancelled: payment refunds, inventory releases.
  * Once a transition commits, the order's end-to-end time is recorded.
  */
 export const sagaHandler =
-  (latency: OrderLatency): Handler =>
+  (latency: OrderLatency): Handler<LockedOrders> =>
   async (event, ctx) => {
-    const locked = await ctx.tx.query<OrderRow>({
-      name: 'saga-lock-order',
-      text: `SELECT status, payment_status, stock_status, reason, customer_id, total_cents
-       FROM orders.orders WHERE id = $1 FOR UPDATE`,
-      values: [event.orderId],
-    });
-    const order = locked.rows[0];
+    const order = ctx.batch.get(event.orderId);
     if (!order) throw new BusinessRuleError(`no order ${event.orderId}`);
     const step = applyResult(
       {
@@ -46,6 +61,14 @@ export const sagaHandler =
     );
     if (!step) throw new BusinessRuleError(`saga does not handle ${event.type}`);
     const { state, transition } = step;
+    // A later result about the same order in this batch starts from this one's state.
+    ctx.batch.set(event.orderId, {
+      ...order,
+      status: state.status,
+      payment_status: state.paymentStatus,
+      stock_status: state.stockStatus,
+      reason: state.reason,
+    });
     // The result's step, then the transition's: one statement updates the order and writes both,
     // a microsecond apart so that the timeline keeps their order.
     const steps = [

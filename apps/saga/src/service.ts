@@ -1,6 +1,6 @@
 import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
 import type { SagaConfig } from './config.js';
-import { sagaHandler } from './handler.js';
+import { lockOrdersOfBatch, sagaHandler } from './handler.js';
 import { OrderLatency } from './order-latency.js';
 
 export function startSaga(config: SagaConfig): Promise<ConsumerService> {
@@ -10,5 +10,6 @@ export function startSaga(config: SagaConfig): Promise<ConsumerService> {
     queue: queues.saga,
     config,
     handler: ({ registry }) => sagaHandler(new OrderLatency(registry)),
+    beforeBatch: lockOrdersOfBatch,
   });
 }

@@ -69,14 +69,14 @@ export function loadConsumerConfig(
   return Object.freeze(consumerServiceConfig(readEnv(Env, env)));
 }
 
-export interface ConsumerServiceSpec {
+export interface ConsumerServiceSpec<Batch = undefined> {
   /** The service name, and the consumer name its inbox rows carry. */
   name: string;
   schema: SchemaName;
   queue: QueueSpec;
   config: ConsumerServiceConfig;
-  handler: (deps: { pool: Pool; logger: Logger; registry: Registry }) => Handler;
-  beforeBatch?: ConsumerOptions['beforeBatch'];
+  handler: (deps: { pool: Pool; logger: Logger; registry: Registry }) => Handler<Batch>;
+  beforeBatch?: ConsumerOptions<Batch>['beforeBatch'];
   concurrency?: BatchConcurrency;
   /** Read-only HTTP routes served beside the probes (inventory's reservations, say). */
   routes?: (app: FastifyInstance, deps: { pool: Pool }) => void;
@@ -90,7 +90,9 @@ export interface ConsumerService extends RunningService {
  * startConsumerService runs one handler as a process: pool, broker connection, confirm publisher
  * for retries and dead letters, the consumer, and the probes. stop drains within the grace bound.
  */
-export async function startConsumerService(spec: ConsumerServiceSpec): Promise<ConsumerService> {
+export async function startConsumerService<Batch = undefined>(
+  spec: ConsumerServiceSpec<Batch>,
+): Promise<ConsumerService> {
   const { config } = spec;
   armFailpoints(config.failpoints);
   const logger = createLogger(spec.name, config.logLevel);
@@ -100,7 +102,7 @@ export async function startConsumerService(spec: ConsumerServiceSpec): Promise<C
   const broker = await Broker.connect(config.amqpUrl, logger);
   const publisher = await ConfirmPublisher.create(broker);
   registerConnectionMetrics(registry, { broker, pool });
-  const consumer = await Consumer.start({
+  const consumer = await Consumer.start<Batch>({
     broker,
     publisher,
     pool,

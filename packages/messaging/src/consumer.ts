@@ -31,10 +31,18 @@ import type { ConfirmPublisher, OutgoingMessage } from './publisher.js';
 import { decideRetry, defaultRetryPolicy, retryQueueName, type RetryPolicy } from './retry-policy.js';
 import { deadLetterQueueName, declareRetryQueues, type QueueSpec } from './topology.js';
 
-/** What a handler may use: the transaction its effect commits in, and a way to emit events in it. */
-export interface HandlerContext {
+/**
+ * What a handler may use: the transaction its effect commits in, what `beforeBatch` prepared for
+ * the batch, and a way to emit events in it.
+ */
+export interface HandlerContext<Batch = undefined> {
   /** The batch's transaction; handlers of one batch share it, their statements run in turn. */
   tx: TransactionQueries;
+  /**
+   * What the consumer's `beforeBatch` returned for this batch (rows it locked, say), shared by the
+   * batch's handlers; a handler that changes what it describes keeps it up to date.
+   */
+  batch: Batch;
   emit<T extends EventType>(event: Omit<NewEvent<T>, 'causedBy' | 'orderId'> & { orderId?: string }): Promise<void>;
   /** afterCommit runs once the effect has committed (to record a metric of what surely happened). */
   afterCommit(effect: () => void): void;
@@ -43,7 +51,14 @@ export interface HandlerContext {
   log: Logger;
 }
 
-export type Handler = (event: AnyEvent, context: HandlerContext) => Promise<void>;
+export type Handler<Batch = undefined> = (event: AnyEvent, context: HandlerContext<Batch>) => Promise<void>;
+
+/**
+ * BeforeBatch runs first in each batch's transaction, with the batch's new events in delivery
+ * order: where handlers lock shared rows it takes those locks in one statement and one fixed order,
+ * so concurrent batches cannot deadlock, and returns what the handlers need of them.
+ */
+export type BeforeBatch<Batch> = (events: readonly AnyEvent[], tx: TransactionQueries) => Promise<Batch>;
 
 /**
  * How a consumer runs the handlers of one batch, all inside the batch's one transaction. Messages
@@ -54,7 +69,7 @@ export type Handler = (event: AnyEvent, context: HandlerContext) => Promise<void
  */
 export type BatchConcurrency = 'sequential' | 'orders-in-parallel';
 
-export interface ConsumerOptions {
+export interface ConsumerOptions<Batch = undefined> {
   broker: Broker;
   /** Publishes retry copies and dead letters, with confirms. */
   publisher: ConfirmPublisher;
@@ -64,12 +79,9 @@ export interface ConsumerOptions {
   /** The inbox key: one effect per consumer and message. */
   consumerName: string;
   queue: QueueSpec;
-  handler: Handler;
-  /**
-   * Runs first in each batch's transaction, with the batch's new events: where handlers lock shared
-   * rows (stock), it takes those locks in one fixed order, so concurrent batches cannot deadlock.
-   */
-  beforeBatch?: (events: readonly AnyEvent[], tx: TransactionQueries) => Promise<void>;
+  handler: Handler<Batch>;
+  /** Without it, handlers see `batch` undefined. */
+  beforeBatch?: BeforeBatch<Batch>;
   concurrency?: BatchConcurrency;
   logger: Logger;
   registry: Registry;
@@ -142,10 +154,11 @@ interface Delivery {
   outcome?: Outcome;
 }
 
-/** A batch's transaction: its connection, and the statements its handlers share in turn. */
-interface BatchTransaction {
+/** A batch's transaction: its connection, the statements its handlers share in turn, and what beforeBatch prepared. */
+interface BatchTransaction<Batch> {
   tx: PoolClient;
   queries: TransactionQueries;
+  prepared: Batch;
 }
 
 /** A delivery that decoded: it can take part in a batch's transaction. */
@@ -160,7 +173,7 @@ type Decoded = Delivery & { event: AnyEvent };
  * past the budget or for an error that cannot pass, sent to the queue's DLQ with the reason in
  * their headers. Batches run one at a time, so the ack of one never covers another's deliveries.
  */
-export class Consumer implements Attachment {
+export class Consumer<Batch = undefined> implements Attachment {
   private channel: Channel | undefined;
   private consumerTag: string | undefined;
   private waiting: Delivery[] = [];
@@ -169,13 +182,13 @@ export class Consumer implements Attachment {
   private readonly metrics: ReturnType<typeof metricsFor>;
   private stopping = false;
 
-  private constructor(private readonly options: ConsumerOptions) {
+  private constructor(private readonly options: ConsumerOptions<Batch>) {
     this.retry = options.retry ?? defaultRetryPolicy;
     this.metrics = metricsFor(options.registry);
   }
 
-  static async start(options: ConsumerOptions): Promise<Consumer> {
-    const consumer = new Consumer(options);
+  static async start<Batch = undefined>(options: ConsumerOptions<Batch>): Promise<Consumer<Batch>> {
+    const consumer = new Consumer<Batch>(options);
     await options.broker.attach(consumer);
     return consumer;
   }
@@ -371,11 +384,14 @@ export class Consumer implements Attachment {
       }
       const emitted: OutboxEntry[] = [];
       const queries = serialQueries(tx);
-      await this.options.beforeBatch?.(
-        toHandle.map((d) => d.event),
-        queries,
-      );
-      await this.runHandlers(toHandle, { tx, queries }, emitted, committed);
+      const prepared =
+        toHandle.length > 0 && this.options.beforeBatch
+          ? await this.options.beforeBatch(
+              toHandle.map((d) => d.event),
+              queries,
+            )
+          : (undefined as Batch);
+      await this.runHandlers(toHandle, { tx, queries, prepared }, emitted, committed);
       await appendManyToOutbox(tx, schema, emitted);
       return outcomes;
     });
@@ -385,7 +401,7 @@ export class Consumer implements Attachment {
 
   private async runHandlers(
     deliveries: Decoded[],
-    tx: BatchTransaction,
+    tx: BatchTransaction<Batch>,
     emitted: OutboxEntry[],
     committed: (() => void)[],
   ): Promise<void> {
@@ -411,7 +427,7 @@ export class Consumer implements Attachment {
 
   private runHandler(
     delivery: Decoded,
-    tx: BatchTransaction,
+    tx: BatchTransaction<Batch>,
     emitted: OutboxEntry[],
     committed: (() => void)[],
   ): Promise<void> {
@@ -421,6 +437,7 @@ export class Consumer implements Attachment {
     return context.with(delivery.trace, () =>
       this.options.handler(event, {
         tx: tx.queries,
+        batch: tx.prepared,
         get log() {
           return logOf();
         },

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import amqp from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { createEvent, type AnyEvent } from '@surety/contracts';
+import { declareTopology, EVENTS_EXCHANGE, queues } from '@surety/messaging';
+import { placeOrder, startStack, waitForTerminal, type Stack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * Consumers lock the rows of a whole batch at once and hand them to its handlers: a batch that
+ * holds two events about one order must act on the state the first one left. Events are queued
+ * while no consumer runs, so each consumer takes them as one batch when it starts.
+ */
+let stack: Stack;
+let raw: amqp.ChannelModel;
+let channel: amqp.ConfirmChannel;
+
+beforeAll(async () => {
+  stack = await startStack({ without: ['relay', 'payment', 'inventory', 'saga', 'notification'] });
+  raw = await amqp.connect(stack.vhost.amqpUrl);
+  channel = await raw.createConfirmChannel();
+  await declareTopology(channel, Object.values(queues));
+});
+afterAll(async () => {
+  await raw?.close();
+  await stack?.stop();
+});
+
+async function publish(events: AnyEvent[]): Promise<void> {
+  for (const event of events) {
+    channel.publish(EVENTS_EXCHANGE, event.type, Buffer.from(JSON.stringify(event)), {
+      messageId: event.id,
+      type: event.type,
+      contentType: 'application/json',
+      persistent: true,
+    });
+  }
+  await channel.waitForConfirms();
+}
+
+async function stockOf(sku: string): Promise<number> {
+  const found = await stack.pool.query<{ available: number }>('SELECT available FROM inventory.stock WHERE sku = $1', [
+    sku,
+  ]);
+  return found.rows[0]!.available;
+}
+
+describe('two events about one order in one batch', () => {
+  it('a cancellation ahead of its order.placed: payment charges nothing, inventory reserves nothing', async () => {
+    const orderId = randomUUID();
+    const before = await stockOf('TEA-GREEN');
+    const placed = createEvent({
+      type: 'order.placed',
+      orderId,
+      payload: { customerId: 'batch-1', items: [{ sku: 'TEA-GREEN', quantity: 2, priceCents: 450 }], totalCents: 900 },
+    });
+    const cancelled = createEvent({
+      type: 'order.cancelled',
+      orderId,
+      payload: { customerId: 'batch-1', reason: 'cancelled before it arrived' },
+    });
+    await publish([cancelled, placed]);
+    await Promise.all([stack.start('payment'), stack.start('inventory')]);
+
+    const inboxes = async () =>
+      (
+        await stack.pool.query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM payments.inbox WHERE message_id = ANY($1))
+                + (SELECT count(*) FROM inventory.inbox WHERE message_id = ANY($1)) AS n`,
+          [[placed.id, cancelled.id]],
+        )
+      ).rows[0]!.n;
+    await waitFor('both consumers to take both events', inboxes, (n) => n === 4);
+
+    const payment = await stack.pool.query('SELECT status FROM payments.payments WHERE order_id = $1', [orderId]);
+    expect(payment.rows).toEqual([{ status: 'voided' }]);
+    const charges = await stack.pool.query('SELECT 1 FROM gateway.requests WHERE order_id = $1', [orderId]);
+    expect(charges.rowCount).toBe(0);
+    const reservation = await stack.pool.query('SELECT status FROM inventory.reservations WHERE order_id = $1', [
+      orderId,
+    ]);
+    expect(reservation.rows).toEqual([{ status: 'voided' }]);
+    expect(await stockOf('TEA-GREEN')).toBe(before);
+  });
+
+  it('the saga folds a capture and a reservation of one batch into one CONFIRMED, emitted once', async () => {
+    const placed = await placeOrder(stack.apiUrl, [{ sku: 'MUG-WHITE', quantity: 1 }]);
+    expect(placed.status).toBe(202);
+    const orderId = placed.body.id;
+    await publish([
+      createEvent({ type: 'payment.captured', orderId, payload: { chargeId: 'ch_batch', amountCents: 1 } }),
+      createEvent({
+        type: 'stock.reserved',
+        orderId,
+        payload: { items: [{ sku: 'MUG-WHITE', quantity: 1 }] },
+      }),
+    ]);
+    await stack.start('saga');
+
+    const outcome = await waitForTerminal(stack.pool, [orderId]);
+    expect(outcome.get(orderId)?.status).toBe('CONFIRMED');
+    const steps = await stack.pool.query<{ step: string }>(
+      'SELECT step FROM orders.order_timeline WHERE order_id = $1 ORDER BY at',
+      [orderId],
+    );
+    expect(steps.rows.map((r) => r.step)).toEqual(['placed', 'charged', 'reserved', 'confirmed']);
+    const confirmations = await stack.pool.query(
+      `SELECT 1 FROM orders.outbox WHERE order_id = $1 AND type = 'order.confirmed'`,
+      [orderId],
+    );
+    expect(confirmations.rowCount).toBe(1);
+  });
+});
