@@ -46,7 +46,7 @@ async function stockOf(sku: string): Promise<number> {
 }
 
 describe('two events about one order in one batch', () => {
-  it('a cancellation ahead of its order.placed: payment charges nothing, inventory reserves nothing', async () => {
+  it('a cancellation ahead of its order.placed charges and reserves nothing; a second order sees the stock the first took', async () => {
     const orderId = randomUUID();
     const before = await stockOf('TEA-GREEN');
     const placed = createEvent({
@@ -59,7 +59,20 @@ describe('two events about one order in one batch', () => {
       orderId,
       payload: { customerId: 'batch-1', reason: 'cancelled before it arrived' },
     });
-    await publish([cancelled, placed]);
+    // Two orders for more of the limited SKU than there is: the second sees what the first took.
+    const limited = [randomUUID(), randomUUID()].sort();
+    const claims = limited.map((id) =>
+      createEvent({
+        type: 'order.placed',
+        orderId: id,
+        payload: {
+          customerId: 'batch-1',
+          items: [{ sku: 'SAMPLER-LTD', quantity: 15, priceCents: 2500 }],
+          totalCents: 37_500,
+        },
+      }),
+    );
+    await publish([cancelled, placed, ...claims]);
     await Promise.all([stack.start('payment'), stack.start('inventory')]);
 
     const inboxes = async () =>
@@ -81,6 +94,20 @@ describe('two events about one order in one batch', () => {
     ]);
     expect(reservation.rows).toEqual([{ status: 'voided' }]);
     expect(await stockOf('TEA-GREEN')).toBe(before);
+
+    const limitedOutcome = await waitFor(
+      'both limited orders to be decided',
+      async () =>
+        (
+          await stack.pool.query<{ order_id: string; status: string }>(
+            'SELECT order_id, status FROM inventory.reservations WHERE order_id = ANY($1) ORDER BY order_id',
+            [limited],
+          )
+        ).rows,
+      (rows) => rows.length === 2 && rows.every((r) => r.status !== 'pending'),
+    );
+    expect(limitedOutcome.map((r) => r.status)).toEqual(['reserved', 'rejected']);
+    expect(await stockOf('SAMPLER-LTD')).toBe(10);
   });
 
   it('the saga folds a capture and a reservation of one batch into one CONFIRMED, emitted once', async () => {

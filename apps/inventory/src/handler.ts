@@ -11,28 +11,29 @@ interface ReservationRow {
   items: StockLine[];
 }
 
-/** The reservation rows of a batch's orders, locked, by order id; each handler keeps its own up to date. */
-export type LockedReservations = Map<string, ReservationRow>;
-type InventoryContext = HandlerContext<LockedReservations>;
+/**
+ * What a batch locked: its orders' reservation rows by order id, and the available stock of every
+ * SKU it touches; each handler keeps both up to date as it goes.
+ */
+export interface LockedBatch {
+  reservations: Map<string, ReservationRow>;
+  available: Map<string, number>;
+}
+type InventoryContext = HandlerContext<LockedBatch>;
 
 function reservationOf(ctx: InventoryContext, orderId: string): ReservationRow {
-  const row = ctx.batch.get(orderId);
+  const row = ctx.batch.reservations.get(orderId);
   if (!row) throw new Error(`reservation row for ${orderId} was not locked`);
   return row;
 }
 
 /**
- * takeStock decrements every line or none; it returns the first SKU that was short. The stock rows
- * are locked first, in SKU order, so the check and the decrement see the same stock.
+ * takeStock decrements every line or none; it returns the first SKU that was short. The batch locked
+ * the stock rows before any handler ran, so the check and the decrement see the same stock.
  */
 async function takeStock(ctx: InventoryContext, lines: StockLine[]): Promise<string | undefined> {
   const wanted = quantitiesBySku(lines);
-  const locked = await ctx.tx.query<{ sku: string; available: number }>({
-    name: 'stock-lock-lines',
-    text: 'SELECT sku, available FROM inventory.stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE',
-    values: [[...wanted.keys()]],
-  });
-  const available = new Map(locked.rows.map((row) => [row.sku, row.available]));
+  const { available } = ctx.batch;
   const short = [...wanted].find(([sku, quantity]) => (available.get(sku) ?? 0) < quantity);
   if (short) return short[0];
   await moveStock(ctx, lines, -1);
@@ -52,6 +53,10 @@ function quantitiesBySku(lines: readonly StockLine[]): Map<string, number> {
 async function moveStock(ctx: InventoryContext, lines: StockLine[], direction: 1 | -1): Promise<void> {
   // One row per SKU: an UPDATE … FROM changes each target row once, whatever it joins.
   const sums = quantitiesBySku(lines);
+  for (const [sku, quantity] of sums) {
+    const before = ctx.batch.available.get(sku);
+    if (before !== undefined) ctx.batch.available.set(sku, before + direction * quantity);
+  }
   await ctx.tx.query({
     name: 'stock-move',
     text: `UPDATE inventory.stock AS s SET available = s.available + $3 * l.quantity, reserved = s.reserved - $3 * l.quantity
@@ -73,7 +78,7 @@ async function reserve(event: Envelope<'order.placed'>, ctx: InventoryContext) {
   const shortSku = await takeStock(ctx, lines);
   if (shortSku) {
     const reason = `out of stock: ${shortSku}`;
-    ctx.batch.set(event.orderId, { ...reservation, status: 'rejected' });
+    ctx.batch.reservations.set(event.orderId, { ...reservation, status: 'rejected' });
     await ctx.tx.query({
       name: 'reservation-rejected',
       text: `UPDATE inventory.reservations SET status = 'rejected', reason = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
@@ -82,7 +87,7 @@ async function reserve(event: Envelope<'order.placed'>, ctx: InventoryContext) {
     await ctx.emit({ type: 'stock.rejected', payload: { reason, sku: shortSku } });
     return;
   }
-  ctx.batch.set(event.orderId, { ...reservation, status: 'reserved', items: lines });
+  ctx.batch.reservations.set(event.orderId, { ...reservation, status: 'reserved', items: lines });
   await ctx.tx.query({
     name: 'reservation-reserved',
     text: `UPDATE inventory.reservations SET status = 'reserved', items = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
@@ -94,7 +99,7 @@ async function reserve(event: Envelope<'order.placed'>, ctx: InventoryContext) {
 async function release(event: Envelope<'order.cancelled'>, ctx: InventoryContext) {
   const reservation = reservationOf(ctx, event.orderId);
   if (reservation.status !== 'reserved') return;
-  ctx.batch.set(event.orderId, { ...reservation, status: 'released' });
+  ctx.batch.reservations.set(event.orderId, { ...reservation, status: 'released' });
   await moveStock(ctx, reservation.items, 1);
   await ctx.tx.query({
     name: 'reservation-released',
@@ -112,13 +117,13 @@ async function release(event: Envelope<'order.cancelled'>, ctx: InventoryContext
  * cancellation came first, so a late order.placed reserves nothing) and locks them all in
  * order-id order, for the handlers.
  */
-export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQueries): Promise<LockedReservations> {
+export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQueries): Promise<LockedBatch> {
   const placedSkus = events.flatMap((e) => (e.type === 'order.placed' ? e.payload.items.map((i) => i.sku) : []));
   const cancelledOrders = events.filter((e) => e.type === 'order.cancelled').map((e) => e.orderId);
-  if (placedSkus.length === 0 && cancelledOrders.length === 0) return new Map();
-  await tx.query({
+  if (placedSkus.length === 0 && cancelledOrders.length === 0) return { reservations: new Map(), available: new Map() };
+  const stock = await tx.query<{ sku: string; available: number }>({
     name: 'stock-lock-batch',
-    text: `SELECT sku FROM inventory.stock
+    text: `SELECT sku, available FROM inventory.stock
       WHERE sku = ANY($1::text[])
          OR sku IN (SELECT line->>'sku' FROM inventory.reservations AS r, jsonb_array_elements(r.items) AS line
                      WHERE r.order_id = ANY($2::uuid[]))
@@ -144,11 +149,14 @@ export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQuer
             WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE`,
     values: [ids],
   });
-  return new Map(locked.rows.map((row) => [row.order_id, row]));
+  return {
+    reservations: new Map(locked.rows.map((row) => [row.order_id, row])),
+    available: new Map(stock.rows.map((row) => [row.sku, row.available])),
+  };
 }
 
 /** inventoryHandler reserves stock on order.placed (all lines or none) and releases it on order.cancelled. */
-export const inventoryHandler: Handler<LockedReservations> = async (event, ctx) => {
+export const inventoryHandler: Handler<LockedBatch> = async (event, ctx) => {
   switch (event.type) {
     case 'order.placed':
       return reserve(event, ctx);
