@@ -72,6 +72,7 @@ export async function runCostRun(options: {
     endpoints: options.endpoints,
     logDir: join(options.outDir, 'logs'),
     everyApp: {},
+    consumers: {},
     backgroundNice: 0,
     ...(options.profile ? { profileDir } : {}),
     say,

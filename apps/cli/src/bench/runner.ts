@@ -11,7 +11,7 @@ import { measureOutage, type OutageResult } from './outage.js';
 import { costTracker } from './process-metrics.js';
 import { measureScaleOut, type ScaleOutRow, type ScaleOutSizes } from './scale-out.js';
 import { measureAutoscaledSpike, measureSpike, type SpikeResult, type SpikeSide } from './spike.js';
-import { consumers, createBenchStack, type BenchStack } from './stack.js';
+import { consumers, createBenchStack, type BenchStack, type ConsumerSettings } from './stack.js';
 import { setGatewayFaults } from '../gateway-faults.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
 
@@ -143,11 +143,10 @@ export async function runBench(options: {
   say(
     `machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(' ')}`,
   );
-  const everyApp: Record<string, string> = {
-    LOG_LEVEL: benchSettings.logLevel,
-    RETRY_DELAYS_MS: benchSettings.retryDelaysMs,
-    PREFETCH: String(benchSettings.scaleOutPrefetch),
-  };
+  const everyApp = { LOG_LEVEL: benchSettings.logLevel, RETRY_DELAYS_MS: benchSettings.retryDelaysMs };
+  // Each phase states what its consumers run with; nothing is changed for a later phase to pick up.
+  const scaleOutConsumers: ConsumerSettings = { prefetch: benchSettings.scaleOutPrefetch };
+  const spikeConsumers: ConsumerSettings = { prefetch: benchSettings.defaultPrefetch };
   say('starting the bench stack (own database and vhost)');
   const logDir = join(options.outDir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -156,6 +155,7 @@ export async function runBench(options: {
     endpoints: options.endpoints,
     logDir,
     everyApp,
+    consumers: scaleOutConsumers,
     backgroundNice: benchSettings.backgroundNice,
     say,
   });
@@ -202,7 +202,7 @@ export async function runBench(options: {
 
     await setGatewayFaults(stack.gatewayUrl, { latencyMs: benchSettings.gatewayLatencyMs });
     const before = await pipelineCounters(stack);
-    const scaleOut = await measureScaleOut(stack, sizes.scaleOut, costs, say);
+    const scaleOut = await measureScaleOut(stack, sizes.scaleOut, scaleOutConsumers, costs, say);
     const after = await pipelineCounters(stack);
     const orders = Math.max(1, after.orders - before.orders);
     const pipeline = {
@@ -212,20 +212,16 @@ export async function runBench(options: {
       publishesPerOrder: (after.publishes - before.publishes) / orders,
     };
 
-    say(
-      `restarting the consumers with PREFETCH ${benchSettings.defaultPrefetch} at the ScaledObjects' minimum replicas`,
-    );
+    say(`restarting the consumers with PREFETCH ${spikeConsumers.prefetch} at the ScaledObjects' minimum replicas`);
     const parameters = readScaledObjects(join(options.root, 'keda'));
-    await stack.scaleConsumers(0);
-    everyApp.PREFETCH = String(benchSettings.defaultPrefetch);
     const minimumReplicas = Object.fromEntries(
       consumers.map((c) => [c, Math.max(1, parameters.find((p) => p.consumer === c)?.minReplicas ?? 1)]),
     );
-    await stack.scaleConsumers(minimumReplicas);
+    await stack.scaleConsumers(minimumReplicas, spikeConsumers);
     const samples: ScalingSample[] = [];
     const autoscaler = new Autoscaler({
       parameters,
-      replicas: stack.replicas,
+      replicas: stack.consumerReplicas(spikeConsumers),
       queueLength: queueLengthReader(stack.managementUrl, stack.vhost),
       registry: new Registry(),
       say: (line) => say(`  ${line}`),
@@ -236,7 +232,8 @@ export async function runBench(options: {
       outDir: options.outDir,
       k6Env: sizes.spike,
       settleTimeoutMs: sizes.spikeSettleTimeoutMs,
-      restoreConsumers: () => stack.scaleConsumers(minimumReplicas),
+      consumers: spikeConsumers,
+      restoreConsumers: () => stack.scaleConsumers(minimumReplicas, spikeConsumers),
     };
     const spike = await measureSpike(stack, spikeOptions, say);
     const autoscalingStartedAtMs = Date.now();

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { runK6, type K6Summary } from './k6.js';
-import type { BenchStack } from './stack.js';
+import type { BenchStack, ConsumerSettings } from './stack.js';
 import { sampleWaitEvents, type WaitEventShare } from './wait-events.js';
 import { waitUntilSettled, workOf, type WorkDone } from './work.js';
 
@@ -38,7 +38,7 @@ export async function measureSpike(
   say('spike: synchronous baseline (charge, reserve, notify inside the request)');
   const syncSide = await runSpike(stack, options, 'sync', 'spike-sync', say);
   say('spike: Surety with its consumers stopped until k6 ends (as if they ran on machines of their own)');
-  await stack.scaleConsumers(0);
+  await stack.scaleConsumers(0, options.consumers);
   const deferred = await runSpike(stack, options, 'async', 'spike-deferred', say, options.restoreConsumers);
   return { settings: options.k6Env, async: asyncSide, sync: syncSide, deferred };
 }
@@ -62,6 +62,8 @@ interface SpikeOptions {
   outDir: string;
   k6Env: Record<string, string>;
   settleTimeoutMs: number;
+  /** What the consumers run with. */
+  consumers: ConsumerSettings;
   /** Brings the consumers back to their minimum replicas. */
   restoreConsumers: () => Promise<void>;
 }

@@ -3,6 +3,7 @@ import { createPool, type Pool } from '@surety/db';
 import { createLogger } from '@surety/telemetry';
 import { appSpecs, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
+import type { ScalableReplicas } from '../autoscaling/autoscaler.js';
 import { ReplicaSet } from '../replica-set.js';
 import { Supervisor } from '../supervisor.js';
 import { createIsolatedResources, withPath, type ServerEndpoints } from '../isolated-resources.js';
@@ -19,6 +20,15 @@ export const consumers = ['payment', 'inventory', 'saga', 'notification'] as con
 export type Consumer = (typeof consumers)[number];
 const backgroundApps: readonly AppName[] = ['relay', ...consumers];
 
+/** What a phase runs the consumers with; a setting left out is the app's own default, as in `make run`. */
+export interface ConsumerSettings {
+  prefetch?: number;
+}
+
+const consumerEnv = (settings: ConsumerSettings): Record<string, string> =>
+  settings.prefetch === undefined ? {} : { PREFETCH: String(settings.prefetch) };
+const sameSettings = (a: ConsumerSettings, b: ConsumerSettings) => a.prefetch === b.prefetch;
+
 export interface BenchStack {
   name: string;
   databaseUrl: string;
@@ -30,11 +40,16 @@ export interface BenchStack {
   gatewayUrl: string;
   pool: Pool;
   supervisor: Supervisor;
-  replicas: ReplicaSet;
   /** Every process's /metrics URL, by supervisor id. */
   metricsUrls(): Map<string, string>;
-  /** Starts or drains consumers until each runs `count`, then waits until the new ones are ready. */
-  scaleConsumers(count: number | Partial<Record<Consumer, number>>): Promise<void>;
+  /**
+   * Starts or drains consumers until each runs `count` with `settings`, then waits until the new
+   * ones are ready. Replicas running with other settings are stopped first: a phase never measures
+   * consumers left with an earlier phase's settings.
+   */
+  scaleConsumers(count: number | Partial<Record<Consumer, number>>, settings: ConsumerSettings): Promise<void>;
+  /** The consumers' replicas for an autoscaler to drive: each replica it starts runs with `settings`. */
+  consumerReplicas(settings: ConsumerSettings): ScalableReplicas;
   /** Creates another vhost beside the bench's, for a measurement that must not mix with it. */
   temporaryVhost(suffix: string): Promise<{ amqpUrl: string; remove(): Promise<void> }>;
   close(): Promise<void>;
@@ -63,8 +78,10 @@ export async function createBenchStack(options: {
   root: string;
   endpoints: ServerEndpoints;
   logDir: string;
-  /** Settings for every process (log level, retry delays, prefetch), read when a process starts. */
-  everyApp: Record<string, string>;
+  /** Settings for every process (log level, retry delays). */
+  everyApp: Readonly<Record<string, string>>;
+  /** What the first replica of each consumer runs with. */
+  consumers: ConsumerSettings;
   /** The niceness of the relay and the consumers, whose work can wait while the api answers. */
   backgroundNice: number;
   /** Where each process writes its CPU profile (`<id>.cpuprofile`) when it exits; none if unset. */
@@ -85,12 +102,15 @@ export async function createBenchStack(options: {
     await pool.end();
     await resources.drop();
   };
-  const env = (_app: AppName | 'baseline', id: string) => ({
+  /** The settings each consumer's running replicas were started with: all of an app's replicas share them. */
+  const runningWith = new Map<AppName, ConsumerSettings>(consumers.map((c) => [c, options.consumers]));
+  const env = (app: AppName | 'baseline', id: string) => ({
     DATABASE_URL: databaseUrl,
     AMQP_URL: amqpUrl,
     GATEWAY_URL: gatewayUrl,
     SURETY_REPLICA: id,
     ...options.everyApp,
+    ...consumerEnv((app !== 'baseline' && runningWith.get(app)) || {}),
   });
   const replicas = new ReplicaSet(supervisor, {
     portOffset: BENCH_PORT_OFFSET,
@@ -98,6 +118,13 @@ export async function createBenchStack(options: {
     nice: (app) => (backgroundApps.includes(app) ? options.backgroundNice : undefined),
     ...(profileDir ? { nodeFlags: (id: string) => profileFlags(profileDir, id) } : {}),
   });
+  const scaleConsumer = async (app: Consumer, count: number, settings: ConsumerSettings) => {
+    if (!sameSettings(runningWith.get(app) ?? {}, settings)) {
+      await replicas.scaleTo(app, 0);
+      runningWith.set(app, settings);
+    }
+    await replicas.scaleTo(app, count);
+  };
   const metricsUrls = () => new Map(supervisor.ids().map((id) => [id, `${idToUrl(id)}/metrics`]));
   const waitForAll = async () => {
     const probes = supervisor.ids().map((id) => `${idToUrl(id)}/readyz`);
@@ -132,11 +159,22 @@ export async function createBenchStack(options: {
     gatewayUrl,
     pool,
     supervisor,
-    replicas,
     metricsUrls,
-    async scaleConsumers(count) {
-      await Promise.all(consumers.map((c) => replicas.scaleTo(c, typeof count === 'number' ? count : (count[c] ?? 1))));
+    async scaleConsumers(count, settings) {
+      await Promise.all(
+        consumers.map((c) => scaleConsumer(c, typeof count === 'number' ? count : (count[c] ?? 1), settings)),
+      );
       await waitForAll();
+    },
+    consumerReplicas(settings) {
+      return {
+        running: (app) => replicas.running(app),
+        scaleTo: (app, count) => {
+          const consumer = consumers.find((c) => c === app);
+          if (!consumer) throw new Error(`${app} is not a consumer`);
+          return scaleConsumer(consumer, count, settings);
+        },
+      };
     },
     async temporaryVhost(suffix) {
       const path = encodeURIComponent(`${name}_${suffix}`);
