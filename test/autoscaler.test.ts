@@ -6,12 +6,13 @@ import amqp from 'amqplib';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent } from '@surety/contracts';
-import { EVENTS_EXCHANGE, declareTopology } from '@surety/messaging';
+import { declareTopology } from '@surety/messaging';
 import { Autoscaler, queueLengthReader, type ScalingSample } from '../apps/cli/src/autoscaling/autoscaler.js';
 import { readScaledObjects } from '../apps/cli/src/autoscaling/scaled-objects.js';
 import { ReplicaSet } from '../apps/cli/src/replica-set.js';
 import { Supervisor } from '../apps/cli/src/supervisor.js';
 import { testEnv } from './support/env.js';
+import { publishEvents } from './support/queues.js';
 import { isolatedResources } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
@@ -49,20 +50,16 @@ describe('local autoscaler', () => {
     const connection = await amqp.connect(resources.vhost.amqpUrl);
     const channel = await connection.createConfirmChannel();
     await declareTopology(channel);
-    for (let i = 0; i < orders; i++) {
-      const event = createEvent({
-        type: 'order.confirmed',
-        orderId: crypto.randomUUID(),
-        payload: { customerId: `c-${i}`, totalCents: 650 },
-      });
-      channel.publish(EVENTS_EXCHANGE, event.type, Buffer.from(JSON.stringify(event)), {
-        messageId: event.id,
-        type: event.type,
-        contentType: 'application/json',
-        persistent: true,
-      });
-    }
-    await channel.waitForConfirms();
+    await publishEvents(
+      channel,
+      Array.from({ length: orders }, (_, i) =>
+        createEvent({
+          type: 'order.confirmed',
+          orderId: crypto.randomUUID(),
+          payload: { customerId: `c-${i}`, totalCents: 650 },
+        }),
+      ),
+    );
     await connection.close();
 
     // keda/notification.yaml as written (target 50, 1..4 replicas), polled every second and with a

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import amqp from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { createEvent, type AnyEvent } from '@surety/contracts';
-import { declareTopology, EVENTS_EXCHANGE, queues } from '@surety/messaging';
+import { declareTopology, queues } from '@surety/messaging';
+import { publishEvents } from './support/queues.js';
 import { placeOrder, startStack, waitForTerminal, type Stack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
@@ -26,17 +27,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function publish(events: AnyEvent[]): Promise<void> {
-  for (const event of events) {
-    channel.publish(EVENTS_EXCHANGE, event.type, Buffer.from(JSON.stringify(event)), {
-      messageId: event.id,
-      type: event.type,
-      contentType: 'application/json',
-      persistent: true,
-    });
-  }
-  await channel.waitForConfirms();
-}
+const publish = (events: AnyEvent[]) => publishEvents(channel, events);
 
 async function stockOf(sku: string): Promise<number> {
   const found = await stack.pool.query<{ available: number }>('SELECT available FROM inventory.stock WHERE sku = $1', [

@@ -1,5 +1,22 @@
 import amqp from 'amqplib';
-import { deadLetterQueueName, queues } from '@surety/messaging';
+import type { AnyEvent } from '@surety/contracts';
+import { deadLetterQueueName, EVENTS_EXCHANGE, queues } from '@surety/messaging';
+
+/**
+ * publishEvents puts events on the events exchange the way the relay does (messageId, type,
+ * persistent), bypassing every outbox, and waits for the broker's confirms.
+ */
+export async function publishEvents(channel: amqp.ConfirmChannel, events: readonly AnyEvent[]): Promise<void> {
+  for (const event of events) {
+    channel.publish(EVENTS_EXCHANGE, event.type, Buffer.from(JSON.stringify(event)), {
+      messageId: event.id,
+      type: event.type,
+      contentType: 'application/json',
+      persistent: true,
+    });
+  }
+  await channel.waitForConfirms();
+}
 
 /** deadLetterDepths counts the messages ready in every consumer's DLQ, straight from the broker. */
 export async function deadLetterDepths(amqpUrl: string): Promise<Record<string, number>> {
