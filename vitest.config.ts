@@ -63,6 +63,21 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // A real control plane (scripts/control-plane.sh: etcd, kube-apiserver, controller-manager,
+        // scheduler, kwok as the kubelet): every manifest validated by the API server, and the chart
+        // installed, upgraded, rolled back, tested and uninstalled. The files share the cluster, so
+        // they run one at a time, last, where they take no CPU from the timing-sensitive tests.
+        test: {
+          name: 'kubernetes',
+          include: ['test/kubernetes/*.test.ts'],
+          globalSetup: ['test/kubernetes/global-setup.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });
