@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeOrder, startStack, type Stack } from './support/stack.js';
+import { waitFor } from './support/wait.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -152,5 +153,23 @@ describe('reads', () => {
     };
     expect(openapi.openapi).toMatch(/^3\./);
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/orders', '/orders/{id}', '/products']));
+  });
+});
+
+describe('prices', () => {
+  it('charges a product added to the catalogue at once, and a changed price within a second', async () => {
+    await stack.pool.query(`INSERT INTO orders.products (sku, name, price_cents) VALUES ('NEW-1', 'New', 100)`);
+    const first = await placeOrder(stack.apiUrl, [{ sku: 'NEW-1', quantity: 2 }]);
+    expect(first.status).toBe(202);
+    expect(first.body.totalCents).toBe(200);
+
+    await stack.pool.query(`UPDATE orders.products SET price_cents = 300 WHERE sku = 'NEW-1'`);
+    const repriced = await waitFor(
+      'the new price on a new order',
+      async () => (await placeOrder(stack.apiUrl, [{ sku: 'NEW-1', quantity: 1 }])).body.totalCents,
+      (total) => total === 300,
+      { timeoutMs: 3_000, intervalMs: 250 },
+    );
+    expect(repriced).toBe(300);
   });
 });

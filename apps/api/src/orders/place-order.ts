@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createEvent } from '@surety/contracts';
 import { activeTraceFields } from '@surety/telemetry';
 import { notifyOutboxSoon, outboxEntry, outboxInsertStatement, type Pool } from '@surety/db';
+import type { PriceList } from './price-list.js';
 import type { OrderView, PlaceOrderBody } from './schemas.js';
 
 export type PlaceOrderResult =
@@ -32,14 +33,9 @@ async function replayOf(pool: Pool, key: string, hash: string): Promise<PlaceOrd
   return row.request_hash === hash ? { kind: 'replayed', orderId: row.order_id } : { kind: 'key-reused' };
 }
 
-async function priceLines(pool: Pool, body: PlaceOrderBody) {
+async function priceLines(priceList: PriceList, body: PlaceOrderBody) {
   const skus = body.items.map((item) => item.sku);
-  const prices = await pool.query<{ sku: string; price_cents: number }>({
-    name: 'order-prices',
-    text: 'SELECT sku, price_cents FROM orders.products WHERE sku = ANY($1)',
-    values: [skus],
-  });
-  const priceOf = new Map(prices.rows.map((row) => [row.sku, row.price_cents]));
+  const priceOf = await priceList.pricesOf(skus);
   const unknown = skus.filter((sku) => !priceOf.has(sku));
   const lines = body.items
     .map((item) => ({ sku: item.sku, quantity: item.quantity, priceCents: priceOf.get(item.sku) ?? 0 }))
@@ -75,6 +71,7 @@ SELECT placed.created_at, timeline.at FROM placed, timeline`;
  */
 export async function placeOrder(
   pool: Pool,
+  priceList: PriceList,
   idempotencyKey: string,
   body: PlaceOrderBody,
   trace: { traceparent?: string; traceId?: string } = {},
@@ -82,7 +79,7 @@ export async function placeOrder(
   const repeated = duplicates(body.items.map((item) => item.sku));
   if (repeated.length > 0) return { kind: 'duplicate-sku', skus: repeated };
   const hash = requestHash(body);
-  const { unknown, lines } = await priceLines(pool, body);
+  const { unknown, lines } = await priceLines(priceList, body);
   if (unknown.length > 0) return { kind: 'unknown-sku', skus: unknown };
   const orderId = randomUUID();
   const totalCents = lines.reduce((sum, line) => sum + line.priceCents * line.quantity, 0);

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '@surety/db';
 import { getOrder, listOrders } from './order-queries.js';
 import { placeOrder } from './place-order.js';
+import { PriceList } from './price-list.js';
 import { ErrorBody, OrderSummary, OrderView, PlaceOrderBody } from './schemas.js';
 
 const IdempotencyHeaders = Type.Object({
@@ -53,6 +54,7 @@ function doorPolicy({ pool, rateLimit, shedWhenWaiting }: OrderRoutesOptions) {
 /** orderRoutes is the customer-facing HTTP contract of docs/architecture.md. */
 export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async (app, options) => {
   const { pool } = options;
+  const priceList = new PriceList(pool);
   app.post(
     '/orders',
     {
@@ -75,6 +77,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
       const traceparent = request.headers.traceparent;
       const result = await placeOrder(
         pool,
+        priceList,
         key,
         request.body,
         traceparent ? { traceparent, traceId: traceparent.split('-')[1] } : {},
