@@ -62,7 +62,7 @@ describe('local autoscaler', () => {
     );
     await connection.close();
 
-    // keda/notification.yaml as written (target 50, 1..4 replicas), polled every second and with a
+    // keda/notification.yaml as written (target 250, 1..4 replicas), polled every second and with a
     // short scale-down window, so the test sees both directions in seconds.
     const keda = readScaledObjects(join(root, 'keda')).find((p) => p.consumer === 'notification');
     if (!keda) throw new Error('keda/notification.yaml is missing');

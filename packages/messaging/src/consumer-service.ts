@@ -22,7 +22,7 @@ export const ConsumerEnv = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   DATABASE_URL: Type.String({ default: defaults.databaseUrl }),
   AMQP_URL: Type.String({ default: defaults.amqpUrl }),
-  PREFETCH: Type.Integer({ default: 10, minimum: 1, maximum: 2000 }),
+  PREFETCH: Type.Integer({ default: 50, minimum: 1, maximum: 2000 }),
   RETRY_DELAYS_MS: Type.String({ default: '1000,10000,60000', pattern: '^\\d+(,\\d+)*$' }),
   RETRY_BUDGET: Type.Integer({ default: 5, minimum: 1 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),

@@ -67,7 +67,7 @@ export const smokeSizes: BenchSizes = {
 export const benchSettings = {
   gatewayLatencyMs: 50,
   scaleOutPrefetch: 1,
-  defaultPrefetch: 10,
+  defaultPrefetch: 50,
   retryDelaysMs: '1000,5000,20000',
   /** The relay and the consumers run at this niceness: on one shared box, the local stand-in for giving the api its own CPU. */
   backgroundNice: 10,
