@@ -43,5 +43,5 @@ COPY packages/db/migrations packages/db/migrations
 COPY --from=build /app/apps/api/public apps/api/public
 # The node image's unprivileged user (uid 1000), which the chart's securityContext names too.
 USER node
-ENTRYPOINT ["node", "--enable-source-maps"]
+ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=4"]
 CMD ["dist/api.js"]

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { appOfEntry, compiledEntryOf, ensureCompiled } from '../../apps/cli/src/compiled.js';
+import { appNodeFlags, appOfEntry, compiledEntryOf, ensureCompiled } from '../../apps/cli/src/compiled.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -16,7 +16,7 @@ export interface AppProcess {
 function nodeArguments(entry: string): string[] {
   if (!appOfEntry(entry)) return ['--import', 'tsx', entry];
   ensureCompiled(root);
-  return ['--enable-source-maps', compiledEntryOf(entry)];
+  return [...appNodeFlags, compiledEntryOf(entry)];
 }
 
 /** spawnProcess runs an entry point of the repository as its own process, as `make run` does. */

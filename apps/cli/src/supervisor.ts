@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { compiledEntryOf, ensureCompiled } from './compiled.js';
+import { appNodeFlags, compiledEntryOf, ensureCompiled } from './compiled.js';
 
 export interface ProcessSpec {
   /** e.g. `payment-1` */
@@ -91,7 +91,7 @@ export class Supervisor {
   private launch(supervised: Supervised): void {
     const { spec } = supervised;
     ensureCompiled(this.options.root, this.options.say);
-    const node = [process.execPath, '--enable-source-maps', ...(spec.nodeFlags ?? []), compiledEntryOf(spec.entry)];
+    const node = [process.execPath, ...appNodeFlags, ...(spec.nodeFlags ?? []), compiledEntryOf(spec.entry)];
     // nice execs node in place, so the child's pid (and the signals sent to it) stay node's.
     const command = spec.nice ? ['nice', '-n', String(spec.nice), ...node] : node;
     const child = spawn(command[0] ?? process.execPath, command.slice(1), {
