@@ -11,7 +11,7 @@ describe('readScaledObjects', () => {
     const payment = all.find((p) => p.consumer === 'payment')!;
     expect(payment).toMatchObject({
       queueName: 'payment.orders',
-      target: 20,
+      target: 100,
       minReplicas: 2,
       maxReplicas: 8,
       pollingIntervalSeconds: 5,
