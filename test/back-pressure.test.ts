@@ -41,6 +41,33 @@ describe('back-pressure at the door', () => {
     expect(written.rowCount).toBe(10);
   });
 
+  it('sheds load with 503 at once while the event loop has had no idle time, and takes orders again after', async () => {
+    stack = await startStack({
+      without: ['relay', 'payment', 'inventory', 'saga', 'notification'],
+      env: { API_SHED_UTILIZATION: '0.9' },
+    });
+    const apiUrl = stack.apiUrl;
+    expect((await post(apiUrl, 'calm')).status).toBe(202);
+    // The api shares this process's event loop: keep it busy for three of its 200 ms windows.
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    busy(250);
+    await new Promise((resolve) => setImmediate(resolve));
+    busy(250);
+    const refused = await post(apiUrl, 'starved');
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toBe('overloaded');
+    expect(refused.retryAfter).toBe('1');
+    const written = await stack.pool.query(`SELECT 1 FROM orders.orders WHERE customer_id = 'starved'`);
+    expect(written.rowCount).toBe(0);
+
+    // Once the loop has been idle again, orders are taken.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect((await post(apiUrl, 'calm')).status).toBe(202);
+  });
+
   it('sheds load with 503 when requests queue for a database connection, writing nothing half-way', async () => {
     stack = await startStack({
       without: ['relay', 'payment', 'inventory', 'saga', 'notification'],

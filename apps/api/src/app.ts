@@ -25,6 +25,7 @@ export interface ApiAppOptions {
   bodyLimitBytes: number;
   rateLimit: { max: number; windowMs: number };
   shedWhenWaiting: number;
+  shedAboveUtilization: number;
   admin?: {
     token: string;
     deadLetters: () => Promise<DeadLetterBox>;
@@ -60,7 +61,12 @@ export async function buildApiApp(options: ApiAppOptions) {
   });
   await app.register(productRoutes, { pool });
   await app.register(rateLimit, { global: false });
-  await app.register(orderRoutes, { pool, rateLimit: options.rateLimit, shedWhenWaiting: options.shedWhenWaiting });
+  await app.register(orderRoutes, {
+    pool,
+    rateLimit: options.rateLimit,
+    shedWhenWaiting: options.shedWhenWaiting,
+    shedAboveUtilization: options.shedAboveUtilization,
+  });
   await app.register(orderEventRoutes, { pool, ...options.live });
   if (options.admin) {
     const { token, deadLetters, queueStats, reportsDir } = options.admin;

@@ -52,6 +52,7 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit: config.rateLimit,
     shedWhenWaiting: config.shedWhenWaiting,
+    shedAboveUtilization: config.shedAboveUtilization,
     live: { changes, heartbeatMs: config.sseHeartbeatMs },
     web: { webRoot: config.webRoot, jaegerUiUrl: config.jaegerUiUrl },
     ...(config.adminToken

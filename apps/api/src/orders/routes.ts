@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '@surety/db';
 import { getOrder, listOrders } from './order-queries.js';
 import { placeOrder } from './place-order.js';
+import { EventLoopLoad } from './event-loop-load.js';
 import { PriceList } from './price-list.js';
 import { ErrorBody, OrderSummary, OrderView, PlaceOrderBody } from './schemas.js';
 
@@ -15,14 +16,18 @@ export interface OrderRoutesOptions {
   pool: Pool;
   rateLimit: { max: number; windowMs: number };
   shedWhenWaiting: number;
+  /** Event-loop utilization beyond which new orders are shed with 503 (1 never sheds). */
+  shedAboveUtilization: number;
 }
 
 /**
  * The door's back-pressure: a customer over the rate gets 429 with Retry-After, and when requests
- * already queue for a database connection, a new order is refused with 503 before any work, so a
- * spike turns into polite refusals instead of timeouts and nothing is half-written.
+ * already queue for a database connection, or the event loop has had no idle time lately (CPU is
+ * what runs out), a new order is refused with 503 before any work, so a spike turns into polite
+ * refusals instead of timeouts, accepted orders keep a short answer time, and nothing is half-written.
  */
-function doorPolicy({ pool, rateLimit, shedWhenWaiting }: OrderRoutesOptions) {
+function doorPolicy({ pool, rateLimit, shedWhenWaiting, shedAboveUtilization }: OrderRoutesOptions) {
+  const load = new EventLoopLoad();
   return {
     config: {
       rateLimit: {
@@ -41,7 +46,7 @@ function doorPolicy({ pool, rateLimit, shedWhenWaiting }: OrderRoutesOptions) {
       },
     },
     onRequest: async (_request: FastifyRequest, reply: FastifyReply) => {
-      if (pool.waitingCount >= shedWhenWaiting) {
+      if (pool.waitingCount >= shedWhenWaiting || load.recent() > shedAboveUtilization) {
         return reply.code(503).header('retry-after', '1').send({
           error: 'overloaded',
           message: 'too busy to take this order now; retry with the same Idempotency-Key',
