@@ -13,13 +13,12 @@ import {
 } from '../../apps/cli/src/drills/kubernetes/experiments.js';
 import { clusterFaults, type AppSettings, type ClusterFault } from '../../apps/cli/src/drills/kubernetes/mapping.js';
 import { containerEnv, drillSettings, envPatch, withSettings } from '../../apps/cli/src/drills/kubernetes/settings.js';
-import { chartDirectory, scenarioValues } from '../manifests/support/helm.js';
 import { repoRoot } from '../manifests/support/repo.js';
 import {
   crdNames,
   deleteNamespace,
-  helm,
   helmRun,
+  installChart,
   kubeconfig,
   kubectl,
   kubectlJson,
@@ -68,19 +67,7 @@ describe("the drills' Kubernetes backend against the real API server", () => {
     helmRun(['uninstall', release, '-n', ns, '--wait', '--timeout', '5m']);
     deleteNamespace(ns);
     // The chart's Deployments, Ready (kwok), for the settings faults to roll out on.
-    helm([
-      'install',
-      release,
-      chartDirectory,
-      '-n',
-      ns,
-      '--create-namespace',
-      '--values',
-      scenarioValues('default'),
-      '--wait',
-      '--timeout',
-      '5m',
-    ]);
+    installChart(release, ns);
     cluster = new Cluster(ns);
   });
 

@@ -4,6 +4,7 @@ import {
   deleteNamespace,
   helm,
   helmRun,
+  installChart,
   kubectl,
   kubectlJson,
   requireControlPlane,
@@ -83,18 +84,7 @@ describe('the chart installed for real (helm against the local control plane, kw
   });
 
   it('installs: the pre-install migrations Job completes first, then every Deployment is Ready (--wait)', () => {
-    const output = helm([
-      'install',
-      release,
-      chartDirectory,
-      '-n',
-      ns,
-      '--create-namespace',
-      '--values',
-      scenarioValues('default'),
-      '--wait',
-      ...timeout,
-    ]);
+    const output = installChart(release, ns);
     expect(output).toMatch(/STATUS: deployed/);
     expect(revision()).toBe(1);
     const job = migrations();

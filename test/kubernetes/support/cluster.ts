@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { chartDirectory, scenarioValues } from '../../manifests/support/helm.js';
 import { crdDirectory, readYaml, repoPath } from '../../manifests/support/repo.js';
 
 /** Where scripts/control-plane.sh keeps its state (SURETY_LOCAL_DIR moves .local/, as for infra.sh). */
@@ -63,6 +64,23 @@ export function helm(args: string[]): string {
     throw new Error(`helm ${args.join(' ')} exited ${result.status}:\n${result.stderr}${result.stdout}`);
   }
   return result.stdout;
+}
+
+/** installChart is `helm install` of the chart with a ci scenario's values, waiting until kwok has it Ready. */
+export function installChart(release: string, ns: string, scenario = 'default'): string {
+  return helm([
+    'install',
+    release,
+    chartDirectory,
+    '-n',
+    ns,
+    '--create-namespace',
+    '--values',
+    scenarioValues(scenario),
+    '--wait',
+    '--timeout',
+    '5m',
+  ]);
 }
 
 /**

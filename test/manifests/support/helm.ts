@@ -41,9 +41,9 @@ export function scenarioValues(scenario: string): string {
   return repoPath('charts', 'surety', 'ci', `${scenario}-values.yaml`);
 }
 
-/** renderChart is `helm template` of one scenario (hooks and test pods included), as objects. */
-export function renderChart(scenario: string, extraArgs: string[] = []): KubeObject[] {
-  const output = helm([
+/** renderChartYaml is `helm template` of one scenario (hooks and test pods included), as helm prints it. */
+export function renderChartYaml(scenario: string, extraArgs: string[] = []): string {
+  return helm([
     'template',
     releaseName,
     chartDirectory,
@@ -53,7 +53,11 @@ export function renderChart(scenario: string, extraArgs: string[] = []): KubeObj
     scenarioValues(scenario),
     ...extraArgs,
   ]);
-  const documents = parseAllDocuments(output);
+}
+
+/** renderChart is renderChartYaml's objects. */
+export function renderChart(scenario: string, extraArgs: string[] = []): KubeObject[] {
+  const documents = parseAllDocuments(renderChartYaml(scenario, extraArgs));
   const values = (Array.isArray(documents) ? documents : [documents])
     .map((document) => document.toJS() as unknown)
     .filter((value) => value !== null && value !== undefined);
