@@ -1,6 +1,7 @@
 import { connect, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
 import { TransientError } from '@surety/contracts';
 import type { Logger } from '@surety/telemetry';
+import { coalesceFrameWrites } from './frame-coalescing.js';
 import { declareTopology } from './topology.js';
 
 /** Something that must (re)build its channels each time the connection comes up. */
@@ -80,6 +81,7 @@ export class Broker {
   }
 
   private async onConnected(model: ChannelModel): Promise<void> {
+    if (!coalesceFrameWrites(model)) this.logger.warn('amqplib changed shape: each frame is written on its own');
     const channel = await model.createChannel();
     await declareTopology(channel);
     await channel.close();

@@ -7,3 +7,4 @@ export * from './consumer-service.js';
 export * from './dead-letters.js';
 export * from './dead-letter-audit.js';
 export * from './management.js';
+export * from './frame-coalescing.js';
