@@ -57,6 +57,19 @@ describe('the payment gateway stand-in', () => {
     ]);
   });
 
+  it('charges once when requests with one key arrive together, and answers each with that charge', async () => {
+    const orderId = randomUUID();
+    const key = `charge-${orderId}`;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => call('POST', '/charges', { orderId, amountCents: 700 }, key)),
+    );
+    const charges = (await call('GET', `/charges?orderId=${orderId}`)).body;
+    expect(charges).toHaveLength(1);
+    for (const answer of answers) expect(answer).toEqual({ status: 201, body: charges[0] });
+    const log = (await call('GET', `/requests?orderId=${orderId}`)).body as unknown as { replayed: boolean }[];
+    expect(log.map((r) => r.replayed).sort()).toEqual([false, true, true, true, true, true, true, true]);
+  });
+
   it('refunds a captured charge once, and refuses a second refund under another key', async () => {
     const orderId = randomUUID();
     const charge = await call('POST', '/charges', { orderId, amountCents: 500 }, `charge-${orderId}`);

@@ -5,6 +5,7 @@ import { httpLogging, registerProbes, type Logger } from '@surety/telemetry';
 import { Counter, type Registry } from 'prom-client';
 import { Faults } from './faults.js';
 import {
+  executeDecided,
   executeIdempotently,
   newId,
   recordFault,
@@ -112,28 +113,38 @@ export function buildGatewayApp(options: {
     if (await injectFaults(reply, 'charges', incoming)) return reply;
     const idempotencyKey = await requireKey(reply, 'charges', incoming);
     if (!idempotencyKey) return reply;
-    const response = await executeIdempotently(
-      pool,
-      'charges',
-      { ...incoming, idempotencyKey },
-      async (client) => {
-        const declined = faults.declineRate > 0 && random() < faults.declineRate;
-        const result = await client.query<ChargeRow>({
-          name: 'gateway-charge',
+    const declined = faults.declineRate > 0 && random() < faults.declineRate;
+    const charge: ChargeRow = {
+      id: newId('ch'),
+      order_id: orderId,
+      amount_cents: amountCents,
+      status: declined ? 'declined' : 'captured',
+      decline_reason: declined ? 'card_declined' : null,
+    };
+    const chargeValues = [charge.id, charge.order_id, charge.amount_cents, charge.status, charge.decline_reason];
+    const decided = { status: declined ? 402 : 201, body: chargeView(charge) };
+    const keyed = { ...incoming, idempotencyKey };
+    const response = faults.honourIdempotencyKeys
+      ? await executeDecided(pool, 'charges', keyed, decided, (first, condition) => ({
           text: `INSERT INTO gateway.charges (id, order_id, amount_cents, status, decline_reason)
-         VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-          values: [
-            newId('ch'),
-            orderId,
-            amountCents,
-            declined ? 'declined' : 'captured',
-            declined ? 'card_declined' : null,
-          ],
-        });
-        return { status: declined ? 402 : 201, body: chargeView(result.rows[0] as ChargeRow) };
-      },
-      { honourKeys: faults.honourIdempotencyKeys },
-    );
+                 SELECT $${first}, $${first + 1}::uuid, $${first + 2}::int, $${first + 3}, $${first + 4} WHERE ${condition}`,
+          values: chargeValues,
+        }))
+      : await executeIdempotently(
+          pool,
+          'charges',
+          keyed,
+          async (client) => {
+            await client.query({
+              name: 'gateway-charge',
+              text: `INSERT INTO gateway.charges (id, order_id, amount_cents, status, decline_reason)
+                     VALUES ($1, $2, $3, $4, $5)`,
+              values: chargeValues,
+            });
+            return decided;
+          },
+          { honourKeys: false },
+        );
     return send(reply, 'charges', response);
   });
 
