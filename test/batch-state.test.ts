@@ -17,7 +17,11 @@ let raw: amqp.ChannelModel;
 let channel: amqp.ConfirmChannel;
 
 beforeAll(async () => {
-  stack = await startStack({ without: ['relay', 'payment', 'inventory', 'saga', 'notification'] });
+  // Only the events published here flow: what the services write stays in their outboxes.
+  stack = await startStack({
+    without: ['relay', 'payment', 'inventory', 'saga', 'notification'],
+    env: { OUTBOX_DISPATCH: 'relay' },
+  });
   raw = await amqp.connect(stack.vhost.amqpUrl);
   channel = await raw.createConfirmChannel();
   await declareTopology(channel, Object.values(queues));

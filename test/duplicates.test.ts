@@ -14,7 +14,8 @@ let stack: Stack;
 let stopRelay: () => Promise<void>;
 
 beforeAll(async () => {
-  stack = await startStack({ without: ['relay'] });
+  // Every event goes through the relay below, which publishes it twice.
+  stack = await startStack({ without: ['relay'], env: { OUTBOX_DISPATCH: 'relay' } });
   const logger = createLogger('duplicating-relay', 'silent');
   const pool = createPool(stack.db.url, logger);
   const broker = await Broker.connect(stack.vhost.amqpUrl, logger);
@@ -31,6 +32,7 @@ beforeAll(async () => {
     batchSize: 50,
     pollIntervalMs: 100,
     idlePollMaxMs: 100,
+    sweepAfterMs: 0,
     logger,
     registry: createRegistry('duplicating-relay'),
   });

@@ -20,13 +20,14 @@ async function socketWritesFor50Publishes(coalesce: boolean): Promise<number> {
     if (coalesce) expect(coalesceFrameWrites(model)).toBe(true);
     const channel = await model.createConfirmChannel();
     const { queue } = await channel.assertQueue('', { exclusive: true });
-    const socket = (model.connection as unknown as { stream: Socket & Record<string, unknown> }).stream;
+    type Write = (this: Socket, ...args: unknown[]) => unknown;
+    const socket = (model.connection as unknown as { stream: Socket & Record<'_write' | '_writev', Write> }).stream;
     let writes = 0;
     for (const name of ['_write', '_writev'] as const) {
-      const original = socket[name] as (...args: unknown[]) => unknown;
+      const original = socket[name].bind(socket);
       socket[name] = (...args: unknown[]) => {
         writes += 1;
-        return original.apply(socket, args);
+        return original(...args);
       };
     }
     for (let i = 0; i < 50; i++) channel.sendToQueue(queue, Buffer.from(`{"n":${i}}`), { persistent: true });

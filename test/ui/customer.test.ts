@@ -20,7 +20,8 @@ const jaegerUiUrl = 'http://127.0.0.1:16686';
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startStack({ without: ['relay', 'saga'], env: { JAEGER_UI_URL: jaegerUiUrl } }),
+    // The api leaves its events to the relay, which starts later: the page shows each step arrive.
+    startStack({ without: ['relay', 'saga'], env: { JAEGER_UI_URL: jaegerUiUrl, OUTBOX_DISPATCH: 'relay' } }),
     launchBrowser(),
   ]);
 });

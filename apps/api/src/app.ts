@@ -12,6 +12,7 @@ import { handleError } from './errors.js';
 import type { OrderChanges } from './orders/order-changes.js';
 import { orderEventRoutes } from './orders/order-events.js';
 import { orderRoutes } from './orders/routes.js';
+import type { Dispatch } from './orders/place-order.js';
 import { opsRoutes } from './ops/ops-routes.js';
 import type { QueueStats } from './ops/queue-stats.js';
 import { productRoutes } from './products.js';
@@ -20,6 +21,8 @@ import { webRoutes, type WebOptions } from './web.js';
 /** buildApiApp assembles the HTTP API: routes, OpenAPI document, probes and error shape. */
 export interface ApiAppOptions {
   pool: Pool;
+  /** Publishes a placed order's event once it has committed. */
+  dispatch: Dispatch;
   logger: Logger;
   registry: Registry;
   bodyLimitBytes: number;
@@ -63,6 +66,7 @@ export async function buildApiApp(options: ApiAppOptions) {
   await app.register(rateLimit, { global: false });
   await app.register(orderRoutes, {
     pool,
+    dispatch: options.dispatch,
     rateLimit: options.rateLimit,
     shedWhenWaiting: options.shedWhenWaiting,
     shedAboveUtilization: options.shedAboveUtilization,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import { defaults, readEnv } from '@surety/config';
+import { OutboxDispatchEnv } from '@surety/messaging';
 
 const Env = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
@@ -19,6 +20,7 @@ const Env = Type.Object({
   API_SHED_WAITING: Type.Optional(Type.Integer({ minimum: 1 })),
   API_SHED_UTILIZATION: Type.Number({ default: 0.9, minimum: 0.1, maximum: 1 }),
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  OUTBOX_DISPATCH: OutboxDispatchEnv,
   LOG_LEVEL: Type.String({ default: 'info' }),
 });
 
@@ -50,6 +52,8 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     shedAboveUtilization: parsed.API_SHED_UTILIZATION,
     /** Enables the /admin routes and the ops page's data; without it they do not exist. */
     adminToken: parsed.ADMIN_TOKEN,
+    /** Who publishes a placed order's event: the api once it committed, or only the relay. */
+    outboxDispatch: parsed.OUTBOX_DISPATCH,
     logLevel: parsed.LOG_LEVEL,
   });
 }

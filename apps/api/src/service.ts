@@ -1,6 +1,6 @@
 import { TransientError } from '@surety/contracts';
-import { createPool } from '@surety/db';
-import { Broker, DeadLetterBox } from '@surety/messaging';
+import { createPool, notifyOutboxSoon, type Pool } from '@surety/db';
+import { Broker, ConfirmPublisher, DeadLetterBox, OutboxDispatcher } from '@surety/messaging';
 import {
   createLogger,
   createRegistry,
@@ -8,6 +8,7 @@ import {
   type Logger,
   type RunningService,
 } from '@surety/telemetry';
+import type { Registry } from 'prom-client';
 import { buildApiApp } from './app.js';
 import type { ApiConfig } from './config.js';
 import { OrderChanges } from './orders/order-changes.js';
@@ -36,17 +37,63 @@ function lazyDeadLetterBox(amqpUrl: string, logger: Logger) {
   };
 }
 
+/**
+ * The api's outbox dispatcher publishes each placed order's event once it has committed. Its broker
+ * connection comes up in the background and recovers on its own: until it is up, the relay
+ * publishes what the api wrote, so taking orders never waits for the broker either.
+ */
+function orderDispatcher(amqpUrl: string, pool: Pool, logger: Logger, registry: Registry) {
+  let broker: Broker | undefined;
+  let publisher: ConfirmPublisher | undefined;
+  let closed = false;
+  const connect = async () => {
+    while (!closed && !broker) {
+      try {
+        const connected = await Broker.connect(amqpUrl, logger, { initialMaxRetries: 3 });
+        if (closed) await connected.close();
+        else {
+          broker = connected;
+          publisher = await ConfirmPublisher.create(connected);
+        }
+      } catch (error) {
+        logger.warn({ err: error }, 'no broker for the outbox dispatcher yet; the relay publishes meanwhile');
+        await new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+      }
+    }
+  };
+  void connect();
+  const dispatcher = new OutboxDispatcher({ publisher: () => publisher, pool, schema: 'orders', logger, registry });
+  return {
+    dispatch: dispatcher.dispatch.bind(dispatcher),
+    get connected() {
+      return publisher?.ready === true;
+    },
+    async close() {
+      closed = true;
+      await dispatcher.settle();
+      await broker?.close();
+    },
+  };
+}
+
 /** startApi serves the HTTP API until stopped; stop lets in-flight requests finish. */
 export async function startApi(config: ApiConfig): Promise<ApiService> {
   const logger = createLogger('api', config.logLevel);
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-api', max: config.poolSize });
   const registry = createRegistry('api');
-  registerConnectionMetrics(registry, { pool });
+
   registerOrderStateMetrics(registry, pool);
   const deadLetters = lazyDeadLetterBox(config.amqpUrl, logger);
   const changes = new OrderChanges(config.databaseUrl, logger);
+  const writer =
+    config.outboxDispatch === 'writer'
+      ? orderDispatcher(config.amqpUrl, pool, logger, registry)
+      : { dispatch: () => notifyOutboxSoon(pool, 'orders'), close: async () => undefined, connected: false };
+  // The api's broker link is its dispatcher's: without one (OUTBOX_DISPATCH=relay) it has none.
+  registerConnectionMetrics(registry, config.outboxDispatch === 'writer' ? { pool, broker: writer } : { pool });
   const app = await buildApiApp({
     pool,
+    dispatch: writer.dispatch,
     logger,
     registry,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -72,6 +119,7 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
     url,
     async stop() {
       await app.close();
+      await writer.close();
       await changes.close();
       await deadLetters.close();
       await pool.end();

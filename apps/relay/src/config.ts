@@ -10,7 +10,8 @@ const Env = Type.Object({
   RELAY_SCHEMAS: Type.String({ default: emittingSchemas.join(',') }),
   RELAY_BATCH_SIZE: Type.Integer({ default: 200, minimum: 1, maximum: 2000 }),
   RELAY_POLL_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
-  RELAY_IDLE_POLL_MAX_MS: Type.Integer({ default: 30_000, minimum: 10 }),
+  RELAY_IDLE_POLL_MAX_MS: Type.Integer({ default: 5_000, minimum: 10 }),
+  RELAY_SWEEP_AFTER_MS: Type.Integer({ default: 2_000, minimum: 0 }),
   SURETY_FAILPOINTS: Type.String({ default: '' }),
   RELAY_PUBLISH_TWICE: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.String({ default: 'info' }),
@@ -34,6 +35,8 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     batchSize: parsed.RELAY_BATCH_SIZE,
     pollIntervalMs: parsed.RELAY_POLL_INTERVAL_MS,
     idlePollMaxMs: Math.max(parsed.RELAY_POLL_INTERVAL_MS, parsed.RELAY_IDLE_POLL_MAX_MS),
+    /** Rows younger than this are left to the writer that publishes them after its commit. */
+    sweepAfterMs: parsed.RELAY_SWEEP_AFTER_MS,
     failpoints: parsed.SURETY_FAILPOINTS,
     /** A drill's fault: every event published twice, as a relay that crashed before marking would. */
     publishTwice: parsed.RELAY_PUBLISH_TWICE,

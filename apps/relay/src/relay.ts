@@ -24,6 +24,11 @@ export interface RelayOptions {
   pollIntervalMs: number;
   /** The longest wait between passes that found nothing; a NOTIFY still wakes the relay at once. */
   idlePollMaxMs: number;
+  /**
+   * How old a row must be before a poll takes it: a younger one is its writer's to publish (see
+   * OutboxDispatcher). A NOTIFY-driven pass takes every row: writers notify when they hand over.
+   */
+  sweepAfterMs: number;
   publishTwice?: boolean;
   logger: Logger;
   registry: Registry;
@@ -127,7 +132,7 @@ export class PollingRelay {
     for (const schema of this.options.schemas) {
       if (due !== 'all' && !due.has(schema)) continue;
       for (;;) {
-        const batch = await this.relayBatch(schema);
+        const batch = await this.relayBatch(schema, due === 'all' ? this.options.sweepAfterMs : 0);
         published += batch.published;
         leftPending ||= batch.published < batch.claimed;
         if (batch.claimed < this.options.batchSize || batch.published < batch.claimed || this.stopped) break;
@@ -160,19 +165,24 @@ export class PollingRelay {
     }
   }
 
-  private relayBatch(schema: SchemaName): Promise<{ claimed: number; published: number }> {
-    return relayOutboxBatch(this.options.pool, schema, this.options.batchSize, (rows) =>
-      tracer.startActiveSpan(`outbox publish ${schema}`, async (batch) => {
-        batch.setAttribute('surety.outbox.rows', rows.length);
-        try {
-          return await this.publishBatch(schema, rows, new RowSpans(rows, batch));
-        } catch (error) {
-          batch.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
-          throw error;
-        } finally {
-          batch.end();
-        }
-      }),
+  private relayBatch(schema: SchemaName, minAgeMs: number): Promise<{ claimed: number; published: number }> {
+    return relayOutboxBatch(
+      this.options.pool,
+      schema,
+      this.options.batchSize,
+      (rows) =>
+        tracer.startActiveSpan(`outbox publish ${schema}`, async (batch) => {
+          batch.setAttribute('surety.outbox.rows', rows.length);
+          try {
+            return await this.publishBatch(schema, rows, new RowSpans(rows, batch));
+          } catch (error) {
+            batch.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+            throw error;
+          } finally {
+            batch.end();
+          }
+        }),
+      minAgeMs,
     );
   }
 

@@ -32,6 +32,7 @@ export async function appendManyToOutbox(
   client: PoolClient,
   schema: SchemaName,
   entries: readonly OutboxEntry[],
+  options: { wakeRelay: boolean } = { wakeRelay: true },
 ): Promise<void> {
   if (entries.length === 0) return;
   await client.query({
@@ -46,7 +47,7 @@ export async function appendManyToOutbox(
       entries.map((e) => JSON.stringify(e.headers)),
     ],
   });
-  notifyAfterCommit(client, channels.outbox, schema);
+  if (options.wakeRelay) notifyAfterCommit(client, channels.outbox, schema);
 }
 
 /** appendToOutbox writes one event into a schema's outbox inside the caller's transaction. */
@@ -103,7 +104,8 @@ export interface OutboxRow {
 
 /**
  * relayOutboxBatch is the relay's whole transition of outbox rows, pending → published, in one
- * transaction: it locks up to `limit` unpublished rows no other relay holds (oldest first), lets
+ * transaction: it locks up to `limit` unpublished rows at least `minAgeMs` old (younger ones are
+ * their writer's to publish, see markPublished) that no other relay holds, oldest first, lets
  * `publish` send them and answer with the ids the broker confirmed, marks those published and
  * commits. Rows not confirmed stay pending; a relay that dies before the commit leaves them all
  * pending, and they are published again (the consumers' inboxes absorb the repeat). It returns the
@@ -114,6 +116,7 @@ export async function relayOutboxBatch(
   schema: SchemaName,
   limit: number,
   publish: (rows: OutboxRow[]) => Promise<readonly string[]>,
+  minAgeMs = 0,
 ): Promise<{ claimed: number; published: number }> {
   const client = await pool.connect();
   let released = false;
@@ -122,9 +125,10 @@ export async function relayOutboxBatch(
     const claimed = await client.query<OutboxRow>({
       name: `outbox-claim-${schema}`,
       text: `SELECT seq, id, order_id AS "orderId", type, envelope::text AS envelope, headers
-               FROM ${schema}.outbox WHERE status <> 'published'
+               FROM ${schema}.outbox
+              WHERE status <> 'published' AND created_at <= clock_timestamp() - $2 * interval '1 millisecond'
               ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      values: [limit],
+      values: [limit, minAgeMs],
     });
     if (claimed.rows.length === 0) {
       await client.query('COMMIT');
@@ -138,13 +142,7 @@ export async function relayOutboxBatch(
       values: [confirmed],
     });
     await client.query('COMMIT');
-    // An order.placed on the broker is the timeline's `published` step: live views look again.
-    notifySoon(
-      pool,
-      marked.rows
-        .filter((row) => row.type === 'order.placed')
-        .map((row) => ({ channel: channels.orderChanged, payload: row.order_id })),
-    );
+    announcePublished(pool, marked.rows);
     return { claimed: claimed.rows.length, published: marked.rows.length };
   } catch (error) {
     // A connection that failed mid-transaction is not given back to the pool.
@@ -156,6 +154,34 @@ export async function relayOutboxBatch(
   } finally {
     if (!released) client.release();
   }
+}
+
+/**
+ * markPublished is the writer's own transition, pending → published, for rows it published itself
+ * once the transaction that wrote them had committed (OutboxDispatcher in packages/messaging). It is
+ * a hint more than a record: a mark that never lands (the writer died first) leaves the row to the
+ * relay, which publishes it again, and the consumers' inboxes absorb the repeat.
+ */
+export async function markPublished(pool: Pool, schema: SchemaName, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const marked = await pool.query<{ order_id: string; type: string }>({
+    name: `outbox-mark-dispatched-${schema}`,
+    text: `UPDATE ${schema}.outbox SET status = 'published', published_at = clock_timestamp()
+            WHERE id = ANY($1::uuid[]) AND status <> 'published' RETURNING order_id, type`,
+    values: [ids],
+  });
+  announcePublished(pool, marked.rows);
+  return marked.rows.length;
+}
+
+/** An order.placed on the broker is the timeline's `published` step: live views look again. */
+function announcePublished(pool: Pool, rows: readonly { order_id: string; type: string }[]): void {
+  notifySoon(
+    pool,
+    rows
+      .filter((row) => row.type === 'order.placed')
+      .map((row) => ({ channel: channels.orderChanged, payload: row.order_id })),
+  );
 }
 
 /**

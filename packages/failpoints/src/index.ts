@@ -5,6 +5,8 @@ export const failpointCatalogue = {
   'payment.after-charge-before-commit':
     'payment has the gateway’s answer for a charge; its transaction (payment row, event, inbox) has not committed',
   'relay.after-publish-before-mark': 'the broker confirmed a batch; the relay has not marked its rows published',
+  'outbox.after-publish-before-mark':
+    'the broker confirmed the events a writer published after its commit; it has not marked them published',
   'consumer.before-ack': 'a handler’s transaction committed; the message is not acked yet',
   'saga.before-commit': 'the saga decided an order’s next state; its transaction has not committed',
 } as const;

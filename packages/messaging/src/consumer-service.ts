@@ -14,6 +14,7 @@ import {
 } from '@surety/telemetry';
 import { Broker } from './broker.js';
 import { Consumer, type BatchConcurrency, type ConsumerOptions, type Handler } from './consumer.js';
+import { OutboxDispatchEnv, type OutboxDispatch } from './outbox-dispatcher.js';
 import { ConfirmPublisher } from './publisher.js';
 import type { QueueSpec } from './topology.js';
 
@@ -27,6 +28,7 @@ export const ConsumerEnv = Type.Object({
   RETRY_BUDGET: Type.Integer({ default: 5, minimum: 1 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   SURETY_FAILPOINTS: Type.String({ default: '' }),
+  OUTBOX_DISPATCH: OutboxDispatchEnv,
   LOG_LEVEL: Type.String({ default: 'info' }),
 });
 
@@ -40,6 +42,8 @@ export interface ConsumerServiceConfig {
   shutdownGraceMs: number;
   /** Crash points to arm (see packages/failpoints); empty in normal operation. */
   failpoints: string;
+  /** Who publishes the events this consumer's handlers emit. */
+  outboxDispatch: OutboxDispatch;
   logLevel: string;
 }
 
@@ -53,6 +57,7 @@ function consumerServiceConfig(env: Static<typeof ConsumerEnv> & { PORT: number 
     retry: { delaysMs: env.RETRY_DELAYS_MS.split(',').map(Number), budget: env.RETRY_BUDGET },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     failpoints: env.SURETY_FAILPOINTS,
+    outboxDispatch: env.OUTBOX_DISPATCH,
     logLevel: env.LOG_LEVEL,
   };
 }
@@ -116,6 +121,7 @@ export async function startConsumerService<Batch = undefined>(
     registry,
     prefetch: config.prefetch,
     retry: config.retry,
+    dispatch: config.outboxDispatch,
   });
   const ops = await startOpsServer({
     host: config.host,

@@ -27,6 +27,7 @@ import {
 import { failpoint } from '@surety/failpoints';
 import { traceExemplar, type Logger } from '@surety/telemetry';
 import type { Attachment, Broker } from './broker.js';
+import { OutboxDispatcher, type OutboxDispatch } from './outbox-dispatcher.js';
 import type { ConfirmPublisher, OutgoingMessage } from './publisher.js';
 import { decideRetry, defaultRetryPolicy, retryQueueName, type RetryPolicy } from './retry-policy.js';
 import { deadLetterQueueName, declareRetryQueues, type QueueSpec } from './topology.js';
@@ -88,6 +89,8 @@ export interface ConsumerOptions<Batch = undefined> {
   /** Unacknowledged deliveries the broker may send; a batch takes at most this many. */
   prefetch?: number;
   retry?: RetryPolicy;
+  /** Who publishes the events handlers emit: this consumer once its batch commits (the default), or the relay. */
+  dispatch?: OutboxDispatch;
 }
 
 export type Outcome = 'acked' | 'duplicate' | 'retried' | 'dead-lettered';
@@ -180,11 +183,16 @@ export class Consumer<Batch = undefined> implements Attachment {
   private running: Promise<void> | undefined;
   private readonly retry: RetryPolicy;
   private readonly metrics: ReturnType<typeof metricsFor>;
+  private readonly dispatcher: OutboxDispatcher | undefined;
   private stopping = false;
 
   private constructor(private readonly options: ConsumerOptions<Batch>) {
     this.retry = options.retry ?? defaultRetryPolicy;
     this.metrics = metricsFor(options.registry);
+    if ((options.dispatch ?? 'writer') === 'writer') {
+      const { publisher, pool, schema, logger, registry } = options;
+      this.dispatcher = new OutboxDispatcher({ publisher: () => publisher, pool, schema, logger, registry });
+    }
   }
 
   static async start<Batch = undefined>(options: ConsumerOptions<Batch>): Promise<Consumer<Batch>> {
@@ -240,7 +248,10 @@ export class Consumer<Batch = undefined> implements Attachment {
     this.stopping = true;
     const { channel, consumerTag } = this;
     if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
-    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    await Promise.race([
+      Promise.resolve(this.running).then(() => this.dispatcher?.settle()),
+      new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+    ]);
     this.options.broker.detach(this);
     await channel?.close().catch(() => undefined);
   }
@@ -367,6 +378,7 @@ export class Consumer<Batch = undefined> implements Attachment {
   private async commit(part: Decoded[]): Promise<void> {
     const { pool, schema, consumerName } = this.options;
     const committed: (() => void)[] = [];
+    const emitted: OutboxEntry[] = [];
     const outcomes = await withTransaction(pool, async (tx) => {
       const fresh = await recordManyInInbox(
         tx,
@@ -382,7 +394,6 @@ export class Consumer<Batch = undefined> implements Attachment {
         outcomes.set(delivery, first ? 'acked' : 'duplicate');
         if (first) toHandle.push(delivery);
       }
-      const emitted: OutboxEntry[] = [];
       const queries = serialQueries(tx);
       const prepared =
         toHandle.length > 0 && this.options.beforeBatch
@@ -392,9 +403,10 @@ export class Consumer<Batch = undefined> implements Attachment {
             )
           : (undefined as Batch);
       await this.runHandlers(toHandle, { tx, queries, prepared }, emitted, committed);
-      await appendManyToOutbox(tx, schema, emitted);
+      await appendManyToOutbox(tx, schema, emitted, { wakeRelay: !this.dispatcher });
       return outcomes;
     });
+    this.dispatcher?.dispatch(emitted);
     for (const [delivery, outcome] of outcomes) delivery.outcome = outcome;
     for (const effect of committed) effect();
   }

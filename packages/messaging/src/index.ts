@@ -8,3 +8,4 @@ export * from './dead-letters.js';
 export * from './dead-letter-audit.js';
 export * from './management.js';
 export * from './frame-coalescing.js';
+export * from './outbox-dispatcher.js';

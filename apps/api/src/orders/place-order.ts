@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createEvent } from '@surety/contracts';
 import { activeTraceFields } from '@surety/telemetry';
-import { notifyOutboxSoon, outboxEntry, outboxInsertStatement, type Pool } from '@surety/db';
+import { outboxEntry, outboxInsertStatement, type OutboxEntry, type Pool } from '@surety/db';
 import type { PriceList } from './price-list.js';
 import type { OrderView, PlaceOrderBody } from './schemas.js';
 
@@ -64,13 +64,18 @@ WITH claimed AS (
 )
 SELECT placed.created_at, timeline.at FROM placed, timeline`;
 
+/** What publishes an order's event once it has committed (the api's outbox dispatcher). */
+export type Dispatch = (entries: readonly OutboxEntry[]) => void;
+
 /**
  * placeOrder is hop 1: the order, its lines, its first timeline entry and its order.placed event
  * commit together, keyed by the Idempotency-Key. A retry with the same key and body finds the first
- * order; a concurrent one waits on the key's row, then finds it too.
+ * order; a concurrent one waits on the key's row, then finds it too. Once committed, the event is
+ * handed to `dispatch`.
  */
 export async function placeOrder(
   pool: Pool,
+  dispatch: Dispatch,
   priceList: PriceList,
   idempotencyKey: string,
   body: PlaceOrderBody,
@@ -89,12 +94,8 @@ export async function placeOrder(
     orderId,
     payload: { customerId: body.customerId, items: lines, totalCents },
   });
-  const outbox = outboxInsertStatement(
-    'orders',
-    outboxEntry(event, trace.traceparent ? { traceparent: trace.traceparent } : {}),
-    10,
-    'EXISTS (SELECT 1 FROM placed)',
-  );
+  const entry = outboxEntry(event, trace.traceparent ? { traceparent: trace.traceparent } : {});
+  const outbox = outboxInsertStatement('orders', entry, 10, 'EXISTS (SELECT 1 FROM placed)');
   const placed = await pool.query<{ created_at: Date; at: Date }>({
     name: 'place-order',
     text: placeStatement(outbox.text),
@@ -113,7 +114,7 @@ export async function placeOrder(
   });
   const row = placed.rows[0];
   if (!row) return replayOf(pool, idempotencyKey, hash);
-  notifyOutboxSoon(pool, 'orders');
+  dispatch([entry]);
   const createdAt = row.created_at.toISOString();
   return {
     kind: 'placed',

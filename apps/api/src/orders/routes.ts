@@ -2,7 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '@surety/db';
 import { getOrder, listOrders } from './order-queries.js';
-import { placeOrder } from './place-order.js';
+import { placeOrder, type Dispatch } from './place-order.js';
 import { EventLoopLoad } from './event-loop-load.js';
 import { PriceList } from './price-list.js';
 import { ErrorBody, OrderSummary, OrderView, PlaceOrderBody } from './schemas.js';
@@ -14,6 +14,8 @@ const IdempotencyHeaders = Type.Object({
 
 export interface OrderRoutesOptions {
   pool: Pool;
+  /** Publishes a placed order's event once it has committed. */
+  dispatch: Dispatch;
   rateLimit: { max: number; windowMs: number };
   shedWhenWaiting: number;
   /** Event-loop utilization beyond which new orders are shed with 503 (1 never sheds). */
@@ -82,6 +84,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
       const traceparent = request.headers.traceparent;
       const result = await placeOrder(
         pool,
+        options.dispatch,
         priceList,
         key,
         request.body,

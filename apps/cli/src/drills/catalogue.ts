@@ -84,11 +84,31 @@ export const drills: Drill[] = [
     targets: '4 and 5: re-published events are absorbed by the inboxes; nothing is lost',
     // The dead relay's transaction ends with its connection: its batch is pending again at once.
     env: { relay: { SURETY_FAILPOINTS: 'relay.after-publish-before-mark=crash:0.2' } },
+    // Writers leave every event to the relay, as they do when they cannot publish it themselves.
+    everyApp: { OUTBOX_DISPATCH: 'relay' },
     healWithLoad: true,
     inject:
       async ({ env }) =>
       () =>
         disarm(env, 'relay'),
+  },
+  {
+    name: 'writer-crash-after-publish',
+    fault:
+      'payment and the saga die after the broker confirmed the events they published after their commit, before marking them, on 10 % of batches',
+    targets: '4 and 5: the relay publishes the unmarked events again; the inboxes absorb them; nothing is lost',
+    replicas: { payment: 2, saga: 2 },
+    env: {
+      payment: { SURETY_FAILPOINTS: 'outbox.after-publish-before-mark=crash:0.1' },
+      saga: { SURETY_FAILPOINTS: 'outbox.after-publish-before-mark=crash:0.1' },
+    },
+    healWithLoad: true,
+    inject:
+      async ({ env }) =>
+      async () => {
+        await disarm(env, 'payment');
+        await disarm(env, 'saga');
+      },
   },
   {
     name: 'consumer-kill-under-load',
@@ -154,6 +174,8 @@ export const drills: Drill[] = [
     fault: 'the relay publishes every event twice',
     targets: '2 and 4: every consumer absorbs the copies; one effect each',
     env: { relay: { RELAY_PUBLISH_TWICE: 'true' } },
+    // Writers leave every event to the relay, so that every event is doubled.
+    everyApp: { OUTBOX_DISPATCH: 'relay' },
     healWithLoad: true,
     inject:
       async ({ env }) =>

@@ -33,8 +33,14 @@ export const clusterFaults: Record<string, ClusterFault> = {
   'relay-crash-after-publish': {
     kind: 'settings',
     heal: { relay: { SURETY_FAILPOINTS: '' } },
-    how: 'SURETY_FAILPOINTS on the relay Deployment (a rollout before the load); the failpoint cleared once the load is placed',
+    how: 'SURETY_FAILPOINTS on the relay Deployment and OUTBOX_DISPATCH=relay on every Deployment (a rollout before the load); the failpoint cleared once the load is placed',
     differs: `${restartDelay}; two relays run, as the chart has them, rather than one`,
+  },
+  'writer-crash-after-publish': {
+    kind: 'settings',
+    heal: { payment: { SURETY_FAILPOINTS: '' }, saga: { SURETY_FAILPOINTS: '' } },
+    how: 'SURETY_FAILPOINTS on the payment and saga Deployments (a rollout before the load); cleared once the load is placed',
+    differs: `${restartDelay}; KEDA sets the replicas`,
   },
   'consumer-kill-under-load': {
     kind: 'experiment',
@@ -79,7 +85,7 @@ export const clusterFaults: Record<string, ClusterFault> = {
   'duplicate-storm': {
     kind: 'settings',
     heal: { relay: { RELAY_PUBLISH_TWICE: 'false' } },
-    how: 'RELAY_PUBLISH_TWICE=true on the relay Deployment (a rollout before the load); false once the load is placed',
+    how: 'RELAY_PUBLISH_TWICE=true on the relay Deployment and OUTBOX_DISPATCH=relay on every Deployment (a rollout before the load); false once the load is placed',
     differs: 'two relays run, as the chart has them, rather than one',
   },
   'consumer-freeze': {

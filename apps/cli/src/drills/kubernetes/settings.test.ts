@@ -58,9 +58,9 @@ describe('drillSettings', () => {
     expect(drillSettings(byName('payment-crash-before-commit'), { gatewayIgnoresKeys: false })).toEqual({
       payment: { SURETY_FAILPOINTS: 'payment.after-charge-before-commit=crash:0.1' },
     });
-    expect(drillSettings(byName('duplicate-storm'), { gatewayIgnoresKeys: false })).toEqual({
-      relay: { RELAY_PUBLISH_TWICE: 'true' },
-    });
+    const storm = drillSettings(byName('duplicate-storm'), { gatewayIgnoresKeys: false });
+    expect(storm.relay).toEqual({ OUTBOX_DISPATCH: 'relay', RELAY_PUBLISH_TWICE: 'true' });
+    expect(storm.api).toEqual({ OUTBOX_DISPATCH: 'relay' });
   });
 
   it('writes settings for every app into every Deployment, and the contrast into the gateway', () => {
