@@ -81,16 +81,16 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
   const logger = createLogger('api', config.logLevel);
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-api', max: config.poolSize });
   const registry = createRegistry('api');
-
-  registerOrderStateMetrics(registry, pool);
-  const deadLetters = lazyDeadLetterBox(config.amqpUrl, logger);
-  const changes = new OrderChanges(config.databaseUrl, logger);
   const writer =
     config.outboxDispatch === 'writer'
       ? orderDispatcher(config.amqpUrl, pool, logger, registry)
       : { dispatch: () => notifyOutboxSoon(pool, 'orders'), close: async () => undefined, connected: false };
-  // The api's broker link is its dispatcher's: without one (OUTBOX_DISPATCH=relay) it has none.
+  // The api's broker link is its dispatcher's: without one (OUTBOX_DISPATCH=relay) it has none. The
+  // pool's gauge is read before the order counts' query can make a scrape wait for a connection.
   registerConnectionMetrics(registry, config.outboxDispatch === 'writer' ? { pool, broker: writer } : { pool });
+  registerOrderStateMetrics(registry, pool);
+  const deadLetters = lazyDeadLetterBox(config.amqpUrl, logger);
+  const changes = new OrderChanges(config.databaseUrl, logger);
   const app = await buildApiApp({
     pool,
     dispatch: writer.dispatch,
