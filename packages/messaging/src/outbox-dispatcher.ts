@@ -15,8 +15,12 @@ export type OutboxDispatch = 'writer' | 'relay';
 /** OUTBOX_DISPATCH, as every writer of an outbox reads it. */
 export const OutboxDispatchEnv = Type.Union([Type.Literal('writer'), Type.Literal('relay')], { default: 'writer' });
 
-/** How long confirmed ids wait to be marked together: the relay leaves rows to writers far longer. */
-const markLingerMs = 50;
+/**
+ * How long confirmed ids wait to be marked together: well inside what the relay leaves to writers
+ * (RELAY_SWEEP_AFTER_MS, 2 s), and long enough that a mark covers many batches (at 50 ms, marks cost
+ * 2 ms of CPU per order more than they saved).
+ */
+const markLingerMs = 500;
 
 const tracer = trace.getTracer('@surety/messaging');
 
@@ -44,7 +48,7 @@ function dispatchedCounter(registry: Registry): Counter<'schema' | 'outcome'> {
 
 /**
  * OutboxDispatcher publishes a writer's outbox rows as soon as the transaction that wrote them has
- * committed, with confirms, and marks the confirmed ones published a moment later, many in one
+ * committed, with confirms, and marks the confirmed ones published half a second later, many in one
  * statement: an event costs no relay hop and no relay transaction. The relay stays the guarantee:
  * a row this dispatcher did not publish (no broker, a crash before publishing) or did not mark (a
  * crash before the mark) is published by the relay's sweep once it is older than what the relay
