@@ -160,15 +160,21 @@ export async function relayOutboxBatch(
  * markPublished is the writer's own transition, pending → published, for rows it published itself
  * once the transaction that wrote them had committed (OutboxDispatcher in packages/messaging). It is
  * a hint more than a record: a mark that never lands (the writer died first) leaves the row to the
- * relay, which publishes it again, and the consumers' inboxes absorb the repeat.
+ * relay, which publishes it again, and the consumers' inboxes absorb the repeat. Each row keeps the
+ * time the broker confirmed it, not the time of the mark, which may come later.
  */
-export async function markPublished(pool: Pool, schema: SchemaName, ids: readonly string[]): Promise<number> {
-  if (ids.length === 0) return 0;
+export async function markPublished(
+  pool: Pool,
+  schema: SchemaName,
+  confirmed: readonly { id: string; at: Date }[],
+): Promise<number> {
+  if (confirmed.length === 0) return 0;
   const marked = await pool.query<{ order_id: string; type: string }>({
     name: `outbox-mark-dispatched-${schema}`,
-    text: `UPDATE ${schema}.outbox SET status = 'published', published_at = clock_timestamp()
-            WHERE id = ANY($1::uuid[]) AND status <> 'published' RETURNING order_id, type`,
-    values: [ids],
+    text: `UPDATE ${schema}.outbox AS o SET status = 'published', published_at = m.at
+             FROM unnest($1::uuid[], $2::timestamptz[]) AS m(id, at)
+            WHERE o.id = m.id AND o.status <> 'published' RETURNING o.order_id, o.type`,
+    values: [confirmed.map((row) => row.id), confirmed.map((row) => row.at)],
   });
   announcePublished(pool, marked.rows);
   return marked.rows.length;
