@@ -119,7 +119,7 @@ function spikeSection(result: BenchResult): string[] {
   return [
     '## Spike: Surety against the synchronous baseline',
     '',
-    `The same \`load/spike.js\` (${settings}) against each; the gateway adds ${result.settings.gatewayLatencyMs} ms. Surety's consumers stay at the ScaledObjects' minimum replicas with PREFETCH ${result.settings.defaultPrefetch} (the autoscaling section runs the same spike with the local autoscaler)${result.settings.backgroundNice ? `, the relay and the consumers at nice ${result.settings.backgroundNice} (on one shared box, the stand-in for the api having CPU of its own)` : ''}. k6 does not retry: a shed request counts as an error.`,
+    `The same \`load/spike.js\` (${settings}) against each; the gateway adds ${result.settings.gatewayLatencyMs} ms. Surety's consumers stay at their minimum replicas on this machine (the ScaledObjects' bounds as \`make run\` adapts them: one replica, at most one per core) with PREFETCH ${result.settings.defaultPrefetch} (the autoscaling section runs the same spike with the local autoscaler)${result.settings.backgroundNice ? `, the relay and the consumers at nice ${result.settings.backgroundNice} (on one shared box, the stand-in for the api having CPU of its own)` : ''}. k6 does not retry: a shed request counts as an error.`,
     '',
     row([
       'system',

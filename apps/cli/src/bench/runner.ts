@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { managementClient } from '@surety/messaging';
 import { Autoscaler, queueLengthReader, type ScalingSample } from '../autoscaling/autoscaler.js';
+import { forOneMachine } from '../autoscaling/one-machine.js';
 import { readScaledObjects } from '../autoscaling/scaled-objects.js';
 import { measurePostgresCeiling, measureRabbitCeiling, type Ceilings } from './ceilings.js';
 import { machineFacts, type MachineFacts } from './machine.js';
@@ -212,8 +213,9 @@ export async function runBench(options: {
       publishesPerOrder: (after.publishes - before.publishes) / orders,
     };
 
-    say(`restarting the consumers with PREFETCH ${spikeConsumers.prefetch} at the ScaledObjects' minimum replicas`);
-    const parameters = readScaledObjects(join(options.root, 'keda'));
+    say(`restarting the consumers with PREFETCH ${spikeConsumers.prefetch} at their minimum replicas on this machine`);
+    // The local autoscaler's bounds, as `make run` has them: on one machine, at most one replica per core.
+    const parameters = readScaledObjects(join(options.root, 'keda')).map((p) => forOneMachine(p, machine.cores));
     const minimumReplicas = Object.fromEntries(
       consumers.map((c) => [c, Math.max(1, parameters.find((p) => p.consumer === c)?.minReplicas ?? 1)]),
     );

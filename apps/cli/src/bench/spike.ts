@@ -33,7 +33,7 @@ export async function measureSpike(
   options: SpikeOptions,
   say: (line: string) => void,
 ): Promise<SpikeResult> {
-  say("spike: Surety (202 then settle), its consumers held at the ScaledObjects' minimum replicas");
+  say('spike: Surety (202 then settle), its consumers held at their minimum replicas on this machine');
   const asyncSide = await runSpike(stack, options, 'async', 'spike-async', say);
   say('spike: synchronous baseline (charge, reserve, notify inside the request)');
   const syncSide = await runSpike(stack, options, 'sync', 'spike-sync', say);
