@@ -46,6 +46,7 @@ function orderDispatcher(amqpUrl: string, pool: Pool, logger: Logger, registry: 
   let broker: Broker | undefined;
   let publisher: ConfirmPublisher | undefined;
   let closed = false;
+  let wakeFromPause: () => void = () => undefined;
   const connect = async () => {
     while (!closed && !broker) {
       try {
@@ -57,12 +58,15 @@ function orderDispatcher(amqpUrl: string, pool: Pool, logger: Logger, registry: 
         }
       } catch (error) {
         logger.warn({ err: error }, 'no broker for the outbox dispatcher yet; the relay publishes meanwhile');
-        await new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+        await new Promise<void>((resolve) => {
+          wakeFromPause = resolve;
+          setTimeout(resolve, 5_000).unref();
+        });
       }
     }
   };
-  void connect();
-  // An order's `published` step shows on its page once marked: the api marks within 50 ms.
+  // Stopping waits for an attempt in flight, so that nothing declares on a broker (or vhost) after stop.
+  const connecting = connect();
   const dispatcher = new OutboxDispatcher({
     publisher: () => publisher,
     pool,
@@ -78,6 +82,8 @@ function orderDispatcher(amqpUrl: string, pool: Pool, logger: Logger, registry: 
     },
     async close() {
       closed = true;
+      wakeFromPause();
+      await connecting;
       await dispatcher.settle();
       await broker?.close();
     },

@@ -83,6 +83,8 @@ export class Broker {
   private async onConnected(model: ChannelModel): Promise<void> {
     if (!coalesceFrameWrites(model)) this.logger.warn('amqplib changed shape: each frame is written on its own');
     const channel = await model.createChannel();
+    // A refused declaration (a vhost going away) rejects below; unheard, its 'error' would crash the process.
+    channel.on('error', () => undefined);
     await declareTopology(channel);
     await channel.close();
     this.current = model;

@@ -80,8 +80,10 @@ export class OutboxDispatcher {
 
   /** settle waits for the publishes in flight and their marks (a clean stop leaves nothing to sweep). */
   async settle(): Promise<void> {
-    await Promise.all(this.inFlight);
-    await this.marking;
+    while (this.inFlight.size > 0 || this.marking) {
+      await Promise.all(this.inFlight);
+      await this.marking;
+    }
   }
 
   private async publish(publisher: ConfirmPublisher, entries: readonly OutboxEntry[]): Promise<void> {
@@ -113,18 +115,23 @@ export class OutboxDispatcher {
 
   private markSoon(confirmed: readonly { id: string; at: Date }[]): void {
     this.confirmed.push(...confirmed);
-    this.marking ??= new Promise((resolve) => setTimeout(resolve, this.options.markAfterMs ?? defaultMarkAfterMs))
+    if (this.marking) return;
+    this.marking = new Promise((resolve) => setTimeout(resolve, this.options.markAfterMs ?? defaultMarkAfterMs))
       .then(() => this.markConfirmed())
-      .finally(() => (this.marking = undefined));
+      .finally(() => {
+        this.marking = undefined;
+        // Rows confirmed while the last statement was finishing get a mark of their own.
+        if (this.confirmed.length > 0) this.markSoon([]);
+      });
   }
 
   private async markConfirmed(): Promise<void> {
     while (this.confirmed.length > 0) {
-      const ids = this.confirmed;
+      const rows = this.confirmed;
       this.confirmed = [];
-      await markPublished(this.options.pool, this.options.schema, ids).catch((error: unknown) =>
+      await markPublished(this.options.pool, this.options.schema, rows).catch((error: unknown) =>
         this.options.logger.warn(
-          { err: error, rows: ids.length },
+          { err: error, rows: rows.length },
           'could not mark outbox rows published; the relay will',
         ),
       );
