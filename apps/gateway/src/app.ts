@@ -6,6 +6,7 @@ import { Counter, type Registry } from 'prom-client';
 import { Faults } from './faults.js';
 import {
   executeDecided,
+  type DecidedEffect,
   executeIdempotently,
   newId,
   recordFault,
@@ -121,26 +122,21 @@ export function buildGatewayApp(options: {
       status: declined ? 'declined' : 'captured',
       decline_reason: declined ? 'card_declined' : null,
     };
-    const chargeValues = [charge.id, charge.order_id, charge.amount_cents, charge.status, charge.decline_reason];
     const decided = { status: declined ? 402 : 201, body: chargeView(charge) };
     const keyed = { ...incoming, idempotencyKey };
+    const insertCharge: DecidedEffect = (first, condition) => ({
+      text: `INSERT INTO gateway.charges (id, order_id, amount_cents, status, decline_reason)
+             SELECT $${first}, $${first + 1}::uuid, $${first + 2}::int, $${first + 3}, $${first + 4} WHERE ${condition}`,
+      values: [charge.id, charge.order_id, charge.amount_cents, charge.status, charge.decline_reason],
+    });
     const response = faults.honourIdempotencyKeys
-      ? await executeDecided(pool, 'charges', keyed, decided, (first, condition) => ({
-          text: `INSERT INTO gateway.charges (id, order_id, amount_cents, status, decline_reason)
-                 SELECT $${first}, $${first + 1}::uuid, $${first + 2}::int, $${first + 3}, $${first + 4} WHERE ${condition}`,
-          values: chargeValues,
-        }))
+      ? await executeDecided(pool, 'charges', keyed, decided, insertCharge)
       : await executeIdempotently(
           pool,
           'charges',
           keyed,
           async (client) => {
-            await client.query({
-              name: 'gateway-charge',
-              text: `INSERT INTO gateway.charges (id, order_id, amount_cents, status, decline_reason)
-                     VALUES ($1, $2, $3, $4, $5)`,
-              values: chargeValues,
-            });
+            await client.query(insertCharge(1, 'true'));
             return decided;
           },
           { honourKeys: false },

@@ -10,6 +10,8 @@ export type OutboxHeaders = Record<string, string>;
 /** An event ready to be written to an outbox: validated, with the headers it will travel with. */
 export interface OutboxEntry {
   event: Envelope<EventType>;
+  /** The event as JSON, serialized once: the outbox row stores it and the message body carries it. */
+  envelope: string;
   headers: OutboxHeaders;
 }
 
@@ -21,7 +23,11 @@ export interface OutboxEntry {
  */
 export function outboxEntry<T extends EventType>(event: Envelope<T>, headers: OutboxHeaders = {}): OutboxEntry {
   validateEvent(event);
-  return { event, headers: { 'x-correlation-id': event.correlationId, ...headers, ...activeTraceHeaders() } };
+  return {
+    event,
+    envelope: JSON.stringify(event),
+    headers: { 'x-correlation-id': event.correlationId, ...headers, ...activeTraceHeaders() },
+  };
 }
 
 /**
@@ -43,7 +49,7 @@ export async function appendManyToOutbox(
       entries.map((e) => e.event.id),
       entries.map((e) => e.event.orderId),
       entries.map((e) => e.event.type),
-      entries.map((e) => JSON.stringify(e.event)),
+      entries.map((e) => e.envelope),
       entries.map((e) => JSON.stringify(e.headers)),
     ],
   });
@@ -64,8 +70,8 @@ export async function appendToOutbox<T extends EventType>(
  * outboxInsertStatement is appendToOutbox as one data-modifying clause, for a caller that writes its
  * state change and its event in a single statement (one round trip, its own transaction): the clause
  * inserts the entry only when `condition` (SQL over the statement's other clauses) holds. Its
- * placeholders start at `$firstParameter`; `values` fills them. The caller asks for the relay's
- * wake-up with `notifyOutboxSoon` once the statement succeeded.
+ * placeholders start at `$firstParameter`; `values` fills them. Once the statement succeeded, the
+ * caller hands the entry to its dispatcher, or wakes the relay with `notifyOutboxSoon`.
  */
 export function outboxInsertStatement(
   schema: SchemaName,
@@ -77,13 +83,7 @@ export function outboxInsertStatement(
   return {
     text: `INSERT INTO ${schema}.outbox (id, order_id, type, envelope, headers)
            SELECT ${p(0)}::uuid, ${p(1)}::uuid, ${p(2)}::text, ${p(3)}::jsonb, ${p(4)}::jsonb WHERE ${condition}`,
-    values: [
-      entry.event.id,
-      entry.event.orderId,
-      entry.event.type,
-      JSON.stringify(entry.event),
-      JSON.stringify(entry.headers),
-    ],
+    values: [entry.event.id, entry.event.orderId, entry.event.type, entry.envelope, JSON.stringify(entry.headers)],
   };
 }
 

@@ -161,7 +161,7 @@ function toMessage(entry: OutboxEntry, span: Span): OutgoingMessage {
     messageId: entry.event.id,
     type: entry.event.type,
     routingKey: entry.event.type,
-    body: Buffer.from(JSON.stringify(entry.event)),
+    body: Buffer.from(entry.envelope),
     headers,
   };
 }
