@@ -74,7 +74,27 @@ describe('back-pressure at the door', () => {
       env: { DATABASE_POOL_SIZE: '1', API_SHED_WAITING: '2' },
     });
     const apiUrl = stack.apiUrl;
-    const spike = await Promise.all(Array.from({ length: 60 }, (_, i) => post(apiUrl, `spike-${i}`)));
+    // Hold the orders table so the api's one connection stays busy and requests really queue,
+    // however fast this machine places an order.
+    const holder = await stack.pool.connect();
+    let spike: Awaited<ReturnType<typeof post>>[];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE orders.orders IN EXCLUSIVE MODE');
+      let firstShed!: () => void;
+      const shedSeen = new Promise<void>((resolve) => (firstShed = resolve));
+      const pending = Array.from({ length: 60 }, (_, i) =>
+        post(apiUrl, `spike-${i}`).then((r) => {
+          if (r.status === 503) firstShed();
+          return r;
+        }),
+      );
+      await Promise.race([shedSeen, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      await holder.query('COMMIT');
+      spike = await Promise.all(pending);
+    } finally {
+      holder.release();
+    }
     const statuses = spike.map((r) => r.status);
     expect(statuses.filter((s) => s !== 202 && s !== 503)).toEqual([]);
     const shed = spike.filter((r) => r.status === 503);
