@@ -16,8 +16,9 @@ bootstrap: ## install dependencies and start RabbitMQ and PostgreSQL in .local/
 infra-up: ## start RabbitMQ and PostgreSQL (no-op when running)
 	@bash scripts/infra.sh up
 
-infra-down: ## stop RabbitMQ and PostgreSQL
+infra-down: ## stop RabbitMQ, PostgreSQL and Jaeger
 	@bash scripts/infra.sh down
+	@bash scripts/jaeger.sh down
 
 infra-status: ## are RabbitMQ and PostgreSQL up?
 	@bash scripts/infra.sh status
@@ -25,7 +26,8 @@ infra-status: ## are RabbitMQ and PostgreSQL up?
 migrate: bootstrap ## bring every schema up to date
 	@$(SURETY) migrate
 
-run: bootstrap ## run the whole pipeline, consumers autoscaled by keda/; REPLICAS=payment=2 pins one
+run: bootstrap ## run the whole pipeline with Jaeger (JAEGER=0 leaves it out), consumers autoscaled by keda/; REPLICAS=payment=2 pins one
+	@if [ "$(JAEGER)" != 0 ]; then bash scripts/jaeger.sh up || echo "[surety] Jaeger did not start: traces are not exported"; fi
 	@$(SURETY) run $(if $(REPLICAS),--replicas $(REPLICAS)) $(ARGS)
 
 test: bootstrap check ## lint, type-check, then every test against the real RabbitMQ and PostgreSQL

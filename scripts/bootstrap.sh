@@ -18,7 +18,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   say "Node dependencies up to date"
 fi
-bash scripts/tools.sh --optional
+# helm for the chart checks, jaeger for make run's traces (scripts/jaeger.sh starts it).
+bash scripts/tools.sh --optional helm jaeger
 
 # The api serves the page apps/web builds into apps/api/public; rebuilt when any source is newer.
 web_built=apps/api/public/index.html

@@ -12,6 +12,7 @@ import { handleError } from './errors.js';
 import type { OrderChanges } from './orders/order-changes.js';
 import { orderEventRoutes } from './orders/order-events.js';
 import { orderRoutes } from './orders/routes.js';
+import { tracePageRoutes } from './orders/trace-page.js';
 import type { Dispatch } from './orders/place-order.js';
 import { opsRoutes } from './ops/ops-routes.js';
 import type { QueueStats } from './ops/queue-stats.js';
@@ -36,7 +37,9 @@ export interface ApiAppOptions {
     reportsDir: string;
   };
   live: { changes: OrderChanges; heartbeatMs: number };
-  web: Omit<WebOptions, 'logger'>;
+  web: Omit<WebOptions, 'logger' | 'traceWaterfall'>;
+  /** Jaeger's query API: when given, /orders/:id/trace renders an order's trace. */
+  jaegerQueryUrl?: string;
 }
 
 export async function buildApiApp(options: ApiAppOptions) {
@@ -72,11 +75,16 @@ export async function buildApiApp(options: ApiAppOptions) {
     shedAboveUtilization: options.shedAboveUtilization,
   });
   await app.register(orderEventRoutes, { pool, ...options.live });
+  if (options.jaegerQueryUrl) await app.register(tracePageRoutes, { pool, jaegerQueryUrl: options.jaegerQueryUrl });
   if (options.admin) {
     const { token, deadLetters, queueStats, reportsDir } = options.admin;
     await app.register(dlqRoutes, { pool, token, deadLetters });
     await app.register(opsRoutes, { pool, token, queueStats, reportsDir });
   }
-  await app.register(webRoutes, { ...options.web, logger: options.logger });
+  await app.register(webRoutes, {
+    ...options.web,
+    traceWaterfall: options.jaegerQueryUrl !== undefined,
+    logger: options.logger,
+  });
   return app;
 }

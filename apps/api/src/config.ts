@@ -12,6 +12,7 @@ const Env = Type.Object({
   AMQP_URL: Type.String({ default: defaults.amqpUrl }),
   RABBITMQ_MANAGEMENT_URL: Type.String({ default: defaults.rabbitManagementUrl }),
   JAEGER_UI_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  JAEGER_QUERY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   WEB_ROOT: Type.String({ default: fileURLToPath(new URL('../public/', import.meta.url)) }),
   REPORTS_DIR: Type.String({ default: fileURLToPath(new URL('../../../reports/', import.meta.url)) }),
   SSE_HEARTBEAT_MS: Type.Integer({ default: 15_000, minimum: 100 }),
@@ -38,6 +39,8 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     rabbitManagementUrl: parsed.RABBITMQ_MANAGEMENT_URL,
     /** Jaeger's UI; when set, the order timeline links its trace id there. */
     jaegerUiUrl: parsed.JAEGER_UI_URL,
+    /** Jaeger's query API; when set, /orders/:id/trace renders the order's trace as a waterfall. */
+    jaegerQueryUrl: parsed.JAEGER_QUERY_URL,
     /** The built front end (apps/web builds into apps/api/public). */
     webRoot: parsed.WEB_ROOT,
     /** Where drills and the bench write their reports, listed on the ops page. */

@@ -116,6 +116,7 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
     shedAboveUtilization: config.shedAboveUtilization,
     live: { changes, heartbeatMs: config.sseHeartbeatMs },
     web: { webRoot: config.webRoot, jaegerUiUrl: config.jaegerUiUrl },
+    ...(config.jaegerQueryUrl ? { jaegerQueryUrl: config.jaegerQueryUrl } : {}),
     ...(config.adminToken
       ? {
           admin: {

@@ -9,6 +9,8 @@ export interface WebOptions {
   webRoot: string;
   /** Jaeger's UI, for the timeline's trace links; absent, trace ids are shown without a link. */
   jaegerUiUrl: string | undefined;
+  /** True when the api renders traces itself at /orders/:id/trace (Jaeger's query API without its UI). */
+  traceWaterfall: boolean;
   logger: Logger;
 }
 
@@ -20,8 +22,14 @@ const pagePaths = ['/ops'];
  * assets, and the little the page needs to know about this deployment at `/config.json`. Without
  * built assets the API still runs; the pages answer 503 saying how to build them.
  */
-export const webRoutes: FastifyPluginAsync<WebOptions> = async (app, { webRoot, jaegerUiUrl, logger }) => {
-  app.get('/config.json', { schema: { hide: true } }, async () => ({ jaegerUiUrl: jaegerUiUrl ?? null }));
+export const webRoutes: FastifyPluginAsync<WebOptions> = async (
+  app,
+  { webRoot, jaegerUiUrl, traceWaterfall, logger },
+) => {
+  app.get('/config.json', { schema: { hide: true } }, async () => ({
+    jaegerUiUrl: jaegerUiUrl ?? null,
+    traceWaterfall,
+  }));
 
   if (!existsSync(join(webRoot, 'index.html'))) {
     logger.warn({ webRoot }, 'web assets not built: / and /ops answer 503 until `npm run build -w @surety/web`');

@@ -35,6 +35,10 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const { dlq } = await import('./dlq.js');
     await dlq(args, say);
   },
+  async trace(args) {
+    const { trace } = await import('./trace.js');
+    await trace(args, (text) => process.stdout.write(text));
+  },
   async bench(args) {
     const { bench } = await import('./bench.js');
     await bench(args, root, say);
@@ -42,10 +46,11 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
 };
 
 async function usage(): Promise<string> {
-  const [{ dlqUsage }, { drillUsage }, { benchUsage }] = await Promise.all([
+  const [{ dlqUsage }, { drillUsage }, { benchUsage }, { traceUsage }] = await Promise.all([
     import('./dlq.js'),
     import('./drill.js'),
     import('./bench.js'),
+    import('./trace.js'),
   ]);
   return `usage: surety <command>
   migrate                       bring every schema up to date
@@ -54,8 +59,9 @@ async function usage(): Promise<string> {
                                 are autoscaled by keda/ unless their replicas are given
   dlq <list|show|replay|purge>  inspect and replay dead letters
   drill <name|all> [--short]    break a hop under load and judge the invariants from evidence
+  trace <orderId>               an order's trace as a waterfall, from Jaeger (make run starts it)
   bench [--smoke]               measure ceilings, scale-out, spike, outage and cost (make bench)
-\n${dlqUsage}\n${drillUsage}\n${benchUsage}`;
+\n${dlqUsage}\n${drillUsage}\n${traceUsage}\n${benchUsage}`;
 }
 
 async function main([name = '', ...args]: string[]): Promise<void> {

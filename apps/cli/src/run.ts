@@ -25,6 +25,32 @@ export interface RunOptions {
   say: (line: string) => void;
 }
 
+/**
+ * localTracing is how the apps export their spans to the Jaeger `make run` starts, when it answers
+ * and the environment does not already say where traces go. Spans leave within half a second, so
+ * an order's trace is whole soon after it settles.
+ */
+async function localTracing(
+  env: Record<string, string | undefined>,
+): Promise<{ env: Record<string, string>; queryUrl: string } | undefined> {
+  if (Object.keys(env).some((name) => name.startsWith('OTEL_TRACES_EXPORTER') || name.startsWith('OTEL_EXPORTER_OTLP')))
+    return undefined;
+  const queryUrl = defaults.jaegerQueryUrl;
+  const answers = await fetch(`${queryUrl}/api/services`, { signal: AbortSignal.timeout(2_000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+  if (!answers) return undefined;
+  return {
+    queryUrl,
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: defaults.otlpEndpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_BSP_SCHEDULE_DELAY: '500',
+    },
+  };
+}
+
 function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
 }
@@ -41,7 +67,13 @@ export async function run(options: RunOptions): Promise<void> {
   await migrate(databaseUrl);
   const supervisor = new Supervisor({ root: options.root, logDir: join(options.root, '.local', 'logs'), say });
   const gatewayUrl = env.GATEWAY_URL ?? defaults.gatewayUrl;
-  const appEnv = (_app: AppName, id: string) => ({ GATEWAY_URL: gatewayUrl, SURETY_REPLICA: id });
+  const tracing = await localTracing(env);
+  const appEnv = (app: AppName, id: string) => ({
+    GATEWAY_URL: gatewayUrl,
+    SURETY_REPLICA: id,
+    ...tracing?.env,
+    ...(tracing && app === 'api' ? { JAEGER_QUERY_URL: tracing.queryUrl } : {}),
+  });
   const scaled = options.autoscale
     ? readScaledObjects(join(options.root, 'keda'))
         .filter((p) => !options.replicas.has(p.consumer as AppName))
@@ -67,6 +99,11 @@ export async function run(options: RunOptions): Promise<void> {
   say(`  rabbitmq    ${redact(env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl)}   (guest / guest)`);
   say(`  amqp        ${redact(env.AMQP_URL ?? defaults.amqpUrl)}`);
   say(`  postgres    ${databaseUrl}`);
+  say(
+    tracing
+      ? `  jaeger      ${tracing.queryUrl}/api/traces   (bin/surety trace <orderId>; the order page links its trace)`
+      : `  jaeger      not running at ${defaults.jaegerQueryUrl}: traces are not exported (scripts/jaeger.sh up starts it)`,
+  );
   for (const p of started) say(`  ${p.id.padEnd(15)} ${p.url}/metrics`);
 
   const registry = createRegistry('supervisor');

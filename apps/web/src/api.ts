@@ -36,7 +36,16 @@ export interface Product {
 }
 
 export interface PageConfig {
+  /** Jaeger's UI, where a cluster deploys it: trace links open there. */
   jaegerUiUrl: string | null;
+  /** Without a UI, the api renders an order's trace itself at /orders/:id/trace. */
+  traceWaterfall: boolean;
+}
+
+/** traceHref is where an order's trace can be read, if anywhere. */
+export function traceHref(config: PageConfig, orderId: string, traceId: string): string | undefined {
+  if (config.jaegerUiUrl) return `${config.jaegerUiUrl.replace(/\/$/, '')}/trace/${traceId}`;
+  return config.traceWaterfall ? `/orders/${orderId}/trace` : undefined;
 }
 
 /** ApiError is an answer other than 2xx, with the API's stable code and message. */

@@ -6,7 +6,7 @@ import { OpsPage } from './ops/OpsPage.js';
 import './styles.css';
 
 function App() {
-  const [config, setConfig] = useState<PageConfig>({ jaegerUiUrl: null });
+  const [config, setConfig] = useState<PageConfig>({ jaegerUiUrl: null, traceWaterfall: false });
   useEffect(() => {
     getJson<PageConfig>('/config.json').then(setConfig, () => undefined);
   }, []);

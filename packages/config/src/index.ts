@@ -8,6 +8,9 @@ export const defaults = Object.freeze({
   amqpUrl: 'amqp://guest:guest@127.0.0.1:5699',
   rabbitManagementUrl: 'http://guest:guest@127.0.0.1:15699',
   databaseUrl: 'postgres://postgres@127.0.0.1:55432/surety',
+  /** Jaeger, as `make run` starts it: OTLP over HTTP in, the query API out. */
+  otlpEndpoint: 'http://127.0.0.1:4318',
+  jaegerQueryUrl: 'http://127.0.0.1:16686',
 });
 
 export class ConfigError extends Error {

@@ -5,3 +5,4 @@ export * from './run-main.js';
 export * from './http-logging.js';
 export * from './trace-context.js';
 export * from './connection-metrics.js';
+export * from './trace-waterfall.js';

@@ -34,7 +34,7 @@ function toSummary(row: OrderRow): OrderSummary {
 
 /**
  * getOrder reads an order with its timeline. The 'published' step comes from the outbox row of
- * its order.placed event: the relay is the only thing that marks it.
+ * its order.placed event, marked once the broker confirmed it.
  */
 export async function getOrder(pool: Pool, orderId: string): Promise<OrderView | undefined> {
   const order = await pool.query<OrderRow>(`${selectOrders} WHERE o.id = $1`, [orderId]);

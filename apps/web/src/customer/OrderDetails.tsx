@@ -1,5 +1,5 @@
 import { useEffect } from 'preact/hooks';
-import type { Order, PageConfig, TimelineEntry } from '../api.js';
+import { traceHref, type Order, type PageConfig, type TimelineEntry } from '../api.js';
 import { formatMoney, formatTime } from '../format.js';
 import { useLiveOrder, type LinkState } from './live-order.js';
 
@@ -45,6 +45,7 @@ function LinkBanner({ link }: { link: LinkState }) {
 }
 
 function Timeline({ order, config }: { order: Order; config: PageConfig }) {
+  const traceLink = order.traceId ? traceHref(config, order.id, order.traceId) : undefined;
   const seen = new Set(order.timeline.map((e) => e.step));
   const waiting = hops.filter(
     (hop) => !seen.has(hop) && (order.status === 'PENDING' || (hop === 'notified' && order.status === 'CONFIRMED')),
@@ -67,12 +68,8 @@ function Timeline({ order, config }: { order: Order; config: PageConfig }) {
       {order.traceId ? (
         <p class="trace">
           Trace{' '}
-          {config.jaegerUiUrl ? (
-            <a
-              href={`${config.jaegerUiUrl.replace(/\/$/, '')}/trace/${order.traceId}`}
-              target="_blank"
-              rel="noreferrer"
-            >
+          {traceLink ? (
+            <a href={traceLink} target="_blank" rel="noreferrer">
               {order.traceId}
             </a>
           ) : (
