@@ -52,7 +52,7 @@ export async function isolatedResources(extraEnv: Record<string, string> = {}) {
     RELAY_POLL_INTERVAL_MS: '200',
     ORDERS_RATE_LIMIT: '100000',
     // Every service of a test stack shares the test's one event loop: its load is not the api's.
-    API_SHED_UTILIZATION: '1',
+    API_SHED_LAG_MS: '0',
     ...extraEnv,
   };
   const pool = createPool(db.url, createLogger('test-evidence', 'silent'), { max: 4 });

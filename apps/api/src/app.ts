@@ -29,7 +29,7 @@ export interface ApiAppOptions {
   bodyLimitBytes: number;
   rateLimit: { max: number; windowMs: number };
   shedWhenWaiting: number;
-  shedAboveUtilization: number;
+  shedAboveLagMs: number;
   admin?: {
     token: string;
     deadLetters: () => Promise<DeadLetterBox>;
@@ -72,7 +72,7 @@ export async function buildApiApp(options: ApiAppOptions) {
     dispatch: options.dispatch,
     rateLimit: options.rateLimit,
     shedWhenWaiting: options.shedWhenWaiting,
-    shedAboveUtilization: options.shedAboveUtilization,
+    shedAboveLagMs: options.shedAboveLagMs,
   });
   await app.register(orderEventRoutes, { pool, ...options.live });
   if (options.jaegerQueryUrl) await app.register(tracePageRoutes, { pool, jaegerQueryUrl: options.jaegerQueryUrl });

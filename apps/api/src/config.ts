@@ -19,7 +19,7 @@ const Env = Type.Object({
   ORDERS_RATE_LIMIT: Type.Integer({ default: 60, minimum: 1 }),
   ORDERS_RATE_WINDOW_MS: Type.Integer({ default: 10_000, minimum: 100 }),
   API_SHED_WAITING: Type.Optional(Type.Integer({ minimum: 1 })),
-  API_SHED_UTILIZATION: Type.Number({ default: 0.9, minimum: 0.1, maximum: 1 }),
+  API_SHED_LAG_MS: Type.Integer({ default: 20, minimum: 0 }),
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   OUTBOX_DISPATCH: OutboxDispatchEnv,
   LOG_LEVEL: Type.String({ default: 'info' }),
@@ -51,8 +51,8 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     rateLimit: { max: parsed.ORDERS_RATE_LIMIT, windowMs: parsed.ORDERS_RATE_WINDOW_MS },
     /** Requests waiting for a database connection beyond which new orders are shed with 503. */
     shedWhenWaiting: parsed.API_SHED_WAITING ?? parsed.DATABASE_POOL_SIZE,
-    /** The event-loop utilization (last 200 ms) beyond which new orders are shed with 503; 1 never sheds. */
-    shedAboveUtilization: parsed.API_SHED_UTILIZATION,
+    /** The event loop's lag (worst over the last 200 to 400 ms) beyond which new orders are shed with 503; 0 never sheds on lag. */
+    shedAboveLagMs: parsed.API_SHED_LAG_MS,
     /** Enables the /admin routes and the ops page's data; without it they do not exist. */
     adminToken: parsed.ADMIN_TOKEN,
     /** Who publishes a placed order's event: the api once it committed, or only the relay. */

@@ -113,7 +113,7 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit: config.rateLimit,
     shedWhenWaiting: config.shedWhenWaiting,
-    shedAboveUtilization: config.shedAboveUtilization,
+    shedAboveLagMs: config.shedAboveLagMs,
     live: { changes, heartbeatMs: config.sseHeartbeatMs },
     web: { webRoot: config.webRoot, jaegerUiUrl: config.jaegerUiUrl },
     ...(config.jaegerQueryUrl ? { jaegerQueryUrl: config.jaegerQueryUrl } : {}),

@@ -1,16 +1,31 @@
-/** The processes `surety run` supervises, in start order, with the port of their first replica. */
+/**
+ * The processes `surety run` supervises, in start order, with the port of their first replica.
+ * Background apps do the work behind the queue, which can wait while the api answers.
+ */
 export const appSpecs = [
-  { name: 'gateway', basePort: 8090, portVariable: 'GATEWAY_PORT', scalable: false },
-  { name: 'relay', basePort: 9101, portVariable: 'PORT', scalable: true },
-  { name: 'payment', basePort: 9102, portVariable: 'PORT', scalable: true },
-  { name: 'inventory', basePort: 9103, portVariable: 'PORT', scalable: true },
-  { name: 'saga', basePort: 9104, portVariable: 'PORT', scalable: true },
-  { name: 'notification', basePort: 9105, portVariable: 'PORT', scalable: true },
-  { name: 'api', basePort: 8080, portVariable: 'PORT', scalable: false },
-  { name: 'reconciler', basePort: 9106, portVariable: 'PORT', scalable: false },
+  { name: 'gateway', basePort: 8090, portVariable: 'GATEWAY_PORT', scalable: false, background: false },
+  { name: 'relay', basePort: 9101, portVariable: 'PORT', scalable: true, background: true },
+  { name: 'payment', basePort: 9102, portVariable: 'PORT', scalable: true, background: true },
+  { name: 'inventory', basePort: 9103, portVariable: 'PORT', scalable: true, background: true },
+  { name: 'saga', basePort: 9104, portVariable: 'PORT', scalable: true, background: true },
+  { name: 'notification', basePort: 9105, portVariable: 'PORT', scalable: true, background: true },
+  { name: 'api', basePort: 8080, portVariable: 'PORT', scalable: false, background: false },
+  { name: 'reconciler', basePort: 9106, portVariable: 'PORT', scalable: false, background: true },
 ] as const;
 
 export type AppName = (typeof appSpecs)[number]['name'];
+
+/**
+ * On one machine the door answers first: background apps run at this niceness unless
+ * SURETY_BACKGROUND_NICE says otherwise (0 runs everything alike). On a cluster, each pod's CPU
+ * request does this job.
+ */
+export const DEFAULT_BACKGROUND_NICE = 10;
+
+/** backgroundNice is the niceness an app runs at on one machine: `nice` for background apps, none for the others. */
+export function backgroundNice(app: AppName, nice: number): number | undefined {
+  return appSpecs.find((spec) => spec.name === app)?.background && nice > 0 ? nice : undefined;
+}
 
 /** Replica i of an app listens on its base port plus 100 × i. */
 export function replicaPort(basePort: number, replica: number): number {

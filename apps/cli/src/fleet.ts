@@ -17,6 +17,8 @@ export function startEveryApp(
     replicas: (app: AppName) => number;
     portOffset?: number;
     env: (app: AppName, id: string) => Record<string, string>;
+    /** The niceness an app's replicas run at (see ProcessSpec.nice). */
+    nice?: (app: AppName) => number | undefined;
   },
 ): StartedProcess[] {
   const started: StartedProcess[] = [];
@@ -24,10 +26,12 @@ export function startEveryApp(
     for (let replica = 0; replica < options.replicas(app.name); replica++) {
       const port = replicaPort(app.basePort + (options.portOffset ?? 0), replica);
       const id = `${app.name}-${replica + 1}`;
+      const nice = options.nice?.(app.name);
       supervisor.start({
         id,
         entry: `apps/${app.name}/src/main.ts`,
         env: { ...options.env(app.name, id), [app.portVariable]: String(port) },
+        ...(nice ? { nice } : {}),
       });
       started.push({ id, app: app.name, url: `http://127.0.0.1:${port}` });
     }

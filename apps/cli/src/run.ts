@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { createLogger, createRegistry, startOpsServer } from '@surety/telemetry';
-import type { AppName } from './apps.js';
+import { backgroundNice, DEFAULT_BACKGROUND_NICE, type AppName } from './apps.js';
 import { Autoscaler, queueLengthReader } from './autoscaling/autoscaler.js';
 import { forOneMachine } from './autoscaling/one-machine.js';
 import { readScaledObjects } from './autoscaling/scaled-objects.js';
@@ -74,6 +74,8 @@ export async function run(options: RunOptions): Promise<void> {
     ...tracing?.env,
     ...(tracing && app === 'api' ? { JAEGER_QUERY_URL: tracing.queryUrl } : {}),
   });
+  const niceness = Number(env.SURETY_BACKGROUND_NICE ?? DEFAULT_BACKGROUND_NICE);
+  const nice = (app: AppName) => backgroundNice(app, niceness);
   const scaled = options.autoscale
     ? readScaledObjects(join(options.root, 'keda'))
         .filter((p) => !options.replicas.has(p.consumer as AppName))
@@ -83,6 +85,7 @@ export async function run(options: RunOptions): Promise<void> {
     replicas: (app) =>
       options.replicas.get(app) ?? Math.max(1, scaled.find((p) => p.consumer === app)?.minReplicas ?? 1),
     env: appEnv,
+    nice,
   });
   say(`starting ${started.length} processes (logs in .local/logs/)`);
   const readiness = await Promise.all(
@@ -117,7 +120,7 @@ export async function run(options: RunOptions): Promise<void> {
   say(`  ${'supervisor'.padEnd(15)} ${ops.url}/metrics   (surety_autoscaler_desired_replicas, _current_replicas)`);
   const autoscaler = new Autoscaler({
     parameters: scaled,
-    replicas: new ReplicaSet(supervisor, { env: appEnv }),
+    replicas: new ReplicaSet(supervisor, { env: appEnv, nice }),
     queueLength: queueLengthReader(
       env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
       decodeURIComponent(new URL(env.AMQP_URL ?? defaults.amqpUrl).pathname.slice(1)) || '/',
@@ -130,6 +133,10 @@ export async function run(options: RunOptions): Promise<void> {
   for (const p of scaled)
     say(
       `  autoscaling ${p.consumer} on ${p.queueName}: ${p.minReplicas}..${p.maxReplicas} replicas on this machine's cores, ${p.target} messages each (keda/${p.consumer}.yaml)`,
+    );
+  if (niceness > 0)
+    say(
+      `  the relay, consumers and reconciler run at nice ${niceness}: the api answers first (SURETY_BACKGROUND_NICE=0 runs all alike)`,
     );
   say('running; Ctrl-C stops every process');
 

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '@surety/db';
 import { getOrder, listOrders } from './order-queries.js';
 import { placeOrder, type Dispatch } from './place-order.js';
-import { EventLoopLoad } from './event-loop-load.js';
+import { EventLoopLag } from './event-loop-lag.js';
 import { PriceList } from './price-list.js';
 import { ErrorBody, OrderSummary, OrderView, PlaceOrderBody } from './schemas.js';
 
@@ -18,18 +18,18 @@ export interface OrderRoutesOptions {
   dispatch: Dispatch;
   rateLimit: { max: number; windowMs: number };
   shedWhenWaiting: number;
-  /** Event-loop utilization beyond which new orders are shed with 503 (1 never sheds). */
-  shedAboveUtilization: number;
+  /** Event-loop lag, in ms, beyond which new orders are shed with 503 (0 never sheds on lag). */
+  shedAboveLagMs: number;
 }
 
 /**
  * The door's back-pressure: a customer over the rate gets 429 with Retry-After, and when requests
- * already queue for a database connection, or the event loop has had no idle time lately (CPU is
- * what runs out), a new order is refused with 503 before any work, so a spike turns into polite
+ * already queue for a database connection, or the event loop has lately run late (the api cannot
+ * keep up with what arrives), a new order is refused with 503 before any work, so a spike turns into polite
  * refusals instead of timeouts, accepted orders keep a short answer time, and nothing is half-written.
  */
-function doorPolicy({ pool, rateLimit, shedWhenWaiting, shedAboveUtilization }: OrderRoutesOptions) {
-  const load = new EventLoopLoad();
+function doorPolicy({ pool, rateLimit, shedWhenWaiting, shedAboveLagMs }: OrderRoutesOptions) {
+  const lag = new EventLoopLag();
   return {
     config: {
       rateLimit: {
@@ -48,7 +48,7 @@ function doorPolicy({ pool, rateLimit, shedWhenWaiting, shedAboveUtilization }: 
       },
     },
     onRequest: async (_request: FastifyRequest, reply: FastifyReply) => {
-      if (pool.waitingCount >= shedWhenWaiting || load.recent() > shedAboveUtilization) {
+      if (pool.waitingCount >= shedWhenWaiting || (shedAboveLagMs > 0 && lag.recent() > shedAboveLagMs)) {
         return reply.code(503).header('retry-after', '1').send({
           error: 'overloaded',
           message: 'too busy to take this order now; retry with the same Idempotency-Key',

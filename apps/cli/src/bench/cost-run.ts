@@ -9,6 +9,7 @@ import { machineCpuTicks, scrapeProcesses } from './process-metrics.js';
 import { createBenchStack } from './stack.js';
 import { round } from './stats.js';
 import { renderTargets, targetsMet } from './targets.js';
+import { DEFAULT_BACKGROUND_NICE } from '../apps.js';
 import { setGatewayFaults } from '../gateway-faults.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
 
@@ -73,7 +74,7 @@ export async function runCostRun(options: {
     logDir: join(options.outDir, 'logs'),
     everyApp: {},
     consumers: {},
-    backgroundNice: 0,
+    backgroundNice: DEFAULT_BACKGROUND_NICE,
     ...(options.profile ? { profileDir } : {}),
     say,
   });
@@ -120,7 +121,7 @@ export function renderCostRun(result: CostRunResult): string {
   const lines = [
     '# The cost of an order',
     '',
-    `${result.machine.cores} cores, load ${result.machine.loadAverageAtStart.join(' ')} at the start. Gateway at 0 ms added latency; one replica of each consumer.`,
+    `${result.machine.cores} cores, load ${result.machine.loadAverageAtStart.join(' ')} at the start. Gateway at 0 ms added latency; one replica of each consumer; the relay and the consumers at nice ${DEFAULT_BACKGROUND_NICE}, as in \`make run\`.`,
     '',
   ];
   if (result.idle) {

@@ -3,6 +3,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { managementClient } from '@surety/messaging';
+import { DEFAULT_BACKGROUND_NICE } from '../apps.js';
 import { Autoscaler, queueLengthReader, type ScalingSample } from '../autoscaling/autoscaler.js';
 import { forOneMachine } from '../autoscaling/one-machine.js';
 import { readScaledObjects } from '../autoscaling/scaled-objects.js';
@@ -70,8 +71,8 @@ export const benchSettings = {
   scaleOutPrefetch: 1,
   defaultPrefetch: 50,
   retryDelaysMs: '1000,5000,20000',
-  /** The relay and the consumers run at this niceness: on one shared box, the local stand-in for giving the api its own CPU. */
-  backgroundNice: 10,
+  /** The relay and the consumers run at this niceness, as in `make run`: on one shared box, the local stand-in for giving the api its own CPU. */
+  backgroundNice: DEFAULT_BACKGROUND_NICE,
   logLevel: 'warn',
 };
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createPool, type Pool } from '@surety/db';
 import { createLogger } from '@surety/telemetry';
-import { appSpecs, replicaPort, type AppName } from '../apps.js';
+import { appSpecs, backgroundNice, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
 import type { ScalableReplicas } from '../autoscaling/autoscaler.js';
 import { ReplicaSet } from '../replica-set.js';
@@ -18,7 +18,6 @@ const readinessTimeoutMs = 240_000;
 
 export const consumers = ['payment', 'inventory', 'saga', 'notification'] as const satisfies readonly AppName[];
 export type Consumer = (typeof consumers)[number];
-const backgroundApps: readonly AppName[] = ['relay', ...consumers];
 
 /** What a phase runs the consumers with; a setting left out is the app's own default, as in `make run`. */
 export interface ConsumerSettings {
@@ -115,7 +114,7 @@ export async function createBenchStack(options: {
   const replicas = new ReplicaSet(supervisor, {
     portOffset: BENCH_PORT_OFFSET,
     env,
-    nice: (app) => (backgroundApps.includes(app) ? options.backgroundNice : undefined),
+    nice: (app) => backgroundNice(app, options.backgroundNice),
     ...(profileDir ? { nodeFlags: (id: string) => profileFlags(profileDir, id) } : {}),
   });
   const scaleConsumer = async (app: Consumer, count: number, settings: ConsumerSettings) => {
