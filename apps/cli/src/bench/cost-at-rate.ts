@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '@surety/db';
-import { machineCpuTicks, scrapeProcesses, serverCpuSeconds, appOf } from './process-metrics.js';
+import {
+  machineContextSwitches,
+  machineCpuTicks,
+  scrapeProcesses,
+  serverCpuSeconds,
+  appOf,
+} from './process-metrics.js';
 import type { BenchStack } from './stack.js';
 import { percentile } from './stats.js';
 import { pendingSince, timedPost } from './traffic.js';
@@ -44,6 +50,8 @@ export interface CostAtRate {
   perOrder: {
     /** Busy CPU of the whole machine (every process), minus the load generator's own. */
     machineCpuMs: number;
+    /** Context switches of the whole machine (the load generator's included): each sleep and wake-up of a process. */
+    contextSwitches: number;
     cpuMsByProcess: Record<string, number>;
     postgresCpuMs: number;
     rabbitmqCpuMs: number;
@@ -71,6 +79,7 @@ export async function measureCostAtRate(
   const serversBefore = await serverCpuSeconds();
   const postgresBefore = await postgresCounters(pool);
   const machineBefore = await machineCpuTicks();
+  const switchesBefore = await machineContextSwitches();
   const selfBefore = process.cpuUsage();
 
   const count = Math.max(1, Math.round(options.ratePerSecond * options.seconds));
@@ -90,6 +99,7 @@ export async function measureCostAtRate(
 
   const selfAfter = process.cpuUsage(selfBefore);
   const machineAfter = await machineCpuTicks();
+  const switchesAfter = await machineContextSwitches();
   const postgresAfter = await postgresCounters(pool);
   const serversAfter = await serverCpuSeconds();
   const processesAfter = await scrapeProcesses(stack.metricsUrls());
@@ -136,6 +146,7 @@ export async function measureCostAtRate(
     drainSeconds,
     perOrder: {
       machineCpuMs: per(machineBusyMs - loadGeneratorCpuMs),
+      contextSwitches: per(switchesAfter - switchesBefore),
       cpuMsByProcess,
       postgresCpuMs: per((serversAfter.postgres - serversBefore.postgres) * 1000),
       rabbitmqCpuMs: per((serversAfter.rabbitmq - serversBefore.rabbitmq) * 1000),

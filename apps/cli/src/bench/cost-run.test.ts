@@ -8,7 +8,9 @@ describe('renderCostRun', () => {
     const text = renderCostRun(result);
     expect(text).toContain('0.041 cores busy');
     expect(text).toContain('api-1 0.4 %');
-    expect(text).toContain('| 20 | 197/200 | 3 × 503 | 7 / 41 | 31 / 180 | 0.2 | 31.4 | 6.5 | 2.3 | 15000 | 2 | 4 |');
+    expect(text).toContain(
+      '| 20 | 197/200 | 3 × 503 | 7 / 41 | 31 / 180 | 0.2 | 31.4 | 120 | 6.5 | 2.3 | 15000 | 2 | 4 |',
+    );
     expect(text).toContain('| 100 | 997/1000 |');
     expect(text).toContain('| 100 | 1.25 | 0.5 |');
   });

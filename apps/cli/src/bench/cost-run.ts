@@ -135,15 +135,15 @@ export function renderCostRun(result: CostRunResult): string {
     );
   }
   lines.push(
-    '| offered/s | accepted | refused | POST p50 / p99 ms | placed → settled p50 / p99 ms | drain s | machine CPU-ms/order | Postgres tx/order | WAL flushes/order | WAL bytes/order | RabbitMQ CPU-ms/order | Postgres CPU-ms/order |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| offered/s | accepted | refused | POST p50 / p99 ms | placed → settled p50 / p99 ms | drain s | machine CPU-ms/order | context switches/order | Postgres tx/order | WAL flushes/order | WAL bytes/order | RabbitMQ CPU-ms/order | Postgres CPU-ms/order |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of result.rates) {
     const refused = Object.entries(r.refusals)
       .map(([status, n]) => `${n} × ${status}`)
       .join(', ');
     lines.push(
-      `| ${r.offeredPerSecond} | ${r.accepted}/${r.placed} | ${refused || '0'} | ${Math.round(r.postMs.p50)} / ${Math.round(r.postMs.p99)} | ${Math.round(r.settleMs.p50)} / ${Math.round(r.settleMs.p99)} | ${round(r.drainSeconds)} | ${round(r.perOrder.machineCpuMs)} | ${round(r.perOrder.transactions)} | ${round(r.perOrder.walSyncs)} | ${Math.round(r.perOrder.walBytes)} | ${round(r.perOrder.rabbitmqCpuMs)} | ${round(r.perOrder.postgresCpuMs)} |`,
+      `| ${r.offeredPerSecond} | ${r.accepted}/${r.placed} | ${refused || '0'} | ${Math.round(r.postMs.p50)} / ${Math.round(r.postMs.p99)} | ${Math.round(r.settleMs.p50)} / ${Math.round(r.settleMs.p99)} | ${round(r.drainSeconds)} | ${round(r.perOrder.machineCpuMs)} | ${Math.round(r.perOrder.contextSwitches)} | ${round(r.perOrder.transactions)} | ${round(r.perOrder.walSyncs)} | ${Math.round(r.perOrder.walBytes)} | ${round(r.perOrder.rabbitmqCpuMs)} | ${round(r.perOrder.postgresCpuMs)} |`,
     );
   }
   lines.push('', 'CPU-ms per order by process:', '');
@@ -156,7 +156,7 @@ export function renderCostRun(result: CostRunResult): string {
   }
   lines.push(
     '',
-    'Machine CPU is every process on the machine (from /proc/stat) over the span from the first order to the last settled, minus the load generator, divided by the orders settled; transactions are those committed or rolled back in the run’s database; WAL counters are the server’s.',
+    "Machine CPU is every process on the machine (from /proc/stat) over the span from the first order to the last settled, minus the load generator, divided by the orders settled; context switches are the machine's (/proc/stat `ctxt`, the load generator's included): on this kind of virtual machine each sleep and wake-up of a process costs far more than the work it wakes for, so CPU per order follows them; transactions are those committed or rolled back in the run’s database; WAL counters are the server’s.",
     '',
   );
   if (result.profiles) {

@@ -110,6 +110,15 @@ export function costTracker(urls: () => Map<string, string>): CostTracker & { st
   };
 }
 
+/**
+ * machineContextSwitches reads how many times the machine's CPUs have switched from one task to
+ * another since boot (/proc/stat `ctxt`): every process that sleeps and is woken costs two.
+ */
+export async function machineContextSwitches(): Promise<number> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n').find((l) => l.startsWith('ctxt ')) ?? '';
+  return Number(line.slice('ctxt '.length));
+}
+
 /** machineCpuTicks reads the machine's busy and total CPU ticks from /proc/stat. */
 export async function machineCpuTicks(): Promise<{ busy: number; total: number }> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';

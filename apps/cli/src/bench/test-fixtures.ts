@@ -105,6 +105,7 @@ export const costAtRate = (offered: number, machineCpuMs: number): CostAtRate =>
   drainSeconds: 0.2,
   perOrder: {
     machineCpuMs,
+    contextSwitches: 120,
     cpuMsByProcess: { api: 1.25, relay: 0.5 },
     postgresCpuMs: 4,
     rabbitmqCpuMs: 2,
