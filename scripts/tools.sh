@@ -29,6 +29,12 @@ ETCD_SERIES=3.4
 say() { printf '[tools] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+# ready says so, and succeeds, when a tool is already at the version wanted: `ready helm v3 "$found"`.
+ready() {
+  [ "$3" = "$2" ] || return 1
+  say "$1 $2 ready in .tools/bin"
+}
+
 installed_helm_version() {
   if [ -x "$BIN/helm" ]; then "$BIN/helm" version --template '{{.Version}}' 2>/dev/null || true; fi
 }
@@ -36,10 +42,7 @@ installed_helm_version() {
 install_helm() {
   local found
   found=$(installed_helm_version)
-  if [ "$found" = "$HELM_VERSION" ]; then
-    say "helm $HELM_VERSION ready in .tools/bin"
-    return 0
-  fi
+  ready helm "$HELM_VERSION" "$found" && return 0
   if ! command -v go >/dev/null; then
     local why="helm $HELM_VERSION is built from source and needs Go 1.26 or newer (https://go.dev/dl/); none found on PATH"
     [ "$OPTIONAL" = 1 ] || die "$why"
@@ -65,10 +68,7 @@ installed_k6_version() {
 install_k6() {
   local found
   found=$(installed_k6_version)
-  if [ "$found" = "$K6_VERSION" ]; then
-    say "k6 $K6_VERSION ready in .tools/bin"
-    return 0
-  fi
+  ready k6 "$K6_VERSION" "$found" && return 0
   if ! command -v go >/dev/null; then
     local why="k6 $K6_VERSION is built from source and needs Go 1.26 or newer (https://go.dev/dl/); none found on PATH"
     [ "$OPTIONAL" = 1 ] || die "$why"
@@ -100,6 +100,19 @@ installed_kube_version() {
   esac
 }
 
+# fresh_wrapper empties a wrapper module's directory and prints the path of the go.mod of the
+# module it wraps (`module@version`), downloaded from the module proxy.
+fresh_wrapper() {
+  local dir=$1 target=$2 gomod
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  say "reading $target's go.mod from the module proxy"
+  gomod=$(cd "$dir" && GOWORK=off GOTOOLCHAIN=local go mod download -json "$target" |
+    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
+  [ -f "$gomod" ] || die "go mod download $target gave no go.mod"
+  printf '%s\n' "$gomod"
+}
+
 # kube_module writes the wrapper module that builds k8s.io/kubernetes's commands and prints its
 # directory. `go install` refuses k8s.io/kubernetes because its go.mod replaces each staging module
 # with a local directory; the wrapper replaces the same modules (read from that go.mod, so the list
@@ -110,13 +123,8 @@ kube_module() {
     printf '%s\n' "$dir"
     return 0
   fi
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  say "reading k8s.io/kubernetes@$KUBE_VERSION's go.mod from the module proxy"
   local gomod
-  gomod=$(cd "$dir" && GOWORK=off GOTOOLCHAIN=local go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" |
-    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-  [ -f "$gomod" ] || die "go mod download k8s.io/kubernetes@$KUBE_VERSION gave no go.mod"
+  gomod=$(fresh_wrapper "$dir" "k8s.io/kubernetes@$KUBE_VERSION")
   local staging_version=v0.${KUBE_VERSION#v1.} staging
   staging=$(awk '$2 == "=>" && $3 ~ /^\.\/staging\/src\// {print $1}' "$gomod")
   [ -n "$staging" ] || die "k8s.io/kubernetes@$KUBE_VERSION's go.mod lists no staging modules"
@@ -200,20 +208,12 @@ installed_jaeger_version() {
 install_jaeger() {
   local found
   found=$(installed_jaeger_version)
-  if [ "$found" = "$JAEGER_VERSION" ]; then
-    say "jaeger $JAEGER_VERSION ready in .tools/bin"
-    return 0
-  fi
+  ready jaeger "$JAEGER_VERSION" "$found" && return 0
   need_go "jaeger $JAEGER_VERSION" || return 0
   local dir=$ROOT/.tools/build/jaeger-$JAEGER_VERSION module=github.com/jaegertracing/jaeger
   if [ ! -f "$dir/.ready" ]; then
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    say "reading $module@$JAEGER_VERSION's go.mod from the module proxy"
     local gomod
-    gomod=$(cd "$dir" && GOWORK=off GOTOOLCHAIN=local go mod download -json "$module@$JAEGER_VERSION" |
-      sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-    [ -f "$gomod" ] || die "go mod download $module@$JAEGER_VERSION gave no go.mod"
+    gomod=$(fresh_wrapper "$dir" "$module@$JAEGER_VERSION")
     # Only replaces by a module and version can be carried over; one to a local directory cannot.
     ! grep -E '^replace .*=> *\.' "$gomod" >/dev/null || die "$module@$JAEGER_VERSION replaces a module by a directory"
     {
