@@ -27,7 +27,7 @@ interface Supervised {
 
 /**
  * Supervisor runs app processes from their compiled JavaScript (rebuilt first when a source
- * changed), writes each one's JSON log to a file, restarts a process that dies with capped backoff,
+ * changed, unless told not to), writes each one's JSON log to a file, restarts a process that dies with capped backoff,
  * and stops them all with SIGTERM (SIGKILL after a bound).
  */
 export class Supervisor {
@@ -41,6 +41,11 @@ export class Supervisor {
       say: (line: string) => void;
       /** The longest wait before restarting a process that keeps dying. */
       maxRestartDelayMs?: number;
+      /**
+       * false runs dist/ as it is, however the sources change meanwhile: a measurement must run one
+       * build from start to end, not pick up an edit for the processes it starts later.
+       */
+      rebuild?: boolean;
     },
   ) {
     mkdirSync(options.logDir, { recursive: true });
@@ -90,7 +95,7 @@ export class Supervisor {
 
   private launch(supervised: Supervised): void {
     const { spec } = supervised;
-    ensureCompiled(this.options.root, this.options.say);
+    if (this.options.rebuild !== false) ensureCompiled(this.options.root, this.options.say);
     const node = [process.execPath, ...appNodeFlags, ...(spec.nodeFlags ?? []), compiledEntryOf(spec.entry)];
     // nice execs node in place, so the child's pid (and the signals sent to it) stay node's.
     const command = spec.nice ? ['nice', '-n', String(spec.nice), ...node] : node;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createPool, type Pool } from '@surety/db';
 import { createLogger } from '@surety/telemetry';
 import { appSpecs, backgroundNice, replicaPort, type AppName } from '../apps.js';
+import { ensureCompiled } from '../compiled.js';
 import { waitUntilReady } from '../readiness.js';
 import type { ScalableReplicas } from '../autoscaling/autoscaler.js';
 import { ReplicaSet } from '../replica-set.js';
@@ -94,7 +95,9 @@ export async function createBenchStack(options: {
   const apiUrl = `http://127.0.0.1:${portOf('api', 0)}`;
   const gatewayUrl = `http://127.0.0.1:${portOf('gateway', 0)}`;
   const baselineUrl = `http://127.0.0.1:${BASELINE_PORT}`;
-  const supervisor = new Supervisor({ root: options.root, logDir: options.logDir, say: options.say });
+  // One build for the whole run: compiled once here, never again while the bench measures it.
+  ensureCompiled(options.root, options.say);
+  const supervisor = new Supervisor({ root: options.root, logDir: options.logDir, say: options.say, rebuild: false });
   const pool = createPool(databaseUrl, createLogger('bench', 'silent'), { max: 4 });
   const close = async () => {
     await supervisor.stopAll();
