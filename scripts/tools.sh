@@ -83,11 +83,13 @@ install_k6() {
   say "k6 $K6_VERSION built: .tools/bin/k6"
 }
 
+# need_go says whether Go is there to build a tool; without it, `--optional` only warns, naming what
+# cannot run (the second argument).
 need_go() {
   command -v go >/dev/null && return 0
   local why="$1 is built from source and needs Go 1.26 or newer (https://go.dev/dl/); none found on PATH"
   [ "$OPTIONAL" = 1 ] || die "$why"
-  say "warning: $why; the control-plane tests (vitest --project kubernetes) cannot run"
+  say "warning: $why; ${2:-the control-plane tests (vitest --project kubernetes)} cannot run"
   return 1
 }
 
@@ -209,7 +211,7 @@ install_jaeger() {
   local found
   found=$(installed_jaeger_version)
   ready jaeger "$JAEGER_VERSION" "$found" && return 0
-  need_go "jaeger $JAEGER_VERSION" || return 0
+  need_go "jaeger $JAEGER_VERSION" "make run's traces and test/trace.test.ts" || return 0
   local dir=$ROOT/.tools/build/jaeger-$JAEGER_VERSION module=github.com/jaegertracing/jaeger
   if [ ! -f "$dir/.ready" ]; then
     local gomod
