@@ -36,11 +36,12 @@ describe('targetsMet', () => {
     const rows = targetsMet(goodRun);
     expect(rows.map((r) => r.verdict)).toEqual(Array(rows.length).fill('met'));
     // 600/s refused some orders, so 300/s is the highest rate that settled everything.
+    expect(row(rows, 'max sustained rate').measured).toBe('300 orders/s (not 600)');
     expect(row(rows, 'whole-machine CPU').measured).toBe('5.5 ms at 300 orders/s');
     expect(row(rows, 'Postgres').measured).toBe('5.2 at 300 orders/s');
     // The gateway stand-in is the test's, not a Surety replica.
     expect(row(rows, 'RSS').measured).toBe('largest 70 MiB (api-1)');
-    expect(rows).toHaveLength(8);
+    expect(rows).toHaveLength(9);
   });
 
   it('says which targets a run misses, with what it measured', () => {
@@ -51,6 +52,9 @@ describe('targetsMet', () => {
       rates: [{ ...slow, postMs: { p50: 20, p99: 133 }, settleMs: { p50: 55, p99: 444 } }],
     };
     const rows = targetsMet(run);
+    expect(row(rows, 'max sustained rate')).toEqual(
+      expect.objectContaining({ measured: '100 orders/s (the highest offered)', verdict: 'not met' }),
+    );
     expect(row(rows, 'whole-machine CPU')).toEqual(expect.objectContaining({ verdict: 'not met' }));
     expect(row(rows, 'whole-machine CPU').measured).toBe('31.4 ms at 100 orders/s');
     expect(row(rows, 'Postgres').verdict).toBe('not met');
@@ -66,9 +70,15 @@ describe('targetsMet', () => {
   it('counts refusals and memory over the limit against the targets', () => {
     const rows = targetsMet(costRunFixture);
     // Both rates refused 3 orders: none settled everything.
-    expect(row(rows, 'whole-machine CPU')).toEqual(
-      expect.objectContaining({ measured: 'no rate settled every order', verdict: 'not measured' }),
+    expect(row(rows, 'max sustained rate')).toEqual(
+      expect.objectContaining({ measured: 'below 20 orders/s, the lowest offered', verdict: 'not met' }),
     );
+    expect(row(rows, 'whole-machine CPU')).toEqual(
+      expect.objectContaining({ measured: 'no rate was sustained', verdict: 'not measured' }),
+    );
+    // A backlog that took longer than 2 s to drain did not stay bounded.
+    const backlogged = targetsMet({ ...goodRun, rates: [clean(100), { ...clean(300), drainSeconds: 3.1 }] });
+    expect(row(backlogged, 'max sustained rate').measured).toBe('100 orders/s (not 300)');
     expect(row(rows, 'at 100 orders/s: no refusals')).toEqual(
       expect.objectContaining({ measured: '3 of 1000 refused', verdict: 'not met' }),
     );
@@ -90,7 +100,7 @@ describe('targetsMet', () => {
     const text = renderCostRun(goodRun);
     expect(text).toContain('## Against the targets');
     expect(text.indexOf('## Against the targets')).toBeGreaterThan(text.indexOf('CPU-ms per order by process'));
-    expect(text).toContain('8 of the 8 targets');
+    expect(text).toContain('9 of the 9 targets');
     expect(text).toMatch(/\| whole-machine CPU ≤ 6 ms per order, .* \| 5\.5 ms at 300 orders\/s \| met \|/);
   });
 });
