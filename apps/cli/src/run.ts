@@ -62,6 +62,9 @@ function redact(url: string): string {
  */
 export async function run(options: RunOptions): Promise<void> {
   const { say, env } = options;
+  const niceness = Number(env.SURETY_BACKGROUND_NICE ?? DEFAULT_BACKGROUND_NICE);
+  if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19)
+    throw new Error(`SURETY_BACKGROUND_NICE must be a whole number from 0 to 19, not "${env.SURETY_BACKGROUND_NICE}"`);
   const databaseUrl = env.DATABASE_URL ?? defaults.databaseUrl;
   say('migrating the database');
   await migrate(databaseUrl);
@@ -74,7 +77,6 @@ export async function run(options: RunOptions): Promise<void> {
     ...tracing?.env,
     ...(tracing && app === 'api' ? { JAEGER_QUERY_URL: tracing.queryUrl } : {}),
   });
-  const niceness = Number(env.SURETY_BACKGROUND_NICE ?? DEFAULT_BACKGROUND_NICE);
   const nice = (app: AppName) => backgroundNice(app, niceness);
   const scaled = options.autoscale
     ? readScaledObjects(join(options.root, 'keda'))
