@@ -26,7 +26,7 @@ infra-status: ## are RabbitMQ and PostgreSQL up?
 migrate: bootstrap ## bring every schema up to date
 	@$(SURETY) migrate
 
-run: bootstrap ## run the whole pipeline with Jaeger (JAEGER=0 leaves it out), consumers autoscaled by keda/; REPLICAS=payment=2 pins one
+run: bootstrap ## run the whole pipeline with Jaeger (JAEGER=0 does not start it), consumers autoscaled by keda/; REPLICAS=payment=2 pins one
 	@if [ "$(JAEGER)" != 0 ]; then bash scripts/jaeger.sh up || echo "[surety] Jaeger did not start: traces are not exported"; fi
 	@$(SURETY) run $(if $(REPLICAS),--replicas $(REPLICAS)) $(ARGS)
 
