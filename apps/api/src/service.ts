@@ -95,19 +95,17 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
   const logger = createLogger('api', config.logLevel);
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-api', max: config.poolSize });
   const registry = createRegistry('api');
+  // With OUTBOX_DISPATCH=relay the api has no dispatcher, and so no broker link: it wakes the relay.
   const writer =
-    config.outboxDispatch === 'writer'
-      ? orderDispatcher(config.amqpUrl, pool, logger, registry)
-      : { dispatch: () => notifyOutboxSoon(pool, 'orders'), close: async () => undefined, connected: false };
-  // The api's broker link is its dispatcher's: without one (OUTBOX_DISPATCH=relay) it has none. The
-  // pool's gauge is read before the order counts' query can make a scrape wait for a connection.
-  registerConnectionMetrics(registry, config.outboxDispatch === 'writer' ? { pool, broker: writer } : { pool });
+    config.outboxDispatch === 'writer' ? orderDispatcher(config.amqpUrl, pool, logger, registry) : undefined;
+  // The pool's gauge is read before the order counts' query can make a scrape wait for a connection.
+  registerConnectionMetrics(registry, writer ? { pool, broker: writer } : { pool });
   registerOrderStateMetrics(registry, pool);
   const deadLetters = lazyDeadLetterBox(config.amqpUrl, logger);
   const changes = new OrderChanges(config.databaseUrl, logger);
   const app = await buildApiApp({
     pool,
-    dispatch: writer.dispatch,
+    dispatch: writer?.dispatch ?? (() => notifyOutboxSoon(pool, 'orders')),
     logger,
     registry,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -134,7 +132,7 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
     url,
     async stop() {
       await app.close();
-      await writer.close();
+      await writer?.close();
       await changes.close();
       await deadLetters.close();
       await pool.end();

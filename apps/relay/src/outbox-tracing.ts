@@ -1,6 +1,6 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { PublishOutcome } from '@surety/messaging';
-import { contextFromHeaders, type TraceHeaders } from '@surety/telemetry';
+import { contextFromHeaders, headersWithSpan, type TraceHeaders } from '@surety/telemetry';
 import type { OutboxRow } from '@surety/db';
 
 const tracer = trace.getTracer('@surety/relay');
@@ -32,10 +32,8 @@ export class RowSpans {
 
   /** headersOf is a row's headers with the trace context of its relay span. */
   headersOf(row: OutboxRow): TraceHeaders {
-    const headers = { ...row.headers };
     const span = this.spans.get(row.id);
-    if (span) propagation.inject(trace.setSpan(context.active(), span), headers);
-    return headers;
+    return span ? headersWithSpan(row.headers, span) : { ...row.headers };
   }
 
   /** end closes every row's span with the broker's answer for it. */

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { markPublished, notifyOutboxSoon, type OutboxEntry, type Pool, type SchemaName } from '@surety/db';
 import { failpoint } from '@surety/failpoints';
-import { contextFromHeaders, type Logger } from '@surety/telemetry';
+import { contextFromHeaders, headersWithSpan, type Logger } from '@surety/telemetry';
 import { Counter, type Registry } from 'prom-client';
 import type { ConfirmPublisher, OutgoingMessage } from './publisher.js';
 
@@ -155,13 +155,11 @@ function dispatchSpan(entry: OutboxEntry): Span {
 }
 
 function toMessage(entry: OutboxEntry, span: Span): OutgoingMessage {
-  const headers: Record<string, string> = { ...entry.headers };
-  propagation.inject(trace.setSpan(context.active(), span), headers);
   return {
     messageId: entry.event.id,
     type: entry.event.type,
     routingKey: entry.event.type,
     body: Buffer.from(entry.envelope),
-    headers,
+    headers: headersWithSpan(entry.headers, span),
   };
 }

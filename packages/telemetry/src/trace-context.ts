@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Context } from '@opentelemetry/api';
+import { context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
 
 /** The W3C trace headers a message or outbox row carries. */
 export type TraceHeaders = Record<string, string>;
@@ -8,6 +8,13 @@ export function activeTraceHeaders(): TraceHeaders {
   const headers: TraceHeaders = {};
   propagation.inject(context.active(), headers);
   return headers;
+}
+
+/** headersWithSpan is a copy of headers whose trace context names `span`: what a message it publishes carries. */
+export function headersWithSpan(headers: Readonly<TraceHeaders>, span: Span): TraceHeaders {
+  const copy: TraceHeaders = { ...headers };
+  propagation.inject(trace.setSpan(context.active(), span), copy);
+  return copy;
 }
 
 /** contextFromHeaders is the trace context that headers carry, on top of the active one. */
