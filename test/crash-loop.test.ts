@@ -107,8 +107,14 @@ describe('a consumer that dies between committing a batch and acking it', () => 
     const committedBeforeCrash = await effects();
     expect(committedBeforeCrash.length).toBeGreaterThan(0);
     expect(new Set(committedBeforeCrash).size).toBe(committedBeforeCrash.length);
-    const held = await channel.checkQueue(queue.name);
-    expect(held.messageCount).toBe(batch.length);
+    // Nothing was acked: once the broker sees the dead connection, the whole batch is ready again.
+    const ready = await waitFor(
+      'the unacked batch to be requeued',
+      async () => (await channel.checkQueue(queue.name)).messageCount,
+      (n) => n === batch.length,
+      { timeoutMs: 10_000 },
+    );
+    expect(ready).toBe(batch.length);
 
     const fresh = spawnProcess('test/fixtures/crashing-consumer.ts', env);
     try {
