@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@surety/db';
 import { Broker, ConfirmPublisher, type OutgoingMessage } from '@surety/messaging';
-import { OutboxWakeup, PollingRelay } from '@surety/relay';
+import { OutboxWakeup, PollingRelay, RowPublisher } from '@surety/relay';
 import { createLogger, createRegistry } from '@surety/telemetry';
 import { placeOrder, setGatewayFaults, startStack, waitForTerminal, type Stack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
@@ -24,9 +24,10 @@ beforeAll(async () => {
   twice.publish = (messages: readonly OutgoingMessage[]) => inner.publish([...messages, ...messages]);
   const wakeup = new OutboxWakeup(stack.db.url, logger);
   await wakeup.start();
+  const registry = createRegistry('duplicating-relay');
   const relay = new PollingRelay({
     pool,
-    publisher: twice,
+    rowPublisher: new RowPublisher({ publisher: twice, logger, registry }),
     wakeup,
     schemas: ['orders', 'payments', 'inventory', 'notifications'],
     batchSize: 50,
@@ -34,7 +35,7 @@ beforeAll(async () => {
     idlePollMaxMs: 100,
     sweepAfterMs: 0,
     logger,
-    registry: createRegistry('duplicating-relay'),
+    registry,
   });
   relay.start();
   stopRelay = async () => {

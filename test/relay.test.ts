@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import amqp from 'amqplib';
 import { createEvent } from '@surety/contracts';
-import { appendToOutbox, withTransaction } from '@surety/db';
-import { queues } from '@surety/messaging';
+import { appendToOutbox, prepareOutboxSlot, withTransaction } from '@surety/db';
+import { declareTopology, queues } from '@surety/messaging';
 import { loadRelayConfig, startRelay, type RelayService } from '@surety/relay';
 import { randomUUID } from 'node:crypto';
+import { spawnProcess } from './support/processes.js';
 import { isolatedResources } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
@@ -13,6 +14,10 @@ const relays: RelayService[] = [];
 
 beforeAll(async () => {
   resources = await isolatedResources({ RELAY_BATCH_SIZE: '25', RELAY_POLL_INTERVAL_MS: '50' });
+  // Each test may run alone: the queue it reads exists before any relay has run.
+  const connection = await amqp.connect(resources.vhost.amqpUrl);
+  await declareTopology(await connection.createChannel(), [queues.payment]);
+  await connection.close();
 });
 afterAll(async () => {
   for (const relay of relays) await relay.stop();
@@ -47,44 +52,176 @@ async function writeEvents(count: number, writers: number): Promise<string[]> {
   return ids;
 }
 
-describe('two relays on one outbox', () => {
-  it('publish every row, lose none, and leave nothing unpublished', async () => {
-    const env = { ...resources.env, RELAY_SCHEMAS: 'orders' };
-    relays.push(await startRelay(loadRelayConfig(env)), await startRelay(loadRelayConfig(env)));
+/** consumePayments counts, per messageId, what reaches the payment queue. */
+async function consumePayments() {
+  const connection = await amqp.connect(resources.vhost.amqpUrl);
+  const channel = await connection.createChannel();
+  const received = new Map<string, number>();
+  await channel.consume(
+    queues.payment.name,
+    (message) => {
+      if (!message) return;
+      const id = String(message.properties.messageId);
+      received.set(id, (received.get(id) ?? 0) + 1);
+    },
+    { noAck: true },
+  );
+  return {
+    received,
+    close: async () => {
+      await channel.close();
+      await connection.close();
+    },
+  };
+}
 
-    const connection = await amqp.connect(resources.vhost.amqpUrl);
-    const channel = await connection.createChannel();
-    const received = new Map<string, number>();
-    await channel.consume(
-      queues.payment.name,
-      (message) => {
-        if (!message) return;
-        const id = String(message.properties.messageId);
-        received.set(id, (received.get(id) ?? 0) + 1);
-      },
-      { noAck: true },
-    );
+async function publishedBatches(relay: RelayService): Promise<number> {
+  const text = await (await fetch(`${relay.url}/metrics`)).text();
+  return Number(/surety_relay_publish_batch_size_count\{[^}]*schema="orders"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+}
+
+async function stopRelays(): Promise<void> {
+  for (const relay of relays.splice(0)) await relay.stop();
+}
+
+describe.each(['polling', 'cdc'] as const)('two %s relays on one outbox', (mode) => {
+  it('publish every row, lose none, and leave nothing unpublished', async () => {
+    const env = { ...resources.env, RELAY_SCHEMAS: 'orders', RELAY_MODE: mode };
+    relays.push(await startRelay(loadRelayConfig(env)), await startRelay(loadRelayConfig(env)));
+    const consumer = await consumePayments();
+    const before = await resources.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders.outbox');
 
     const written = await writeEvents(1500, 6);
     await waitFor(
       'every written event to arrive',
-      async () => received.size,
-      (n) => n >= written.length,
+      async () => written.filter((id) => consumer.received.has(id)).length,
+      (n) => n === written.length,
       { timeoutMs: 60_000 },
     );
-    await channel.close();
-    await connection.close();
+    await consumer.close();
 
     expect(new Set(written).size).toBe(1500);
-    expect(written.every((id) => received.has(id))).toBe(true);
     const rows = await resources.pool.query<{ status: string; n: number }>(
       'SELECT status, count(*)::int AS n FROM orders.outbox GROUP BY status',
     );
-    expect(rows.rows).toEqual([{ status: 'published', n: 1500 }]);
-    const byRelay = await Promise.all(relays.map(async (relay) => (await fetch(`${relay.url}/metrics`)).text()));
-    const batches = byRelay.map((text) =>
-      Number(/surety_relay_publish_batch_size_count\{[^}]*schema="orders"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0),
+    expect(rows.rows).toEqual([{ status: 'published', n: before.rows[0]!.n + 1500 }]);
+    const batches = await Promise.all(relays.map(publishedBatches));
+    if (mode === 'polling') {
+      // Claims skip what the other holds: both relays share the work.
+      expect(batches.every((n) => n > 0)).toBe(true);
+    } else {
+      // One reader at a time holds a slot: the other stands by.
+      expect(batches.filter((n) => n > 0)).toHaveLength(1);
+    }
+    await stopRelays();
+  });
+});
+
+describe('the CDC relay', () => {
+  // The table sweep beside the stream waits an hour: whatever arrives came from the slot, or from
+  // the backlog a new slot publishes.
+  const env = () => ({ ...resources.env, RELAY_SCHEMAS: 'orders', RELAY_MODE: 'cdc', RELAY_SWEEP_AFTER_MS: '3600000' });
+
+  async function slot() {
+    const { rows } = await resources.pool.query<{ active: boolean; lag: number }>(
+      `SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 AS lag
+         FROM pg_replication_slots WHERE slot_name = $1`,
+      [resources.env.RELAY_CDC_SLOT],
     );
-    expect(batches.every((n) => n > 0)).toBe(true);
+    return rows[0];
+  }
+
+  it('hands its slot to the relay standing by when it stops, and nothing is lost', async () => {
+    const consumer = await consumePayments();
+    const first = await startRelay(loadRelayConfig(env()));
+    const standby = await startRelay(loadRelayConfig(env()));
+    relays.push(standby);
+    const early = await writeEvents(300, 3);
+    await waitFor(
+      'the first events to arrive',
+      async () => early.filter((id) => consumer.received.has(id)).length,
+      (n) => n === 300,
+    );
+    await first.stop();
+    const late = await writeEvents(300, 3);
+    await waitFor(
+      'the standby to relay the rest',
+      async () => late.filter((id) => consumer.received.has(id)).length,
+      (n) => n === 300,
+      { timeoutMs: 30_000 },
+    );
+    expect(await publishedBatches(standby)).toBeGreaterThan(0);
+    expect((await slot())?.active).toBe(true);
+    await consumer.close();
+    await stopRelays();
+  });
+
+  it('publishes from the table what a new slot cannot stream: rows written while it had none', async () => {
+    await resources.pool.query('SELECT pg_drop_replication_slot($1)', [resources.env.RELAY_CDC_SLOT]);
+    const unstreamed = await writeEvents(200, 2);
+    const consumer = await consumePayments();
+    relays.push(await startRelay(loadRelayConfig(env())));
+    await waitFor(
+      'the rows written before the slot to arrive',
+      async () => unstreamed.filter((id) => consumer.received.has(id)).length,
+      (n) => n === 200,
+      { timeoutMs: 30_000 },
+    );
+    const streamed = await writeEvents(200, 2);
+    await waitFor(
+      'rows written after it to stream',
+      async () => streamed.filter((id) => consumer.received.has(id)).length,
+      (n) => n === 200,
+    );
+    const pending = await resources.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM orders.outbox WHERE status <> 'published'`,
+    );
+    expect(pending.rows[0]?.n).toBe(0);
+    await consumer.close();
+    await stopRelays();
+  });
+
+  it('killed after the broker confirmed a batch and before it confirmed the slot, its successor sends that batch again', async () => {
+    // The slot exists before the crash: what is lost with the relay was read from it.
+    await prepareOutboxSlot(resources.pool, resources.env.RELAY_CDC_SLOT!);
+    const consumer = await consumePayments();
+    const crashing = spawnProcess('apps/relay/src/main.ts', {
+      ...env(),
+      PORT: '0',
+      SURETY_FAILPOINTS: 'relay.after-publish-before-mark=crash',
+    });
+    const written = await writeEvents(50, 1);
+    expect(await crashing.exited).toBe('SIGKILL');
+    await waitFor(
+      'the crashed batch on the broker',
+      async () => written.filter((id) => consumer.received.has(id)).length,
+      (n) => n > 0,
+    );
+    const crashedBatch = written.filter((id) => consumer.received.has(id));
+    const lagBefore = (await slot())?.lag ?? 0;
+    relays.push(await startRelay(loadRelayConfig(env())));
+    await waitFor(
+      'every row to arrive',
+      async () => written.filter((id) => consumer.received.has(id)).length,
+      (n) => n === 50,
+      { timeoutMs: 30_000 },
+    );
+    // What the crashed relay published and never confirmed to the slot came again, from the slot.
+    await waitFor(
+      'the crashed batch to come again',
+      async () => crashedBatch.filter((id) => (consumer.received.get(id) ?? 0) > 1).length,
+      (n) => n === crashedBatch.length,
+    );
+    const pending = await resources.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM orders.outbox WHERE status <> 'published'`,
+    );
+    expect(pending.rows[0]?.n).toBe(0);
+    await waitFor(
+      'the slot to catch up',
+      async () => (await slot())?.lag ?? Infinity,
+      (lag) => lag < lagBefore,
+    );
+    await consumer.close();
+    await stopRelays();
   });
 });

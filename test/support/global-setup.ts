@@ -3,6 +3,7 @@ import pg from 'pg';
 import { migrate } from '@surety/db';
 import { ensureCompiled } from '../../apps/cli/src/compiled.js';
 import { databaseUrlFor, management, templateDatabase, testEnv, testPrefix } from './env.js';
+import { dropReplicationSlots } from './isolation.js';
 
 const hint = 'start them with `scripts/infra.sh up` (make test does)';
 
@@ -33,7 +34,10 @@ async function sweep(admin: pg.Client): Promise<void> {
       WHERE datname LIKE $1 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
     [`${testPrefix}%`],
   );
-  for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  for (const { datname } of stale.rows) {
+    await dropReplicationSlots(admin, datname);
+    await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
   const vhosts = (await (await management('/vhosts')).json()) as { name: string }[];
   const connections = (await (await management('/connections')).json()) as { vhost: string }[];
   const inUse = new Set(connections.map((connection) => connection.vhost));

@@ -9,6 +9,7 @@ function uniqueName(): string {
 }
 
 export interface TestDatabase {
+  name: string;
   url: string;
   drop(): Promise<void>;
 }
@@ -39,9 +40,38 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     }
   });
   return {
+    name,
     url: databaseUrlFor(name),
-    drop: () => withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdmin(async (admin) => {
+        await dropReplicationSlots(admin, name);
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }),
   };
+}
+
+/**
+ * dropReplicationSlots removes a database's logical replication slots (a CDC relay's), ending the
+ * connections that read them: Postgres keeps WAL for a slot, and will not drop a database that has one.
+ */
+export async function dropReplicationSlots(admin: pg.Client, database: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const { rows } = await admin.query<{ slot_name: string; active_pid: number | null }>(
+      'SELECT slot_name, active_pid FROM pg_replication_slots WHERE database = $1',
+      [database],
+    );
+    if (rows.length === 0) return;
+    try {
+      for (const { slot_name, active_pid } of rows) {
+        if (active_pid !== null) await admin.query('SELECT pg_terminate_backend($1)', [active_pid]);
+        await admin.query('SELECT pg_drop_replication_slot($1)', [slot_name]);
+      }
+    } catch (error) {
+      // A reader just terminated may hold its slot a moment longer.
+      if (attempt >= 20 || !/is active for PID/.test(String(error))) throw error;
+      await sleep(100);
+    }
+  }
 }
 
 export interface TestVhost {

@@ -50,6 +50,8 @@ export async function isolatedResources(extraEnv: Record<string, string> = {}) {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RETRY_DELAYS_MS: '100,200,400',
     RELAY_POLL_INTERVAL_MS: '200',
+    // Slots are the server's, not the database's: each test database gets its own.
+    RELAY_CDC_SLOT: db.name,
     ORDERS_RATE_LIMIT: '100000',
     // Every service of a test stack shares the test's one event loop: its load is not the api's.
     API_SHED_LAG_MS: '0',

@@ -7,6 +7,9 @@ const Env = Type.Object({
   PORT: Type.Integer({ default: 9101, minimum: 0, maximum: 65535 }),
   DATABASE_URL: Type.String({ default: defaults.databaseUrl }),
   AMQP_URL: Type.String({ default: defaults.amqpUrl }),
+  RELAY_MODE: Type.Union([Type.Literal('polling'), Type.Literal('cdc')], { default: 'polling' }),
+  RELAY_CDC_SLOT: Type.String({ default: 'surety_outbox', pattern: '^surety[a-z0-9_]{0,57}$' }),
+  RELAY_CDC_BUFFER_ROWS: Type.Integer({ default: 5_000, minimum: 1 }),
   RELAY_SCHEMAS: Type.String({ default: emittingSchemas.join(',') }),
   RELAY_BATCH_SIZE: Type.Integer({ default: 200, minimum: 1, maximum: 2000 }),
   RELAY_POLL_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
@@ -31,6 +34,11 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     port: parsed.PORT,
     databaseUrl: parsed.DATABASE_URL,
     amqpUrl: parsed.AMQP_URL,
+    /** polling: claim rows from the tables; cdc: read them from the WAL through a replication slot. */
+    mode: parsed.RELAY_MODE,
+    /** The CDC relay's logical replication slot; `surety…`, so the slot-lag gauge and alert see it. */
+    slot: parsed.RELAY_CDC_SLOT,
+    maxBufferedRows: parsed.RELAY_CDC_BUFFER_ROWS,
     schemas: relaySchemas as SchemaName[],
     batchSize: parsed.RELAY_BATCH_SIZE,
     pollIntervalMs: parsed.RELAY_POLL_INTERVAL_MS,

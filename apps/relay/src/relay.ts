@@ -1,24 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { Gauge, Histogram, type Registry } from 'prom-client';
-import {
-  outboxBacklog,
-  relayOutboxBatch,
-  type OutboxBacklog,
-  type OutboxRow,
-  type Pool,
-  type SchemaName,
-} from '@surety/db';
-import type { ConfirmPublisher, OutgoingMessage } from '@surety/messaging';
-import { failpoint } from '@surety/failpoints';
+import { Gauge, type Registry } from 'prom-client';
+import { outboxBacklog, relayOutboxBatch, type OutboxBacklog, type Pool, type SchemaName } from '@surety/db';
 import type { Logger } from '@surety/telemetry';
-import { RowSpans } from './outbox-tracing.js';
-import type { DueSchemas, OutboxWakeup } from './wakeup.js';
+import type { RowPublisher } from './row-publisher.js';
+import type { DueSchemas, Wakeup } from './wakeup.js';
 
 export interface RelayOptions {
   pool: Pool;
-  publisher: ConfirmPublisher;
-  wakeup: OutboxWakeup;
+  rowPublisher: RowPublisher;
+  wakeup: Wakeup;
   schemas: readonly SchemaName[];
   batchSize: number;
   pollIntervalMs: number;
@@ -29,12 +19,9 @@ export interface RelayOptions {
    * OutboxDispatcher). A NOTIFY-driven pass takes every row: writers notify when they hand over.
    */
   sweepAfterMs: number;
-  publishTwice?: boolean;
   logger: Logger;
   registry: Registry;
 }
-
-const tracer = trace.getTracer('@surety/relay');
 
 /**
  * idlePollDelay is the wait before the next pass: the poll interval while rows flow, doubling with
@@ -44,16 +31,6 @@ export function idlePollDelay(intervalMs: number, maxMs: number, emptyPasses: nu
   return Math.min(maxMs, intervalMs * 2 ** Math.max(0, Math.min(emptyPasses - 1, 20)));
 }
 
-function toMessage(row: OutboxRow, spans: RowSpans): OutgoingMessage {
-  return {
-    messageId: row.id,
-    type: row.type,
-    routingKey: row.type,
-    body: Buffer.from(row.envelope),
-    headers: spans.headersOf(row),
-  };
-}
-
 /**
  * PollingRelay ships every committed outbox row to the broker at least once: it claims a batch,
  * publishes it with confirms, and marks published only what the broker confirmed. Several relays
@@ -61,26 +38,11 @@ function toMessage(row: OutboxRow, spans: RowSpans): OutgoingMessage {
  */
 export class PollingRelay {
   readonly id = `relay-${randomUUID().slice(0, 8)}`;
-  private readonly batchSeconds: Histogram<'schema'>;
-  private readonly batchRows: Histogram<'schema'>;
   private running: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly options: RelayOptions) {
     const { registry } = options;
-    this.batchSeconds = new Histogram({
-      name: 'surety_relay_publish_batch_seconds',
-      help: 'Time to publish a claimed batch and have it confirmed.',
-      labelNames: ['schema'],
-      registers: [registry],
-    });
-    this.batchRows = new Histogram({
-      name: 'surety_relay_publish_batch_size',
-      help: 'Rows per published batch.',
-      labelNames: ['schema'],
-      buckets: [1, 5, 10, 50, 100, 200, 500, 1000, 2000],
-      registers: [registry],
-    });
     // Both gauges read one snapshot per scrape: prom-client collects metrics concurrently.
     let snapshot: Promise<OutboxBacklog[]> | undefined;
     const readBacklog = () => {
@@ -123,6 +85,14 @@ export class PollingRelay {
   }
 
   /**
+   * publishBacklog relays every unpublished row of every schema, however young, and answers with
+   * the rows published: what a new replication slot will never stream.
+   */
+  async publishBacklog(): Promise<number> {
+    return (await this.drainOnce(new Set(this.options.schemas))).published;
+  }
+
+  /**
    * drainOnce relays each due schema until a batch comes back short. It returns the rows published,
    * and whether rows the broker did not confirm were left pending for another pass.
    */
@@ -142,13 +112,13 @@ export class PollingRelay {
   }
 
   private async loop(): Promise<void> {
-    const { logger, wakeup, pollIntervalMs, idlePollMaxMs, publisher } = this.options;
+    const { logger, wakeup, pollIntervalMs, idlePollMaxMs, rowPublisher } = this.options;
     let emptyPasses = 0;
     let due: DueSchemas = 'all';
     while (!this.stopped) {
       let complete = false;
       try {
-        if (publisher.ready) {
+        if (rowPublisher.ready) {
           const { published, leftPending } = await this.drainOnce(due);
           emptyPasses = published > 0 ? 0 : emptyPasses + 1;
           complete = !leftPending;
@@ -170,46 +140,8 @@ export class PollingRelay {
       this.options.pool,
       schema,
       this.options.batchSize,
-      (rows) =>
-        tracer.startActiveSpan(`outbox publish ${schema}`, async (batch) => {
-          batch.setAttribute('surety.outbox.rows', rows.length);
-          try {
-            return await this.publishBatch(schema, rows, new RowSpans(rows, batch));
-          } catch (error) {
-            batch.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
-            throw error;
-          } finally {
-            batch.end();
-          }
-        }),
+      async (rows) => (await this.options.rowPublisher.publish(schema, rows)).map((row) => row.id),
       minAgeMs,
     );
-  }
-
-  /** publishBatch sends claimed rows with confirms and answers with the ids the broker confirmed. */
-  private async publishBatch(schema: SchemaName, rows: OutboxRow[], spans: RowSpans): Promise<string[]> {
-    const stopTimer = this.batchSeconds.startTimer({ schema });
-    let outcomes;
-    try {
-      const messages = rows.map((row) => toMessage(row, spans));
-      outcomes = await this.options.publisher.publish(
-        this.options.publishTwice ? [...messages, ...messages] : messages,
-      );
-    } catch (error) {
-      spans.end([]);
-      throw error;
-    }
-    stopTimer();
-    spans.end(outcomes);
-    this.batchRows.observe({ schema }, rows.length);
-    const confirmed = outcomes.filter((o) => o.ok).map((o) => o.messageId);
-    const failed = outcomes.filter((o) => !o.ok);
-    if (failed.length > 0) {
-      const reason = failed[0] && !failed[0].ok ? failed[0].error.message : 'not confirmed';
-      this.options.logger.warn({ schema, failed: failed.length, reason }, 'outbox rows not confirmed; will retry');
-    }
-    await failpoint('relay.after-publish-before-mark');
-    this.options.logger.debug({ schema, published: confirmed.length }, 'outbox batch published');
-    return [...new Set(confirmed)];
   }
 }

@@ -8,15 +8,21 @@ import {
   startOpsServer,
   type RunningService,
 } from '@surety/telemetry';
+import { CdcRelay } from './cdc-relay.js';
 import type { RelayConfig } from './config.js';
 import { PollingRelay } from './relay.js';
 import { registerReplicationSlotMetrics } from './replication-slot-metrics.js';
-import { OutboxWakeup } from './wakeup.js';
+import { RowPublisher } from './row-publisher.js';
+import { OutboxWakeup, TimerWakeup, type Wakeup } from './wakeup.js';
 
 export interface RelayService extends RunningService {
   url: string;
+  /** The table relay: the whole relay when polling, the sweep beside the stream in CDC mode. */
   relay: PollingRelay;
 }
+
+/** How long the CDC relay waits before reading the slot again after a failure. */
+const cdcRetryDelayMs = 1_000;
 
 /** startRelay ships outbox rows to RabbitMQ until stopped; stop finishes the batch in hand. */
 export async function startRelay(config: RelayConfig): Promise<RelayService> {
@@ -28,10 +34,18 @@ export async function startRelay(config: RelayConfig): Promise<RelayService> {
   const publisher = await ConfirmPublisher.create(broker);
   registerConnectionMetrics(registry, { broker, pool });
   registerReplicationSlotMetrics(registry, pool);
-  const wakeup = new OutboxWakeup(config.databaseUrl, logger);
-  await wakeup.start();
-  const relay = new PollingRelay({ ...config, pool, publisher, wakeup, logger, registry });
+  const rowPublisher = new RowPublisher({ publisher, logger, registry, publishTwice: config.publishTwice });
+  // Polling, the writers' NOTIFY wakes the relay; beside a CDC stream, the sweep keeps to its timer.
+  const listener = config.mode === 'polling' ? new OutboxWakeup(config.databaseUrl, logger) : undefined;
+  await listener?.start();
+  const wakeup: Wakeup = listener ?? new TimerWakeup();
+  const relay = new PollingRelay({ ...config, pool, rowPublisher, wakeup, logger, registry });
   relay.start();
+  const cdc =
+    config.mode === 'cdc'
+      ? new CdcRelay({ ...config, pool, rowPublisher, sweep: relay, retryDelayMs: cdcRetryDelayMs, logger })
+      : undefined;
+  cdc?.start();
   const ops = await startOpsServer({
     host: config.host,
     port: config.port,
@@ -39,13 +53,14 @@ export async function startRelay(config: RelayConfig): Promise<RelayService> {
     logger,
     probe: { isReady: () => publisher.ready },
   });
-  logger.info({ url: ops.url, relayId: relay.id, schemas: config.schemas }, 'relay running');
+  logger.info({ url: ops.url, relayId: relay.id, mode: config.mode, schemas: config.schemas }, 'relay running');
   return {
     url: ops.url,
     relay,
     async stop() {
+      await cdc?.stop();
       await relay.stop();
-      await wakeup.stop();
+      await listener?.stop();
       await ops.close();
       await broker.close();
       await pool.end();

@@ -5,3 +5,4 @@ export * from './inbox.js';
 export * from './listen.js';
 export * from './outbox-backlog.js';
 export * from './notifications.js';
+export * from './outbox-changes.js';

@@ -1,0 +1,206 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  markPublished,
+  OutboxChangeStream,
+  prepareOutboxSlot,
+  type OutboxTransaction,
+  type Pool,
+  type SchemaName,
+  type StreamedOutboxRow,
+} from '@surety/db';
+import type { Logger } from '@surety/telemetry';
+import type { PollingRelay } from './relay.js';
+import type { RowPublisher } from './row-publisher.js';
+
+export interface CdcRelayOptions {
+  pool: Pool;
+  databaseUrl: string;
+  rowPublisher: RowPublisher;
+  /** The table sweep beside the stream: it publishes what a new slot will never stream. */
+  sweep: PollingRelay;
+  slot: string;
+  schemas: readonly SchemaName[];
+  /** The most rows published in one batch. */
+  batchSize: number;
+  /** The most rows read ahead of the broker's confirms; beyond it the WAL waits on the server. */
+  maxBufferedRows: number;
+  /** The wait before reading again after a failure, and between attempts to publish a batch. */
+  retryDelayMs: number;
+  logger: Logger;
+}
+
+/**
+ * CdcRelay ships outbox rows as Postgres decodes them from the WAL (change data capture): no
+ * polling and no claims, the commit order kept. It publishes each batch of committed
+ * transactions with confirms, marks the rows published, and only then confirms the batch's last
+ * commit to the slot. A crash anywhere leaves the slot at the last batch the broker holds, and the
+ * next reader is sent everything after it again; the consumers' inboxes absorb the repeats.
+ */
+export class CdcRelay {
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private stream: OutboxChangeStream | undefined;
+  private readonly resting = new AbortController();
+
+  constructor(private readonly options: CdcRelayOptions) {}
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.resting.abort();
+    await this.stream?.stop();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const { pool, slot, sweep, logger, retryDelayMs } = this.options;
+    while (!this.stopped) {
+      try {
+        const state = await prepareOutboxSlot(pool, slot);
+        if (state !== 'existing') {
+          // A new slot streams only what commits from now on: what the outbox holds unpublished
+          // (all of it the first time, what the lost slot had not confirmed after an invalidation)
+          // goes through the table instead.
+          logger.warn({ slot, state }, 'replication slot created; publishing the outbox backlog from the table');
+          const published = await sweep.publishBacklog();
+          logger.info({ slot, published }, 'outbox backlog published');
+        }
+        await this.streamOnce();
+      } catch (error) {
+        if (!this.stopped) logger.warn({ err: error, slot }, 'CDC stream ended; reading again from the slot');
+      }
+      if (!this.stopped) await this.rest(retryDelayMs);
+    }
+  }
+
+  /** streamOnce reads the slot and relays what it reads until the stream or the relaying fails. */
+  private async streamOnce(): Promise<void> {
+    const { databaseUrl, slot, schemas, logger, maxBufferedRows } = this.options;
+    const queue = new TransactionQueue(maxBufferedRows);
+    const stream = new OutboxChangeStream({
+      databaseUrl,
+      slot,
+      schemas,
+      logger,
+      onTransaction: (transaction) => queue.push(transaction),
+    });
+    this.stream = stream;
+    if (this.stopped) return;
+    logger.info({ slot }, 'reading the outbox from the replication slot');
+    const reading = stream.run().finally(() => queue.close());
+    const relaying = this.relayFrom(queue, stream).finally(() => stream.stop());
+    const [read, relayed] = await Promise.allSettled([reading, relaying]);
+    if (relayed.status === 'rejected') throw relayed.reason;
+    if (read.status === 'rejected') throw read.reason;
+  }
+
+  private async relayFrom(queue: TransactionQueue, stream: OutboxChangeStream): Promise<void> {
+    for (;;) {
+      const batch = await queue.take(this.options.batchSize);
+      // Closed: what is still queued is sent again to the next reader.
+      if (batch.length === 0) return;
+      await this.relay(
+        batch.flatMap((transaction) => transaction.rows),
+        () => queue.closed,
+        stream,
+      );
+      const last = batch.at(-1);
+      if (last) stream.confirm(last.commitLsn);
+    }
+  }
+
+  /** relay publishes rows, each schema's marked as confirmed, until the broker has confirmed all. */
+  private async relay(rows: StreamedOutboxRow[], abandoned: () => boolean, stream: OutboxChangeStream) {
+    const { pool, rowPublisher, logger, retryDelayMs } = this.options;
+    let remaining = rows;
+    while (remaining.length > 0) {
+      if (this.stopped || abandoned()) throw new Error('stopped before the broker confirmed every row read');
+      const confirmed = new Set<string>();
+      if (rowPublisher.ready) {
+        try {
+          for (const [schema, ofSchema] of bySchema(remaining)) {
+            const published = await rowPublisher.publish(schema, ofSchema);
+            await markPublished(pool, schema, published);
+            for (const row of published) confirmed.add(row.id);
+          }
+        } catch (error) {
+          logger.warn({ err: error }, 'publishing rows read from the WAL failed; trying again');
+        }
+      }
+      remaining = remaining.filter((row) => !confirmed.has(row.id));
+      if (remaining.length > 0) {
+        // The server hears from the relay while the broker is away, so it does not end the stream.
+        stream.keepAlive();
+        await this.rest(retryDelayMs);
+      }
+    }
+  }
+
+  private async rest(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.resting.signal }).catch(() => undefined);
+  }
+}
+
+function bySchema(rows: readonly StreamedOutboxRow[]): Map<SchemaName, StreamedOutboxRow[]> {
+  const groups = new Map<SchemaName, StreamedOutboxRow[]>();
+  for (const row of rows) groups.set(row.schema, [...(groups.get(row.schema) ?? []), row]);
+  return groups;
+}
+
+/**
+ * TransactionQueue holds the transactions read and not yet relayed, in commit order. Past
+ * `maxRows` a push waits, and with it the stream: the WAL stays on the server.
+ */
+class TransactionQueue {
+  private readonly items: OutboxTransaction[] = [];
+  private rows = 0;
+  private taker: (() => void) | undefined;
+  private room: (() => void) | undefined;
+  closed = false;
+
+  constructor(private readonly maxRows: number) {}
+
+  async push(transaction: OutboxTransaction): Promise<void> {
+    this.items.push(transaction);
+    this.rows += transaction.rows.length;
+    this.taker?.();
+    while (this.rows >= this.maxRows && !this.closed) {
+      await new Promise<void>((resolve) => (this.room = resolve));
+    }
+  }
+
+  /** take waits for transactions and returns those that fit in `maxRows` (one at least), or none once closed. */
+  async take(maxRows: number): Promise<OutboxTransaction[]> {
+    while (this.items.length === 0 && !this.closed) {
+      await new Promise<void>((resolve) => (this.taker = resolve));
+    }
+    this.taker = undefined;
+    if (this.closed) return [];
+    const taken: OutboxTransaction[] = [];
+    let rows = 0;
+    for (const next of this.items) {
+      if (taken.length > 0 && rows + next.rows.length > maxRows) break;
+      taken.push(next);
+      rows += next.rows.length;
+    }
+    this.items.splice(0, taken.length);
+    this.rows -= rows;
+    this.wakePusher();
+    return taken;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.taker?.();
+    this.wakePusher();
+  }
+
+  private wakePusher(): void {
+    const room = this.room;
+    this.room = undefined;
+    room?.();
+  }
+}

@@ -1,0 +1,177 @@
+import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import type { Logger } from '@surety/telemetry';
+import type { Pool } from './pool.js';
+import type { SchemaName } from './migrate.js';
+import type { OutboxRow } from './outbox.js';
+
+/** The publication of every outbox's inserts (migration ops/002), which the CDC relay reads. */
+export const outboxPublication = 'surety_outbox';
+
+/** An outbox row as logical replication delivers it, with the schema whose outbox holds it. */
+export interface StreamedOutboxRow extends OutboxRow {
+  schema: SchemaName;
+}
+
+/**
+ * One committed transaction's outbox inserts, in commit order. Its rows may be none: a
+ * transaction that wrote only to outboxes this stream does not relay still moves the position.
+ */
+export interface OutboxTransaction {
+  /** Where the transaction's commit record starts: confirming it confirms the whole transaction. */
+  commitLsn: string;
+  rows: StreamedOutboxRow[];
+}
+
+/** What prepareOutboxSlot found: the slot as it was, a new one, or a new one in place of a lost one. */
+export type SlotState = 'existing' | 'created' | 'recreated';
+
+/**
+ * prepareOutboxSlot makes sure the logical replication slot exists and can still be read. A slot
+ * Postgres invalidated (it held more WAL than max_slot_wal_keep_size) is dropped and created
+ * again. A new slot streams only what commits after it: the caller must publish what the outbox
+ * still holds unpublished.
+ */
+export async function prepareOutboxSlot(pool: Pool, slot: string): Promise<SlotState> {
+  const found = await pool.query<{ wal_status: string | null; active_pid: number | null }>(
+    'SELECT wal_status, active_pid FROM pg_replication_slots WHERE slot_name = $1',
+    [slot],
+  );
+  const existing = found.rows[0];
+  if (existing && existing.wal_status !== 'lost') return 'existing';
+  if (existing) {
+    if (existing.active_pid !== null) await pool.query('SELECT pg_terminate_backend($1)', [existing.active_pid]);
+    await pool.query('SELECT pg_drop_replication_slot($1)', [slot]);
+  }
+  await pool.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+  return existing ? 'recreated' : 'created';
+}
+
+export interface OutboxChangeStreamOptions {
+  databaseUrl: string;
+  slot: string;
+  schemas: readonly SchemaName[];
+  logger: Logger;
+  /**
+   * Receives each committed transaction in commit order. While the promise it returns is pending,
+   * the stream reads nothing more: the WAL waits on the server instead of in this process.
+   */
+  onTransaction: (transaction: OutboxTransaction) => Promise<void> | void;
+}
+
+/**
+ * OutboxChangeStream reads the outbox inserts from a logical replication slot (pgoutput), one
+ * committed transaction at a time. Postgres keeps every transaction after the last position
+ * confirmed, and sends it again to the next reader: a position is confirmed only once what it
+ * covers is safe elsewhere (`confirm`).
+ */
+export class OutboxChangeStream {
+  private readonly service: LogicalReplicationService;
+  private readonly wanted: ReadonlySet<string>;
+  private open: OutboxTransaction | undefined;
+  private confirmed: string | undefined;
+  private failure: Error | undefined;
+
+  constructor(private readonly options: OutboxChangeStreamOptions) {
+    this.wanted = new Set(options.schemas);
+    this.service = new LogicalReplicationService(
+      { connectionString: options.databaseUrl, application_name: 'surety-relay-cdc' },
+      // Nothing is confirmed behind our back: the library's own acknowledgements would confirm
+      // what was received, not what the broker holds.
+      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
+    );
+    this.service.on('data', (_lsn: string, message: Pgoutput.Message) => this.receive(message));
+    // The server asks for a status now and then; the answer is the position last confirmed.
+    this.service.on('heartbeat', (_lsn: string, _at: number, shouldRespond: boolean) => {
+      if (shouldRespond) this.sendConfirmed();
+    });
+    this.service.on('error', (error: Error) => options.logger.debug({ err: error }, 'replication connection error'));
+  }
+
+  /**
+   * run streams until the connection ends, resolving when stopped and rejecting on any failure:
+   * the slot in use by another reader, an invalidated slot, a lost connection.
+   */
+  async run(): Promise<void> {
+    // An explicit 0/0 makes the server start at the slot's confirmed position: left out, the
+    // library would ask for the last position it received, skipping what was not confirmed.
+    await this.service.subscribe(
+      new PgoutputPlugin({ protoVersion: 1, publicationNames: [outboxPublication] }),
+      this.options.slot,
+      '0/0',
+    );
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** confirm tells Postgres that every transaction up to this one's commit may be forgotten. */
+  confirm(commitLsn: string): void {
+    this.confirmed = commitLsn;
+    this.sendConfirmed();
+  }
+
+  /** keepAlive repeats the position last confirmed, so the server knows the reader is alive. */
+  keepAlive(): void {
+    this.sendConfirmed();
+  }
+
+  /** stop ends the replication connection; what was not confirmed is sent again to the next reader. */
+  async stop(): Promise<void> {
+    await this.service.destroy();
+  }
+
+  private sendConfirmed(): void {
+    // The library reports one byte past the position it is given: past the commit record's start,
+    // so that transaction is covered and nothing after it. Before any confirmation it reports 0/1,
+    // below the slot's position, which the server ignores.
+    void this.service.acknowledge(this.confirmed ?? '0/0');
+  }
+
+  private receive(message: Pgoutput.Message): Promise<void> | void {
+    switch (message.tag) {
+      case 'begin':
+        this.open = { commitLsn: message.commitLsn ?? '0/0', rows: [] };
+        return;
+      case 'insert': {
+        const { schema, name } = message.relation;
+        if (this.open && name === 'outbox' && this.wanted.has(schema)) {
+          this.open.rows.push(streamedRow(schema as SchemaName, message.new));
+        }
+        return;
+      }
+      case 'commit': {
+        const transaction = this.open;
+        this.open = undefined;
+        if (!transaction) return;
+        return this.handOver({ ...transaction, commitLsn: message.commitLsn ?? transaction.commitLsn });
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * handOver gives a transaction to the reader. The library goes on to the next message after a
+   * failed handler, so a failure stops the stream here: nothing after the failed transaction is
+   * read, and so nothing after it can be confirmed.
+   */
+  private async handOver(transaction: OutboxTransaction): Promise<void> {
+    try {
+      await this.options.onTransaction(transaction);
+    } catch (error) {
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
+      await this.stop();
+    }
+  }
+}
+
+function streamedRow(schema: SchemaName, tuple: Record<string, unknown>): StreamedOutboxRow {
+  return {
+    schema,
+    seq: Number(tuple['seq']),
+    id: String(tuple['id']),
+    orderId: String(tuple['order_id']),
+    type: String(tuple['type']),
+    // The client parses jsonb; the message body is the envelope as JSON text again.
+    envelope: JSON.stringify(tuple['envelope']),
+    headers: (tuple['headers'] ?? {}) as Record<string, string>,
+  };
+}
