@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReplicas, replicaPort } from './apps.js';
+import { parseReplicas, relayModeEnv, replicaPort } from './apps.js';
 
 describe('parseReplicas', () => {
   it('reads counts per app', () => {
@@ -21,5 +21,18 @@ describe('parseReplicas', () => {
   it('spaces replica ports by a hundred', () => {
     expect(replicaPort(9102, 0)).toBe(9102);
     expect(replicaPort(9102, 3)).toBe(9402);
+  });
+});
+
+describe('relayModeEnv', () => {
+  it('adds nothing for the polling relay', () => {
+    expect(relayModeEnv({})).toEqual({});
+    expect(relayModeEnv({ RELAY_MODE: 'polling', OUTBOX_DISPATCH: 'writer' })).toEqual({});
+  });
+
+  it('leaves every event to the CDC relay, and refuses writers that would publish it again', () => {
+    expect(relayModeEnv({ RELAY_MODE: 'cdc' })).toEqual({ RELAY_MODE: 'cdc', OUTBOX_DISPATCH: 'relay' });
+    expect(() => relayModeEnv({ RELAY_MODE: 'cdc', OUTBOX_DISPATCH: 'writer' })).toThrow(/twice|OUTBOX_DISPATCH/);
+    expect(() => relayModeEnv({ RELAY_MODE: 'wal' })).toThrow(/polling or cdc/);
   });
 });

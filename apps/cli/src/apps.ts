@@ -50,3 +50,17 @@ export function parseReplicas(text: string | undefined): Map<AppName, number> {
   }
   return counts;
 }
+
+/**
+ * relayModeEnv is what every app needs for the relay mode `env` asks for. Reading the WAL, the
+ * CDC relay publishes every outbox row: writers that published their own would send each event
+ * twice, so they leave theirs to it.
+ */
+export function relayModeEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const mode = env.RELAY_MODE ?? 'polling';
+  if (mode === 'polling') return {};
+  if (mode !== 'cdc') throw new Error(`RELAY_MODE must be polling or cdc, not "${mode}"`);
+  if (env.OUTBOX_DISPATCH === 'writer')
+    throw new Error('RELAY_MODE=cdc publishes every outbox row: leave OUTBOX_DISPATCH unset, or set it to relay');
+  return { RELAY_MODE: 'cdc', OUTBOX_DISPATCH: 'relay' };
+}

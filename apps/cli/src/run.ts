@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { createLogger, createRegistry, startOpsServer } from '@surety/telemetry';
-import { backgroundNice, DEFAULT_BACKGROUND_NICE, type AppName } from './apps.js';
+import { backgroundNice, DEFAULT_BACKGROUND_NICE, relayModeEnv, type AppName } from './apps.js';
 import { Autoscaler, queueLengthReader } from './autoscaling/autoscaler.js';
 import { forOneMachine } from './autoscaling/one-machine.js';
 import { readScaledObjects } from './autoscaling/scaled-objects.js';
@@ -65,6 +65,7 @@ export async function run(options: RunOptions): Promise<void> {
   const niceness = Number(env.SURETY_BACKGROUND_NICE ?? DEFAULT_BACKGROUND_NICE);
   if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19)
     throw new Error(`SURETY_BACKGROUND_NICE must be a whole number from 0 to 19, not "${env.SURETY_BACKGROUND_NICE}"`);
+  const relayMode = relayModeEnv(env);
   const databaseUrl = env.DATABASE_URL ?? defaults.databaseUrl;
   say('migrating the database');
   await migrate(databaseUrl);
@@ -74,6 +75,7 @@ export async function run(options: RunOptions): Promise<void> {
   const appEnv = (app: AppName, id: string) => ({
     GATEWAY_URL: gatewayUrl,
     SURETY_REPLICA: id,
+    ...relayMode,
     ...tracing?.env,
     ...(tracing && app === 'api' ? { JAEGER_QUERY_URL: tracing.queryUrl } : {}),
   });
@@ -104,6 +106,11 @@ export async function run(options: RunOptions): Promise<void> {
   say(`  rabbitmq    ${redact(env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl)}   (guest / guest)`);
   say(`  amqp        ${redact(env.AMQP_URL ?? defaults.amqpUrl)}`);
   say(`  postgres    ${databaseUrl}`);
+  say(
+    relayMode.RELAY_MODE === 'cdc'
+      ? `  relay       CDC: the WAL through slot ${env.RELAY_CDC_SLOT ?? 'surety_outbox'}; writers leave every event to it`
+      : '  relay       polling, behind the writers that publish their own events (RELAY_MODE=cdc reads the WAL)',
+  );
   say(
     tracing
       ? `  jaeger      ${tracing.queryUrl}/api/traces   (bin/surety trace <orderId>; the order page links its trace)`
