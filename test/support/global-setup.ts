@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { migrate } from '@surety/db';
+import { dropReplicationSlots, migrate } from '@surety/db';
 import { ensureCompiled } from '../../apps/cli/src/compiled.js';
 import { databaseUrlFor, management, templateDatabase, testEnv, testPrefix } from './env.js';
-import { dropReplicationSlots } from './isolation.js';
 
 const hint = 'start them with `scripts/infra.sh up` (make test does)';
 

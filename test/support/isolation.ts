@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { dropReplicationSlots } from '@surety/db';
 import { createGrantedVhost, deleteVhost, vhostUserOf } from '../../apps/cli/src/isolated-resources.js';
 import { amqpUrlFor, databaseUrlFor, management, templateDatabase, testPrefix } from './env.js';
 
@@ -48,30 +49,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       }),
   };
-}
-
-/**
- * dropReplicationSlots removes a database's logical replication slots (a CDC relay's), ending the
- * connections that read them: Postgres keeps WAL for a slot, and will not drop a database that has one.
- */
-export async function dropReplicationSlots(admin: pg.Client, database: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const { rows } = await admin.query<{ slot_name: string; active_pid: number | null }>(
-      'SELECT slot_name, active_pid FROM pg_replication_slots WHERE database = $1',
-      [database],
-    );
-    if (rows.length === 0) return;
-    try {
-      for (const { slot_name, active_pid } of rows) {
-        if (active_pid !== null) await admin.query('SELECT pg_terminate_backend($1)', [active_pid]);
-        await admin.query('SELECT pg_drop_replication_slot($1)', [slot_name]);
-      }
-    } catch (error) {
-      // A reader just terminated may hold its slot a moment longer.
-      if (attempt >= 20 || !/is active for PID/.test(String(error))) throw error;
-      await sleep(100);
-    }
-  }
 }
 
 export interface TestVhost {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { defaults } from '@surety/config';
-import { migrate } from '@surety/db';
+import { dropReplicationSlots, migrate } from '@surety/db';
 import { managementClient } from '@surety/messaging';
 
 /** The Postgres and RabbitMQ servers a drill, the bench or a test creates its database and vhost on. */
@@ -92,6 +92,7 @@ export async function createIsolatedResources(
       await deleteVhost(management, vhostPath);
       const cleanup = new pg.Client({ connectionString: adminUrl });
       await cleanup.connect();
+      await dropReplicationSlots(cleanup, name);
       await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await cleanup.end();
     },

@@ -1,4 +1,6 @@
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
 import type { Logger } from '@surety/telemetry';
 import type { Pool } from './pool.js';
 import type { SchemaName } from './migrate.js';
@@ -32,10 +34,13 @@ export type SlotState = 'existing' | 'created' | 'recreated';
  * still holds unpublished.
  */
 export async function prepareOutboxSlot(pool: Pool, slot: string): Promise<SlotState> {
-  const found = await pool.query<{ wal_status: string | null; active_pid: number | null }>(
-    'SELECT wal_status, active_pid FROM pg_replication_slots WHERE slot_name = $1',
+  const found = await pool.query<{ wal_status: string | null; active_pid: number | null; mine: boolean }>(
+    `SELECT wal_status, active_pid, database = current_database() AS mine
+       FROM pg_replication_slots WHERE slot_name = $1`,
     [slot],
   );
+  if (found.rows[0] && !found.rows[0].mine)
+    throw new Error(`replication slot ${slot} belongs to another database: give this one its own (RELAY_CDC_SLOT)`);
   const existing = found.rows[0];
   if (existing && existing.wal_status !== 'lost') return 'existing';
   if (existing) {
@@ -44,6 +49,30 @@ export async function prepareOutboxSlot(pool: Pool, slot: string): Promise<SlotS
   }
   await pool.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
   return existing ? 'recreated' : 'created';
+}
+
+/**
+ * dropReplicationSlots removes a database's logical replication slots (a CDC relay's), ending the
+ * connections that read them: Postgres keeps WAL for a slot, and will not drop a database that has one.
+ */
+export async function dropReplicationSlots(admin: Pick<pg.ClientBase, 'query'>, database: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const { rows } = await admin.query<{ slot_name: string; active_pid: number | null }>(
+      'SELECT slot_name, active_pid FROM pg_replication_slots WHERE database = $1',
+      [database],
+    );
+    if (rows.length === 0) return;
+    try {
+      for (const { slot_name, active_pid } of rows) {
+        if (active_pid !== null) await admin.query('SELECT pg_terminate_backend($1)', [active_pid]);
+        await admin.query('SELECT pg_drop_replication_slot($1)', [slot_name]);
+      }
+    } catch (error) {
+      // A reader just terminated may hold its slot a moment longer.
+      if (attempt >= 20 || !/is active for PID/.test(String(error))) throw error;
+      await sleep(100);
+    }
+  }
 }
 
 export interface OutboxChangeStreamOptions {

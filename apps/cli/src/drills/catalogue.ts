@@ -93,6 +93,32 @@ export const drills: Drill[] = [
         disarm(env, 'relay'),
   },
   {
+    name: 'crash-cdc-relay',
+    fault:
+      'the CDC relays (two, one reading the slot) are killed (SIGKILL) at random moments, one every 0.5 to 2 s, while the load runs',
+    targets:
+      '4 and 5: what a dead relay read and had not confirmed to the slot is read again by the next, and the inboxes absorb the repeats; nothing is lost',
+    replicas: { relay: 2 },
+    // Every event goes through the WAL: writers leave theirs to the relay.
+    everyApp: { RELAY_MODE: 'cdc', OUTBOX_DISPATCH: 'relay' },
+    inject: async ({ env, say }) => {
+      let timer: NodeJS.Timeout | undefined;
+      const killLater = () => {
+        timer = setTimeout(
+          () => {
+            const relays = env.supervisor.ids().filter((id) => id.startsWith('relay-'));
+            const victim = relays[Math.floor(Math.random() * relays.length)];
+            if (victim && env.supervisor.signal(victim, 'SIGKILL')) say(`  killed ${victim}`);
+            killLater();
+          },
+          500 + Math.random() * 1_500,
+        );
+      };
+      killLater();
+      return async () => clearTimeout(timer);
+    },
+  },
+  {
     name: 'writer-crash-after-publish',
     fault:
       'payment and the saga die after the broker confirmed the events they published after their commit, before marking them, on 10 % of batches',

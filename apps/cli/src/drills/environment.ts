@@ -96,6 +96,8 @@ export async function createDrillEnvironment(options: {
       AMQP_URL: appAmqpUrl,
       GATEWAY_URL: gatewayUrl,
       INVENTORY_URL: `http://127.0.0.1:${port('inventory')}`,
+      // A replication slot is the server's: the drill's own, should its relay read the WAL.
+      RELAY_CDC_SLOT: name,
       LOG_LEVEL: 'info',
       ...options.everyApp,
       ...options.env[app],

@@ -36,6 +36,13 @@ export const clusterFaults: Record<string, ClusterFault> = {
     how: 'SURETY_FAILPOINTS on the relay Deployment and OUTBOX_DISPATCH=relay on every Deployment (a rollout before the load); the failpoint cleared once the load is placed',
     differs: `${restartDelay}; two relays run, as the chart has them, rather than one`,
   },
+  'crash-cdc-relay': {
+    kind: 'experiment',
+    experiment: 'schedule-kill-relay-cdc',
+    how: 'RELAY_MODE=cdc and OUTBOX_DISPATCH=relay on every Deployment (a rollout before the load), and a Chaos Mesh Schedule that kills one relay pod (pod-kill, no grace) every 2 s for the fault time',
+    differs:
+      'a killed pod is replaced by a new one, slower than a restarted process, so the standby relay reads the slot for longer; the kills come at a fixed period, not at random moments',
+  },
   'writer-crash-after-publish': {
     kind: 'settings',
     heal: { payment: { SURETY_FAILPOINTS: '' }, saga: { SURETY_FAILPOINTS: '' } },
