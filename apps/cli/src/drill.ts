@@ -1,9 +1,12 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaults } from '@surety/config';
 import type { DrillBackend } from './drills/backend.js';
 import type { KubernetesOptions } from './drills/kubernetes/backend.js';
 import { drills, drillSizes } from './drills/catalogue.js';
 import { localBackend } from './drills/local.js';
+import { runRelayAb } from './drills/relay-ab.js';
+import { serverEndpointsFromEnv } from './isolated-resources.js';
 import { formatReport, writeReports } from './drills/report.js';
 import { runDrill, type DrillReport } from './drills/runner.js';
 
@@ -11,6 +14,7 @@ export const drillUsage = `usage: surety drill <name|all> [--short] [--orders N]
        [--target local|kubernetes] [--namespace surety] [--context NAME]
        [--api-url U] [--gateway-url U] [--database-url U] [--amqp-url U] [--management-url U]
 drills: ${drills.map((d) => d.name).join(', ')}
+and relay-ab, which offers one rate through the polling relay, then through the CDC relay, and compares them (local only)
 --target kubernetes runs them on the cluster of the current kubeconfig context (docs/drills.md, "On Kubernetes");
 each URL not given is forwarded to its Service.`;
 
@@ -18,6 +22,33 @@ each URL not given is forwarded to its Service.`;
 async function kubernetes(options: KubernetesOptions): Promise<DrillBackend> {
   const { kubernetesBackend } = await import('./drills/kubernetes/backend.js');
   return kubernetesBackend(options);
+}
+
+/** relayAb runs the relay A/B comparison: two rounds of 100 orders/s for 20 s through each relay, or one of 30 for 5 s with --short. */
+async function relayAb(
+  values: { short?: boolean; rate?: string; target?: string },
+  root: string,
+  say: (line: string) => void,
+) {
+  if (values.target !== 'local') {
+    say('relay-ab runs locally only: it starts each relay on a database of its own');
+    process.exitCode = 2;
+    return;
+  }
+  const outDir = join(root, 'reports', 'drills', `${new Date().toISOString().replace(/[:.]/g, '-')}-relay-ab`);
+  const result = await runRelayAb({
+    root,
+    endpoints: serverEndpointsFromEnv(process.env),
+    outDir,
+    ratePerSecond: values.rate ? Number(values.rate) : values.short ? 30 : 100,
+    seconds: values.short ? 5 : 20,
+    rounds: values.short ? 1 : 2,
+    say,
+  });
+  say(result.findings.map((finding) => `  ${finding}`).join('\n'));
+  say(`report: ${join(outDir, 'report.md')}`);
+  say(`${result.passed ? 'PASS' : 'FAIL'}  relay-ab`);
+  if (!result.passed) process.exitCode = 1;
 }
 
 /** drill runs one drill, or all, prints the verdicts and writes the reports; exits 1 on any FAIL. */
@@ -42,6 +73,10 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
     },
   });
   const name = positionals[0];
+  if (name === 'relay-ab') {
+    await relayAb(values, root, say);
+    return;
+  }
   const selected = name === 'all' ? drills : drills.filter((d) => d.name === name);
   if (!name || selected.length === 0 || (values.target !== 'local' && values.target !== 'kubernetes')) {
     say(drillUsage);

@@ -9,6 +9,7 @@ import {
   type StreamedOutboxRow,
 } from '@surety/db';
 import type { Logger } from '@surety/telemetry';
+import { Histogram, type Registry } from 'prom-client';
 import type { PollingRelay } from './relay.js';
 import type { RowPublisher } from './row-publisher.js';
 
@@ -27,6 +28,7 @@ export interface CdcRelayOptions {
   /** The wait before reading again after a failure, and between attempts to publish a batch. */
   retryDelayMs: number;
   logger: Logger;
+  registry: Registry;
 }
 
 /**
@@ -41,8 +43,16 @@ export class CdcRelay {
   private stopped = false;
   private stream: OutboxChangeStream | undefined;
   private readonly resting = new AbortController();
+  private readonly readDelay: Histogram;
 
-  constructor(private readonly options: CdcRelayOptions) {}
+  constructor(private readonly options: CdcRelayOptions) {
+    this.readDelay = new Histogram({
+      name: 'surety_relay_cdc_read_delay_seconds',
+      help: 'From a transaction’s commit to the CDC relay reading it from the slot.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [options.registry],
+    });
+  }
 
   start(): void {
     this.running ??= this.loop();
@@ -85,7 +95,10 @@ export class CdcRelay {
       slot,
       schemas,
       logger,
-      onTransaction: (transaction) => queue.push(transaction),
+      onTransaction: (transaction) => {
+        this.readDelay.observe(Math.max(0, Date.now() - transaction.committedAt.getTime()) / 1000);
+        return queue.push(transaction);
+      },
     });
     this.stream = stream;
     if (this.stopped) return;
@@ -121,11 +134,14 @@ export class CdcRelay {
       const confirmed = new Set<string>();
       if (rowPublisher.ready) {
         try {
-          for (const [schema, ofSchema] of bySchema(remaining)) {
-            const published = await rowPublisher.publish(schema, ofSchema);
-            await markPublished(pool, schema, published);
-            for (const row of published) confirmed.add(row.id);
-          }
+          // Each schema's rows go out at once, on the one confirm channel, and are marked in its own statement.
+          await Promise.all(
+            [...bySchema(remaining)].map(async ([schema, ofSchema]) => {
+              const published = await rowPublisher.publish(schema, ofSchema);
+              await markPublished(pool, schema, published);
+              for (const row of published) confirmed.add(row.id);
+            }),
+          );
         } catch (error) {
           logger.warn({ err: error }, 'publishing rows read from the WAL failed; trying again');
         }

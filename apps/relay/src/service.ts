@@ -43,7 +43,7 @@ export async function startRelay(config: RelayConfig): Promise<RelayService> {
   relay.start();
   const cdc =
     config.mode === 'cdc'
-      ? new CdcRelay({ ...config, pool, rowPublisher, sweep: relay, retryDelayMs: cdcRetryDelayMs, logger })
+      ? new CdcRelay({ ...config, pool, rowPublisher, sweep: relay, retryDelayMs: cdcRetryDelayMs, logger, registry })
       : undefined;
   cdc?.start();
   const ops = await startOpsServer({

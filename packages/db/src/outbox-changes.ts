@@ -21,6 +21,8 @@ export interface StreamedOutboxRow extends OutboxRow {
 export interface OutboxTransaction {
   /** Where the transaction's commit record starts: confirming it confirms the whole transaction. */
   commitLsn: string;
+  /** When it committed, by the server's clock. */
+  committedAt: Date;
   rows: StreamedOutboxRow[];
 }
 
@@ -157,7 +159,7 @@ export class OutboxChangeStream {
   private receive(message: Pgoutput.Message): Promise<void> | void {
     switch (message.tag) {
       case 'begin':
-        this.open = { commitLsn: message.commitLsn ?? '0/0', rows: [] };
+        this.open = { commitLsn: message.commitLsn ?? '0/0', committedAt: postgresTime(Number(message.commitTime)), rows: [] };
         return;
       case 'insert': {
         const { schema, name } = message.relation;
@@ -190,6 +192,11 @@ export class OutboxChangeStream {
       await this.stop();
     }
   }
+}
+
+/** The library gives the protocol's timestamps as microseconds since the Unix epoch. */
+function postgresTime(microseconds: number): Date {
+  return new Date(microseconds / 1000);
 }
 
 function streamedRow(schema: SchemaName, tuple: Record<string, unknown>): StreamedOutboxRow {

@@ -111,6 +111,8 @@ export async function createBenchStack(options: {
     AMQP_URL: amqpUrl,
     GATEWAY_URL: gatewayUrl,
     SURETY_REPLICA: id,
+    // A replication slot is the server's: the run's own, should its relay read the WAL.
+    RELAY_CDC_SLOT: name,
     ...options.everyApp,
     ...consumerEnv((app !== 'baseline' && runningWith.get(app)) || {}),
   });
