@@ -159,7 +159,11 @@ export class OutboxChangeStream {
   private receive(message: Pgoutput.Message): Promise<void> | void {
     switch (message.tag) {
       case 'begin':
-        this.open = { commitLsn: message.commitLsn ?? '0/0', committedAt: postgresTime(Number(message.commitTime)), rows: [] };
+        this.open = {
+          commitLsn: message.commitLsn ?? '0/0',
+          committedAt: postgresTime(Number(message.commitTime)),
+          rows: [],
+        };
         return;
       case 'insert': {
         const { schema, name } = message.relation;
