@@ -16,9 +16,10 @@ bootstrap: ## install dependencies and start RabbitMQ and PostgreSQL in .local/
 infra-up: ## start RabbitMQ and PostgreSQL (no-op when running)
 	@bash scripts/infra.sh up
 
-infra-down: ## stop RabbitMQ, PostgreSQL and Jaeger
+infra-down: ## stop RabbitMQ, PostgreSQL, Jaeger and Prometheus
 	@bash scripts/infra.sh down
 	@bash scripts/jaeger.sh down
+	@bash scripts/prometheus.sh down
 
 infra-status: ## are RabbitMQ and PostgreSQL up?
 	@bash scripts/infra.sh status
@@ -26,8 +27,9 @@ infra-status: ## are RabbitMQ and PostgreSQL up?
 migrate: bootstrap ## bring every schema up to date
 	@$(SURETY) migrate
 
-run: bootstrap ## run the whole pipeline with Jaeger (JAEGER=0 does not start it), consumers autoscaled by keda/; REPLICAS=payment=2 pins one
+run: bootstrap ## run the whole pipeline with Jaeger and Prometheus (JAEGER=0, PROMETHEUS=0 start neither), consumers autoscaled by keda/; REPLICAS=payment=2 pins one; RELAY_MODE=cdc reads the outbox from the WAL
 	@if [ "$(JAEGER)" != 0 ]; then bash scripts/jaeger.sh up || echo "[surety] Jaeger did not start: traces are not exported"; fi
+	@if [ "$(PROMETHEUS)" != 0 ]; then bash scripts/prometheus.sh up || echo "[surety] Prometheus did not start: alerts are not evaluated"; fi
 	@$(SURETY) run $(if $(REPLICAS),--replicas $(REPLICAS)) $(ARGS)
 
 test: bootstrap check ## lint, type-check, then every test against the real RabbitMQ and PostgreSQL

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import amqp from 'amqplib';
 import { createEvent } from '@surety/contracts';
 import { appendToOutbox, prepareOutboxSlot, withTransaction } from '@surety/db';
@@ -19,8 +19,9 @@ beforeAll(async () => {
   await declareTopology(await connection.createChannel(), [queues.payment]);
   await connection.close();
 });
+// A failed test leaves no relay running into the next.
+afterEach(stopRelays);
 afterAll(async () => {
-  for (const relay of relays) await relay.stop();
   await resources.pool.end();
   await Promise.all([resources.db.drop(), resources.vhost.drop()]);
 });
@@ -152,6 +153,15 @@ describe('the CDC relay', () => {
     );
     expect(await publishedBatches(standby)).toBeGreaterThan(0);
     expect((await slot())?.active).toBe(true);
+    // The gauges read the real slot: what it holds, and what the primary may still write before
+    // max_slot_wal_keep_size (1 GB in scripts/infra.sh) invalidates it.
+    const metrics = await (await fetch(`${standby.url}/metrics`)).text();
+    const gauge = (name: string) =>
+      Number(new RegExp(`${name}\\{[^}]*slot="${resources.env.RELAY_CDC_SLOT}"[^}]*\\} (\\S+)`).exec(metrics)?.[1]);
+    expect(gauge('surety_replication_slot_lag_bytes')).toBeGreaterThanOrEqual(0);
+    expect(gauge('surety_replication_slot_safe_wal_bytes')).toBeGreaterThan(0);
+    // Postgres counts it from whole WAL segments: up to one segment (16 MiB) past the limit.
+    expect(gauge('surety_replication_slot_safe_wal_bytes')).toBeLessThanOrEqual(1024 ** 3 + 16 * 1024 ** 2);
     await consumer.close();
     await stopRelays();
   });

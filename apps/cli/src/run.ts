@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { createLogger, createRegistry, startOpsServer } from '@surety/telemetry';
+import { removeScrapeTargets, writeScrapeTargets } from './scrape-targets.js';
 import { backgroundNice, DEFAULT_BACKGROUND_NICE, relayModeEnv, type AppName } from './apps.js';
 import { Autoscaler, queueLengthReader } from './autoscaling/autoscaler.js';
 import { forOneMachine } from './autoscaling/one-machine.js';
@@ -49,6 +50,13 @@ async function localTracing(
       OTEL_BSP_SCHEDULE_DELAY: '500',
     },
   };
+}
+
+async function prometheusAnswers(): Promise<boolean> {
+  return fetch(`${defaults.prometheusUrl}/-/ready`, { signal: AbortSignal.timeout(2_000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
 }
 
 function redact(url: string): string {
@@ -117,6 +125,22 @@ export async function run(options: RunOptions): Promise<void> {
       : `  jaeger      not running at ${defaults.jaegerQueryUrl}: traces are not exported (scripts/jaeger.sh up starts it)`,
   );
   for (const p of started) say(`  ${p.id.padEnd(15)} ${p.url}/metrics`);
+  // The local Prometheus scrapes what the targets file names: it follows the autoscaler's replicas.
+  let announced = '';
+  const announceTargets = () => {
+    const ids = supervisor.ids();
+    if (ids.join() === announced) return;
+    writeScrapeTargets(options.root, 'make-run', ids);
+    announced = ids.join();
+  };
+  announceTargets();
+  const announcing = setInterval(announceTargets, 5_000);
+  const prometheus = await prometheusAnswers();
+  say(
+    prometheus
+      ? `  prometheus  ${defaults.prometheusUrl}   (the project's alert rules over every process: /alerts)`
+      : `  prometheus  not running at ${defaults.prometheusUrl} (scripts/prometheus.sh up starts it)`,
+  );
 
   const registry = createRegistry('supervisor');
   const ops = await startOpsServer({
@@ -157,6 +181,8 @@ export async function run(options: RunOptions): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  clearInterval(announcing);
+  removeScrapeTargets(options.root, 'make-run');
   await autoscaler.stop();
   await supervisor.stopAll();
   await ops.close();

@@ -11,6 +11,8 @@ export const defaults = Object.freeze({
   /** Jaeger, as `make run` starts it: OTLP over HTTP in, the query API out. */
   otlpEndpoint: 'http://127.0.0.1:4318',
   jaegerQueryUrl: 'http://127.0.0.1:16686',
+  /** The Prometheus scripts/prometheus.sh starts, with the project's alert rules. */
+  prometheusUrl: 'http://127.0.0.1:9090',
 });
 
 export class ConfigError extends Error {

@@ -6,6 +6,7 @@ import { ensureCompiled } from '../compiled.js';
 import { waitUntilReady } from '../readiness.js';
 import type { ScalableReplicas } from '../autoscaling/autoscaler.js';
 import { ReplicaSet } from '../replica-set.js';
+import { replicaAddress } from '../scrape-targets.js';
 import { Supervisor } from '../supervisor.js';
 import { createIsolatedResources, withPath, type ServerEndpoints } from '../isolated-resources.js';
 import { profileFlags } from './profiles.js';
@@ -64,9 +65,7 @@ function portOf(app: AppName, replica: number): number {
 /** idToUrl maps `payment-3` to its base URL, as ReplicaSet and startEveryApp lay ports out. */
 function idToUrl(id: string): string {
   if (id === 'baseline') return `http://127.0.0.1:${BASELINE_PORT}`;
-  const match = /^(.+)-(\d+)$/.exec(id);
-  if (!match) throw new Error(`unexpected process id ${id}`);
-  return `http://127.0.0.1:${portOf(match[1] as AppName, Number(match[2]) - 1)}`;
+  return `http://${replicaAddress(id, BENCH_PORT_OFFSET)}`;
 }
 
 /**

@@ -8,6 +8,7 @@ import { appSpecs, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
 import { startEveryApp } from '../fleet.js';
 import { createIsolatedResources, type ServerEndpoints } from '../isolated-resources.js';
+import { removeScrapeTargets, writeScrapeTargets } from '../scrape-targets.js';
 import { Supervisor } from '../supervisor.js';
 
 /** Drill processes listen 1000 ports above `make run`'s, so both can run side by side. */
@@ -107,6 +108,8 @@ export async function createDrillEnvironment(options: {
   const late = readiness.filter((_url, i) => !ready[i]);
   if (late.length > 0) throw new Error(`not ready within 60 s: ${late.join(', ')}`);
   const pool = createPool(databaseUrl, createLogger('drill', 'silent'), { max: 4 });
+  // The local Prometheus, when it runs, scrapes the drill's processes under the drill's name.
+  writeScrapeTargets(options.root, name, supervisor.ids(), DRILL_PORT_OFFSET);
 
   return {
     name,
@@ -119,6 +122,7 @@ export async function createDrillEnvironment(options: {
     pool,
     ...brokerProbe(options.endpoints.managementUrl, amqpUrl, name),
     async close() {
+      removeScrapeTargets(options.root, name);
       await supervisor.stopAll();
       await pool.end();
       await resources.drop();

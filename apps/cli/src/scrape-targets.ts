@@ -1,0 +1,38 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appSpecs, replicaPort, type AppName } from './apps.js';
+
+/**
+ * The local Prometheus (scripts/prometheus.sh) scrapes whatever the files in
+ * `.local/prometheus/targets/` name: `make run` and each drill write one for the processes they
+ * run, and remove it when they stop.
+ */
+function targetsFolder(root: string): string {
+  return join(process.env.SURETY_LOCAL_DIR ?? join(root, '.local'), 'prometheus', 'targets');
+}
+
+/** replicaAddress maps `payment-3` to `host:port`, as ReplicaSet and startEveryApp lay ports out. */
+export function replicaAddress(id: string, portOffset = 0): string {
+  const match = /^(.+)-(\d+)$/.exec(id);
+  const spec = match && appSpecs.find((s) => s.name === (match[1] as AppName));
+  if (!match || !spec) throw new Error(`unexpected process id ${id}`);
+  return `127.0.0.1:${replicaPort(spec.basePort + portOffset, Number(match[2]) - 1)}`;
+}
+
+/** scrapeTargets is Prometheus' file_sd form of a run's processes, each labelled with its replica and the run. */
+export function scrapeTargets(run: string, ids: readonly string[], portOffset = 0) {
+  return ids.map((id) => ({ targets: [replicaAddress(id, portOffset)], labels: { replica: id, run } }));
+}
+
+/** writeScrapeTargets replaces a run's targets file at once (Prometheus may read it at any moment). */
+export function writeScrapeTargets(root: string, run: string, ids: readonly string[], portOffset = 0): void {
+  const folder = targetsFolder(root);
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, `${run}.json`);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(scrapeTargets(run, ids, portOffset), null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+export function removeScrapeTargets(root: string, run: string): void {
+  rmSync(join(targetsFolder(root), `${run}.json`), { force: true });
+}
