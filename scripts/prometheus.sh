@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LOCAL=${SURETY_LOCAL_DIR:-$ROOT/.local}
 P=$LOCAL/prometheus
-PORT=${SURETY_PROMETHEUS_PORT:-9090}
+PORT=${SURETY_PROMETHEUS_PORT:-19090}
 RABBIT_PROM_PORT=${SURETY_PROM_PORT:-15700}
 
 say() { printf '[prometheus] %s\n' "$*" >&2; }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import amqp from 'amqplib';
 import { createEvent } from '@surety/contracts';
 import { appendToOutbox, prepareOutboxSlot, withTransaction } from '@surety/db';
@@ -200,12 +200,17 @@ describe('the CDC relay', () => {
       PORT: '0',
       SURETY_FAILPOINTS: 'relay.after-publish-before-mark=crash',
     });
+    // However the test ends, the spawned relay does not outlive it.
+    onTestFinished(() => {
+      crashing.child.kill('SIGKILL');
+    });
     const written = await writeEvents(50, 1);
     expect(await crashing.exited).toBe('SIGKILL');
     await waitFor(
       'the crashed batch on the broker',
       async () => written.filter((id) => consumer.received.has(id)).length,
       (n) => n > 0,
+      { timeoutMs: 60_000 },
     );
     const crashedBatch = written.filter((id) => consumer.received.has(id));
     const lagBefore = (await slot())?.lag ?? 0;

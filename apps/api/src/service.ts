@@ -5,6 +5,7 @@ import {
   createLogger,
   createRegistry,
   registerConnectionMetrics,
+  registerReplicationSlotMetrics,
   type Logger,
   type RunningService,
 } from '@surety/telemetry';
@@ -100,6 +101,7 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
     config.outboxDispatch === 'writer' ? orderDispatcher(config.amqpUrl, pool, logger, registry) : undefined;
   // The pool's gauge is read before the order counts' query can make a scrape wait for a connection.
   registerConnectionMetrics(registry, writer ? { pool, broker: writer } : { pool });
+  registerReplicationSlotMetrics(registry, pool);
   registerOrderStateMetrics(registry, pool);
   const deadLetters = lazyDeadLetterBox(config.amqpUrl, logger);
   const changes = new OrderChanges(config.databaseUrl, logger);

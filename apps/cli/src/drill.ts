@@ -88,6 +88,7 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
     orders: values.orders ? Number(values.orders) : base.orders,
     ratePerSecond: values.rate ? Number(values.rate) : base.ratePerSecond,
     faultMs: values['fault-seconds'] ? Number(values['fault-seconds']) * 1000 : base.faultMs,
+    slotWalLimitMiB: base.slotWalLimitMiB,
   };
   const backend: DrillBackend =
     values.target === 'kubernetes'

@@ -5,13 +5,13 @@ import {
   createLogger,
   createRegistry,
   registerConnectionMetrics,
+  registerReplicationSlotMetrics,
   startOpsServer,
   type RunningService,
 } from '@surety/telemetry';
 import { CdcRelay } from './cdc-relay.js';
 import type { RelayConfig } from './config.js';
 import { PollingRelay } from './relay.js';
-import { registerReplicationSlotMetrics } from './replication-slot-metrics.js';
 import { RowPublisher } from './row-publisher.js';
 import { OutboxWakeup, TimerWakeup, type Wakeup } from './wakeup.js';
 

@@ -12,7 +12,7 @@ export const defaults = Object.freeze({
   otlpEndpoint: 'http://127.0.0.1:4318',
   jaegerQueryUrl: 'http://127.0.0.1:16686',
   /** The Prometheus scripts/prometheus.sh starts, with the project's alert rules. */
-  prometheusUrl: 'http://127.0.0.1:9090',
+  prometheusUrl: 'http://127.0.0.1:19090',
 });
 
 export class ConfigError extends Error {

@@ -6,3 +6,4 @@ export * from './http-logging.js';
 export * from './trace-context.js';
 export * from './connection-metrics.js';
 export * from './trace-waterfall.js';
+export * from './replication-slot-metrics.js';

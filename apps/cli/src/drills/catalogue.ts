@@ -1,18 +1,23 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppName } from '../apps.js';
 import type { DrillEnvironment } from './environment.js';
 import { setGatewayFaults } from '../gateway-faults.js';
 import { injectPoison, poisonCount, poisonQueues } from './faults.js';
+import type { Verdict } from './judge.js';
+import { alertFiring, fillWal, limitSlotWal, sampleSlot, stallVerdict, type SlotSample } from './slot-stall.js';
 
 export interface DrillSize {
   orders: number;
   ratePerSecond: number;
   /** How long a timed fault lasts. */
   faultMs: number;
+  /** The max_slot_wal_keep_size the replication-slot drills set for their run. */
+  slotWalLimitMiB: number;
 }
 
 export const drillSizes = {
-  short: { orders: 40, ratePerSecond: 20, faultMs: 3_000 },
-  full: { orders: 300, ratePerSecond: 30, faultMs: 20_000 },
+  short: { orders: 40, ratePerSecond: 20, faultMs: 3_000, slotWalLimitMiB: 64 },
+  full: { orders: 300, ratePerSecond: 30, faultMs: 20_000, slotWalLimitMiB: 256 },
 } as const satisfies Record<string, DrillSize>;
 
 export interface FaultContext {
@@ -23,10 +28,15 @@ export interface FaultContext {
   infra: (command: 'broker-stop' | 'broker-start' | 'pg-restart') => Promise<void>;
   /** Ids of poison messages injected on purpose: the judge expects them in a DLQ. */
   poison: string[];
+  /** Starts the local Prometheus when it is not running, and answers with its URL. */
+  prometheus: () => Promise<string>;
 }
 
-/** Mends what the fault broke; resolves once the fault is gone. */
-export type Heal = () => Promise<void>;
+/** What a fault saw, judged once the stack is quiet: verdicts beside the invariants'. */
+export type Examination = () => Promise<Verdict[]>;
+
+/** Mends what the fault broke; resolves once the fault is gone, with an examination when the fault has one. */
+export type Heal = () => Promise<void | Examination>;
 
 export interface Drill {
   name: string;
@@ -51,6 +61,11 @@ export interface Drill {
 }
 
 const consumers: AppName[] = ['payment', 'inventory', 'saga', 'notification'];
+
+/** Every event goes through the WAL: the relays read it, writers leave theirs to them. */
+const cdc = { RELAY_MODE: 'cdc', OUTBOX_DISPATCH: 'relay' };
+
+const MiB = 1024 ** 2;
 
 /** disarm restarts every replica of an app without its failpoints. */
 async function disarm(env: DrillEnvironment, app: AppName): Promise<void> {
@@ -100,7 +115,7 @@ export const drills: Drill[] = [
       '4 and 5: what a dead relay read and had not confirmed to the slot is read again by the next, and the inboxes absorb the repeats; nothing is lost',
     replicas: { relay: 2 },
     // Every event goes through the WAL: writers leave theirs to the relay.
-    everyApp: { RELAY_MODE: 'cdc', OUTBOX_DISPATCH: 'relay' },
+    everyApp: cdc,
     inject: async ({ env, say }) => {
       let timer: NodeJS.Timeout | undefined;
       const killLater = () => {
@@ -116,6 +131,103 @@ export const drills: Drill[] = [
       };
       killLater();
       return async () => clearTimeout(timer);
+    },
+  },
+  {
+    name: 'cdc-stall',
+    fault:
+      'the CDC relay is frozen (SIGSTOP) while orders flow and other writes fill the WAL, until the slot-lag alert fires in the live Prometheus, then thawed (SIGCONT); max_slot_wal_keep_size is the drill size’s',
+    targets:
+      '1 and 5, and the alarm: SuretyReplicationSlotLagHigh fires before the slot holds max_slot_wal_keep_size; thawed, the relay publishes everything it held back',
+    everyApp: cdc,
+    inject: async ({ env, size, say, prometheus }) => {
+      const prometheusUrl = await prometheus();
+      const limit = size.slotWalLimitMiB * MiB;
+      const restore = await limitSlotWal(env.pool, limit);
+      const since = Date.now();
+      env.supervisor.signal('relay-1', 'SIGSTOP');
+      say(`  froze relay-1; filling the WAL toward the ${size.slotWalLimitMiB} MiB limit`);
+      // Half the limit in about 80 s, with the orders' own WAL: the alert's 30 s of `for`, and
+      // Prometheus' scrape and evaluation, then end at about three quarters.
+      const stopFilling = fillWal(env.pool, limit / 160);
+      const samples: SlotSample[] = [];
+      const watching = (async () => {
+        for (;;) {
+          const sample = await sampleSlot(env.pool, env.name, since);
+          if (sample) samples.push(sample);
+          if (sample && (await alertFiring(prometheusUrl, 'SuretyReplicationSlotLagHigh', env.name))) return sample;
+          // Past 95 % of the limit, or lost, the alarm came too late: stop before the primary's disk is at stake.
+          if (!sample || sample.walStatus === 'lost' || sample.lagBytes > 0.95 * limit) return undefined;
+          if (Date.now() - since > 300_000) return undefined;
+          await sleep(2_000);
+        }
+      })();
+      return async () => {
+        let firedAt: SlotSample | undefined;
+        try {
+          firedAt = await watching;
+          say(firedAt ? `  the alert fired at ${Math.round(firedAt.atSeconds)} s` : '  the alert did not fire in time');
+        } finally {
+          await stopFilling();
+          env.supervisor.signal('relay-1', 'SIGCONT');
+          say('  thawed relay-1');
+          await restore();
+        }
+        return async () => [stallVerdict(samples, firedAt, limit)];
+      };
+    },
+  },
+  {
+    name: 'cdc-slot-invalidated',
+    fault:
+      'the CDC relay is frozen (SIGSTOP) while other writes fill the WAL past a small max_slot_wal_keep_size, until Postgres invalidates its slot at a checkpoint; then thawed',
+    targets:
+      '1, 2, 4 and 5, and the recovery: the primary stays healthy, the relay re-creates the slot and publishes the outbox’s backlog from the table; every order settles once',
+    everyApp: cdc,
+    inject: async ({ env, size, say }) => {
+      const limit = (size.slotWalLimitMiB / 2) * MiB;
+      const restore = await limitSlotWal(env.pool, limit);
+      const since = Date.now();
+      env.supervisor.signal('relay-1', 'SIGSTOP');
+      say(`  froze relay-1; filling the WAL past the ${limit / MiB} MiB limit`);
+      const stopFilling = fillWal(env.pool, limit / 5);
+      const samples: SlotSample[] = [];
+      const invalidating = (async () => {
+        while (Date.now() - since < 180_000) {
+          const sample = await sampleSlot(env.pool, env.name, since);
+          if (sample) samples.push(sample);
+          if (sample?.walStatus === 'lost') return sample;
+          // Postgres invalidates slots at a checkpoint.
+          if (sample && sample.lagBytes > limit) await env.pool.query('CHECKPOINT');
+          await sleep(1_000);
+        }
+        return undefined;
+      })();
+      return async () => {
+        let lostAt: SlotSample | undefined;
+        try {
+          lostAt = await invalidating;
+          say(lostAt ? `  slot lost at ${Math.round(lostAt.atSeconds)} s` : '  the slot was not invalidated');
+        } finally {
+          await stopFilling();
+          env.supervisor.signal('relay-1', 'SIGCONT');
+          say('  thawed relay-1');
+          await restore();
+        }
+        return async () => {
+          const now = await sampleSlot(env.pool, env.name, since);
+          const primary = await env.pool.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
+          const healthy = primary.rows[0]?.recovery === false;
+          const recreated = now !== undefined && now.walStatus !== 'lost';
+          return [
+            {
+              invariant: 'slot invalidated, then re-created; primary healthy',
+              verdict: lostAt && recreated && healthy ? 'PASS' : 'FAIL',
+              evidence: `${lostAt ? `slot lost at ${Math.round(lostAt.atSeconds)} s, ${(lostAt.lagBytes / MiB).toFixed(0)} MiB behind under a ${limit / MiB} MiB limit` : 'slot never lost'}; now ${now ? `${now.walStatus}, ${(now.lagBytes / MiB).toFixed(1)} MiB behind` : 'missing'}; primary ${healthy ? 'answering, not in recovery' : 'NOT healthy'}`,
+            },
+          ];
+        };
+      };
     },
   },
   {

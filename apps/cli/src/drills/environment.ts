@@ -106,7 +106,12 @@ export async function createDrillEnvironment(options: {
   }).map((process) => `${process.url}/readyz`);
   const ready = await Promise.all(readiness.map((url) => waitUntilReady(url, 60_000)));
   const late = readiness.filter((_url, i) => !ready[i]);
-  if (late.length > 0) throw new Error(`not ready within 60 s: ${late.join(', ')}`);
+  if (late.length > 0) {
+    // Nothing of a drill that could not start is left running, or holding its ports.
+    await supervisor.stopAll();
+    await resources.drop();
+    throw new Error(`not ready within 60 s: ${late.join(', ')} (logs in reports/drills/logs/${name})`);
+  }
   const pool = createPool(databaseUrl, createLogger('drill', 'silent'), { max: 4 });
   // The local Prometheus, when it runs, scrapes the drill's processes under the drill's name.
   writeScrapeTargets(options.root, name, supervisor.ids(), DRILL_PORT_OFFSET);

@@ -1,12 +1,19 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { defaults } from '@surety/config';
 import type { DrillBackend } from './backend.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
 import { createDrillEnvironment } from './environment.js';
 
 async function runInfra(root: string, command: string): Promise<void> {
   await promisify(execFile)('bash', [join(root, 'scripts', 'infra.sh'), command], { timeout: 120_000 });
+}
+
+/** startPrometheus runs scripts/prometheus.sh up (nothing when it answers) and gives its URL. */
+async function startPrometheus(root: string): Promise<string> {
+  await promisify(execFile)('bash', [join(root, 'scripts', 'prometheus.sh'), 'up'], { timeout: 60_000 });
+  return defaults.prometheusUrl;
 }
 
 /**
@@ -39,7 +46,14 @@ export function localBackend(options: { root: string; endpoints: ServerEndpoints
         stack: env,
         inject: async ({ size, say: sayDuring, poison }) =>
           drill.inject
-            ? drill.inject({ env, size, say: sayDuring, infra: (command) => runInfra(options.root, command), poison })
+            ? drill.inject({
+                env,
+                size,
+                say: sayDuring,
+                infra: (command) => runInfra(options.root, command),
+                poison,
+                prometheus: () => startPrometheus(options.root),
+              })
             : async () => undefined,
       };
     },

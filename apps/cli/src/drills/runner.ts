@@ -129,7 +129,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     const heal: Heal = await prepared.inject({ size, say, poison });
     const placed = await load;
     if (!drill.healWithLoad) await sleep(Math.max(0, faultStarted + size.faultMs - Date.now()));
-    await heal();
+    const examine = await heal();
     const healedAt = Date.now();
     say(`  fault removed; waiting for quiescence`);
     const quiet = await waitForQuiescence(env, placed.accepted, options.quiescenceTimeoutMs ?? 180_000, say);
@@ -150,6 +150,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     await sleep(5_500);
     const stats = await brokerStats(env);
     const verdicts = judge(evidence, { expectPoison: drill.expectPoison === true });
+    if (examine) verdicts.push(...(await examine()));
     if (!quiet) verdicts.push({ invariant: 'quiescence', verdict: 'FAIL', evidence: 'not quiet before the timeout' });
     const terminal: Record<string, number> = {};
     for (const order of evidence.orders) terminal[order.status] = (terminal[order.status] ?? 0) + 1;

@@ -85,6 +85,16 @@ describe('the cluster mapping', () => {
   it('refuses consumer-freeze, naming SIGSTOP and the heartbeat, rather than faking it', () => {
     expect(clusterRefusal('consumer-freeze')).toMatch(/SIGSTOP/);
     expect(clusterRefusal('consumer-freeze')).toMatch(/heartbeat/);
-    expect(Object.values(clusterFaults).filter((f) => f.kind === 'unsupported')).toHaveLength(1);
+    expect(
+      Object.entries(clusterFaults)
+        .filter(([, f]) => f.kind === 'unsupported')
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['cdc-slot-invalidated', 'cdc-stall', 'consumer-freeze']);
+  });
+
+  it('refuses the slot drills, naming the server setting CloudNativePG owns', () => {
+    expect(clusterRefusal('cdc-stall')).toMatch(/max_slot_wal_keep_size/);
+    expect(clusterRefusal('cdc-slot-invalidated')).toMatch(/max_slot_wal_keep_size/);
   });
 });

@@ -43,6 +43,18 @@ export const clusterFaults: Record<string, ClusterFault> = {
     differs:
       'a killed pod is replaced by a new one, slower than a restarted process, so the standby relay reads the slot for longer; the kills come at a fixed period, not at random moments',
   },
+  'cdc-stall': {
+    kind: 'unsupported',
+    reason:
+      'Chaos Mesh cannot stop a process (SIGSTOP) and resume it, and the drill sets max_slot_wal_keep_size for its run, a server setting that CloudNativePG owns (a change is a rollout of the Cluster, not a reload); ' +
+      'on the cluster the same alarm is watched by the PrometheusRule of k8s/prometheus-rules.yaml',
+  },
+  'cdc-slot-invalidated': {
+    kind: 'unsupported',
+    reason:
+      'the drill lowers max_slot_wal_keep_size for its run and forces checkpoints, server settings and actions that CloudNativePG owns; ' +
+      'it would invalidate the failover slots of the Cluster’s replicas too',
+  },
   'writer-crash-after-publish': {
     kind: 'settings',
     heal: { payment: { SURETY_FAILPOINTS: '' }, saga: { SURETY_FAILPOINTS: '' } },

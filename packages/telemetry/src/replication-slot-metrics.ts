@@ -1,5 +1,9 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { Pool } from '@surety/db';
+
+/** What the gauges need of a database pool. */
+export interface SlotQueries {
+  query<R>(text: string): Promise<{ rows: R[] }>;
+}
 
 interface SlotState {
   slot: string;
@@ -12,9 +16,10 @@ interface SlotState {
  * it holds that its reader has not confirmed (`surety_replication_slot_lag_bytes{slot}`) and the
  * WAL the primary may still write before it invalidates the slot under max_slot_wal_keep_size
  * (`surety_replication_slot_safe_wal_bytes{slot}`, no series without a limit). No slot, no series:
- * the polling relay reads the outbox without one.
+ * the polling relay reads the outbox without one. The relays and the api export them: a hung relay
+ * cannot report the lag it causes.
  */
-export function registerReplicationSlotMetrics(registry: Registry, pool: Pick<Pool, 'query'>): void {
+export function registerReplicationSlotMetrics(registry: Registry, pool: SlotQueries): void {
   // Both gauges read one snapshot per scrape: prom-client collects metrics concurrently.
   let snapshot: Promise<SlotState[]> | undefined;
   const read = () => {
