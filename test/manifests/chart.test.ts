@@ -9,7 +9,7 @@ import {
   scenarios,
   scenarioValues,
 } from './support/helm.js';
-import { namespace } from './support/repo.js';
+import { namespace, type KubeObject } from './support/repo.js';
 import { byKind } from './support/workloads.js';
 
 const consumers = ['payment', 'inventory', 'saga', 'notification'];
@@ -37,6 +37,25 @@ describe('charts/surety', () => {
 
   it('refuses the latest tag', () => {
     expect(() => renderChart('default', ['--set', 'image.tag=latest'])).toThrow(/image\/tag/);
+  });
+
+  it('relay.mode=cdc runs the CDC relay and leaves every writer’s events to it; polling sets neither', () => {
+    const envOf = (objects: ReturnType<typeof renderChart>, name: string) =>
+      (
+        byKind<
+          KubeObject & { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } }
+        >(objects, 'Deployment').find((d) => d.metadata.name === name)?.spec.template.spec.containers[0]?.env ?? []
+      ).filter((variable) => variable.name === 'RELAY_MODE' || variable.name === 'OUTBOX_DISPATCH');
+    const cdc = renderChart('default', ['--set', 'relay.mode=cdc']);
+    expect(envOf(cdc, 'relay')).toEqual([
+      { name: 'OUTBOX_DISPATCH', value: 'relay' },
+      { name: 'RELAY_MODE', value: 'cdc' },
+    ]);
+    for (const writer of ['api', 'payment', 'inventory', 'saga', 'notification'])
+      expect(envOf(cdc, writer), writer).toEqual([{ name: 'OUTBOX_DISPATCH', value: 'relay' }]);
+    const polling = renderChart('default');
+    for (const app of ['relay', 'api', 'payment']) expect(envOf(polling, app), app).toEqual([]);
+    expect(() => renderChart('default', ['--set', 'relay.mode=wal'])).toThrow(/relay\/mode|relay.mode|enum/);
   });
 
   it('renders no more than its enabled components', () => {

@@ -86,7 +86,8 @@ describe('k8s/postgres.yaml: the database the chart reads', () => {
       spec: {
         instances: number;
         postgresql: { parameters: Record<string, string> };
-        bootstrap: { initdb: { database: string } };
+        bootstrap: { initdb: { database: string; owner: string } };
+        managed?: { roles?: { name: string; replication?: boolean }[] };
       };
     }
   >(k8s, 'Cluster', 'surety-pg');
@@ -96,6 +97,11 @@ describe('k8s/postgres.yaml: the database the chart reads', () => {
     expect(cluster.spec.postgresql.parameters.wal_level).toBe('logical');
     expect(cluster.spec.postgresql.parameters.max_slot_wal_keep_size).toMatch(/^\d+[MG]B$/);
     expect(cluster.spec.bootstrap.initdb.database).toBe('surety');
+  });
+
+  it('lets the app’s role replicate, as the CDC relay’s slot needs', () => {
+    const owner = cluster.spec.managed?.roles?.find((role) => role.name === cluster.spec.bootstrap.initdb.owner);
+    expect(owner?.replication).toBe(true);
   });
 
   it("runs CloudNativePG's current image line (<major.minor>-<type>-<debian>), not the deprecated system images", () => {

@@ -65,6 +65,16 @@ helm.sh/chart: {{ include "surety.chart" .root }}
 - name: {{ $name }}
   value: {{ $value | quote }}
 {{- end }}
+{{- if eq .root.Values.relay.mode "cdc" }}
+{{- if not (hasKey .component.env "OUTBOX_DISPATCH") }}
+- name: OUTBOX_DISPATCH
+  value: relay
+{{- end }}
+{{- if eq .component.role "relay" }}
+- name: RELAY_MODE
+  value: cdc
+{{- end }}
+{{- end }}
 {{- range $name, $ref := .component.secretEnv }}
 - name: {{ $name }}
   valueFrom:
