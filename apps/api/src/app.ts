@@ -19,7 +19,7 @@ import type { QueueStats } from './ops/queue-stats.js';
 import { productRoutes } from './products.js';
 import { webRoutes, type WebOptions } from './web.js';
 
-/** buildApiApp assembles the HTTP API: routes, OpenAPI document, probes and error shape. */
+/** What the HTTP API is built from. */
 export interface ApiAppOptions {
   pool: Pool;
   /** Publishes a placed order's event once it has committed. */
@@ -42,6 +42,7 @@ export interface ApiAppOptions {
   jaegerQueryUrl?: string;
 }
 
+/** buildApiApp assembles the HTTP API: routes, OpenAPI document, probes and error shape. */
 export async function buildApiApp(options: ApiAppOptions) {
   const { pool } = options;
   const app = Fastify({

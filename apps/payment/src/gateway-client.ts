@@ -19,11 +19,7 @@ interface GatewayAnswer {
   body: Record<string, unknown>;
 }
 
-/**
- * GatewayClient calls the payment provider with an idempotency key derived from the order, so a
- * call repeated after a crash returns the first result instead of charging again. A 5xx, a timeout
- * or a lost connection is a TransientError (retried); any other refusal is a BusinessRuleError.
- */
+/** The circuit breaker around the gateway's calls. */
 export interface BreakerSettings {
   /** Share of failed calls in the rolling window that opens the circuit. */
   errorThresholdPercentage: number;
@@ -35,6 +31,11 @@ export interface BreakerSettings {
 
 type Post = (path: string, idempotencyKey: string, body: unknown) => Promise<GatewayAnswer>;
 
+/**
+ * GatewayClient calls the payment provider with an idempotency key derived from the order, so a
+ * call repeated after a crash returns the first result instead of charging again. A 5xx, a timeout
+ * or a lost connection is a TransientError (retried); any other refusal is a BusinessRuleError.
+ */
 export class GatewayClient {
   private readonly breaker: CircuitBreaker<Parameters<Post>, GatewayAnswer>;
   /** Kept-alive connections to the gateway: a call reuses one instead of connecting. */

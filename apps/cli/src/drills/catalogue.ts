@@ -38,8 +38,30 @@ export type Examination = () => Promise<Verdict[]>;
 /** Mends what the fault broke; resolves once the fault is gone, with an examination when the fault has one. */
 export type Heal = () => Promise<void | Examination>;
 
+/**
+ * Every drill's name. The catalogue below and the cluster mapping (kubernetes/mapping.ts) are
+ * records keyed by it: the compiler refuses a drill missing from either.
+ */
+export const drillNames = [
+  'payment-crash-before-commit',
+  'relay-crash-after-publish',
+  'crash-cdc-relay',
+  'cdc-stall',
+  'cdc-slot-invalidated',
+  'writer-crash-after-publish',
+  'consumer-kill-under-load',
+  'broker-restart',
+  'postgres-restart',
+  'gateway-outage',
+  'gateway-slow',
+  'poison-message',
+  'duplicate-storm',
+  'consumer-freeze',
+] as const;
+export type DrillName = (typeof drillNames)[number];
+
 export interface Drill {
-  name: string;
+  name: DrillName;
   /** The fault, in a sentence. */
   fault: string;
   /** The invariant it puts to the test. */
@@ -79,10 +101,9 @@ function every(intervalMs: number, action: () => void): Heal {
   return async () => clearInterval(timer);
 }
 
-/** Every drill: its fault, the invariant it targets, and how the fault is made and mended. */
-export const drills: Drill[] = [
-  {
-    name: 'payment-crash-before-commit',
+/** Every drill by name: its fault, the invariant it targets, and how the fault is made and mended. */
+const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
+  'payment-crash-before-commit': {
     fault: 'payment dies (SIGKILL) after the gateway charged, before its commit, on 10 % of charges',
     targets: '2: the gateway log shows repeated requests, yet at most one charge per order',
     replicas: { payment: 2 },
@@ -93,8 +114,7 @@ export const drills: Drill[] = [
       () =>
         disarm(env, 'payment'),
   },
-  {
-    name: 'relay-crash-after-publish',
+  'relay-crash-after-publish': {
     fault: 'the relay dies after the broker confirmed a batch, before marking it, on 20 % of batches',
     targets: '4 and 5: re-published events are absorbed by the inboxes; nothing is lost',
     // The dead relay's transaction ends with its connection: its batch is pending again at once.
@@ -107,8 +127,7 @@ export const drills: Drill[] = [
       () =>
         disarm(env, 'relay'),
   },
-  {
-    name: 'crash-cdc-relay',
+  'crash-cdc-relay': {
     fault:
       'the CDC relays (two, one reading the slot) are killed (SIGKILL) at random moments, one every 0.5 to 2 s, while the load runs',
     targets:
@@ -133,8 +152,7 @@ export const drills: Drill[] = [
       return async () => clearTimeout(timer);
     },
   },
-  {
-    name: 'cdc-stall',
+  'cdc-stall': {
     fault:
       'the CDC relay is frozen (SIGSTOP) while orders flow and other writes fill the WAL, until the slot-lag alert fires in the live Prometheus, then thawed (SIGCONT); max_slot_wal_keep_size is the drill size’s',
     targets:
@@ -177,8 +195,7 @@ export const drills: Drill[] = [
       };
     },
   },
-  {
-    name: 'cdc-slot-invalidated',
+  'cdc-slot-invalidated': {
     fault:
       'the CDC relay is frozen (SIGSTOP) while other writes fill the WAL past a small max_slot_wal_keep_size, until Postgres invalidates its slot at a checkpoint; then thawed',
     targets:
@@ -230,8 +247,7 @@ export const drills: Drill[] = [
       };
     },
   },
-  {
-    name: 'writer-crash-after-publish',
+  'writer-crash-after-publish': {
     fault:
       'payment and the saga die after the broker confirmed the events they published after their commit, before marking them, on 10 % of batches',
     targets: '4 and 5: the relay publishes the unmarked events again; the inboxes absorb them; nothing is lost',
@@ -248,8 +264,7 @@ export const drills: Drill[] = [
         await disarm(env, 'saga');
       },
   },
-  {
-    name: 'consumer-kill-under-load',
+  'consumer-kill-under-load': {
     fault: 'kill -9 a random consumer replica every second while the load runs',
     targets: '1, 2 and 5: redeliveries are deduped, every order settles',
     replicas: { payment: 2, inventory: 2, saga: 2, notification: 2 },
@@ -260,8 +275,7 @@ export const drills: Drill[] = [
         if (victim && env.supervisor.signal(victim, 'SIGKILL')) say(`  killed ${victim}`);
       }),
   },
-  {
-    name: 'broker-restart',
+  'broker-restart': {
     fault: 'RabbitMQ stopped (stop_app) for the fault time under load, then started',
     targets: '1 and 5: the outbox holds events while the broker is away; consumers and relay reconnect',
     inject: async ({ infra }) => {
@@ -269,8 +283,7 @@ export const drills: Drill[] = [
       return () => infra('broker-start');
     },
   },
-  {
-    name: 'postgres-restart',
+  'postgres-restart': {
     fault: 'PostgreSQL restarted under load',
     targets: '1, 2 and 5: the api answers 503 and loses nothing; consumers retry; the relay resumes',
     everyApp: { RETRY_DELAYS_MS: '1000,2000,5000', RETRY_BUDGET: '10' },
@@ -279,8 +292,7 @@ export const drills: Drill[] = [
       return async () => undefined;
     },
   },
-  {
-    name: 'gateway-outage',
+  'gateway-outage': {
     fault: 'the gateway answers 503 to everything for the fault time, then recovers',
     targets: '1 and 2: the circuit opens, messages wait in the delay tiers, every order completes after',
     inject: async ({ env }) => {
@@ -288,8 +300,7 @@ export const drills: Drill[] = [
       return () => setGatewayFaults(env.gatewayUrl, { failureRate: 0 });
     },
   },
-  {
-    name: 'gateway-slow',
+  'gateway-slow': {
     fault: 'the gateway adds 2 s to every request for the fault time',
     targets: '1: queue depth grows and drains; the request path stays fast',
     inject: async ({ env }) => {
@@ -297,8 +308,7 @@ export const drills: Drill[] = [
       return () => setGatewayFaults(env.gatewayUrl, { latencyMs: 0 });
     },
   },
-  {
-    name: 'poison-message',
+  'poison-message': {
     fault: 'malformed and undecodable messages injected into payment.orders and saga.results amid the load',
     targets: '6: each in its DLQ after one attempt; the rest keeps flowing',
     expectPoison: true,
@@ -307,8 +317,7 @@ export const drills: Drill[] = [
       return async () => undefined;
     },
   },
-  {
-    name: 'duplicate-storm',
+  'duplicate-storm': {
     fault: 'the relay publishes every event twice',
     targets: '2 and 4: every consumer absorbs the copies; one effect each',
     env: { relay: { RELAY_PUBLISH_TWICE: 'true' } },
@@ -320,8 +329,7 @@ export const drills: Drill[] = [
       async () =>
         env.supervisor.replace('relay-1', { RELAY_PUBLISH_TWICE: 'false' }),
   },
-  {
-    name: 'consumer-freeze',
+  'consumer-freeze': {
     fault: 'a payment replica is frozen (SIGSTOP) past the broker heartbeat, then thawed (SIGCONT)',
     targets: '2 and 5: its unacked messages go to the other replica; its late work is deduped',
     replicas: { payment: 2 },
@@ -335,4 +343,7 @@ export const drills: Drill[] = [
       };
     },
   },
-];
+};
+
+/** Every drill, in the catalogue's order. */
+export const drills: Drill[] = drillNames.map((name) => ({ name, ...catalogue[name] }));

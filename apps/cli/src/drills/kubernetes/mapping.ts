@@ -1,5 +1,6 @@
 import type { AppName } from '../../apps.js';
 import type { GatewayFaults } from '../../gateway-faults.js';
+import type { DrillName } from '../catalogue.js';
 
 /** Settings per app, written into the env of its Deployment's container. */
 export type AppSettings = Partial<Record<AppName, Record<string, string>>>;
@@ -23,7 +24,7 @@ const restartDelay =
   'a crashed container is restarted by the kubelet, with a back-off that grows from 10 s on repeated crashes, where the supervisor restarts a process within a second';
 
 /** Every drill of the catalogue, by name, mapped to the cluster action that causes its fault. */
-export const clusterFaults: Record<string, ClusterFault> = {
+export const clusterFaults: Record<DrillName, ClusterFault> = {
   'payment-crash-before-commit': {
     kind: 'settings',
     heal: { payment: { SURETY_FAILPOINTS: '' } },
@@ -118,7 +119,7 @@ export const clusterFaults: Record<string, ClusterFault> = {
 
 /** clusterFaultOf gives the cluster action of a drill, or throws when the mapping lacks it. */
 export function clusterFaultOf(drill: string): ClusterFault {
-  const fault = clusterFaults[drill];
+  const fault = (clusterFaults as Partial<Record<string, ClusterFault>>)[drill];
   if (!fault) throw new Error(`no cluster mapping for drill ${drill}`);
   return fault;
 }
