@@ -39,8 +39,8 @@ install_missing() {
   [ -x "$PG_BIN/postgres" ] || missing+=(postgresql)
   command -v curl >/dev/null || missing+=(curl)
   command -v shellcheck >/dev/null || missing+=(shellcheck)
-  # promtool tests the alert rules; chromium drives the UI tests.
-  command -v promtool >/dev/null || missing+=(prometheus)
+  # prometheus evaluates the alert rules (promtool tests them); chromium drives the UI tests.
+  { command -v promtool && command -v prometheus; } >/dev/null || missing+=(prometheus)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root"

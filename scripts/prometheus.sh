@@ -15,13 +15,12 @@ RABBIT_PROM_PORT=${SURETY_PROM_PORT:-15700}
 say() { printf '[prometheus] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-answers() { curl -fsS -m 2 "http://127.0.0.1:$PORT/-/ready" >/dev/null 2>&1; }
+SERVER=prometheus
+STATE=$P
+# shellcheck source=scripts/background-server.sh
+. "$ROOT/scripts/background-server.sh"
 
-running_pid() {
-  local pid
-  pid=$(cat "$P/prometheus.pid" 2>/dev/null) || return 1
-  kill -0 "$pid" 2>/dev/null && printf '%s\n' "$pid"
-}
+answers() { curl -fsS -m 2 "http://127.0.0.1:$PORT/-/ready" >/dev/null 2>&1; }
 
 configure() {
   mkdir -p "$P/targets" "$P/data"
@@ -44,7 +43,7 @@ CONFIG
 }
 
 up() {
-  command -v prometheus >/dev/null || die "prometheus is not installed (Debian's prometheus package; scripts/bootstrap.sh installs it)"
+  command -v prometheus >/dev/null || die "prometheus is not installed (Debian's prometheus package; scripts/infra.sh up installs it)"
   configure
   if answers; then
     # A running server picks up a changed configuration or rules on reload.
@@ -52,46 +51,11 @@ up() {
     status
     return 0
   fi
-  if ! running_pid >/dev/null; then
-    say "starting prometheus (log in ${P#"$ROOT"/}/prometheus.log)"
-    nohup prometheus --config.file="$P/prometheus.yml" --storage.tsdb.path="$P/data" \
-      --storage.tsdb.retention.time=1d --web.listen-address="127.0.0.1:$PORT" --web.enable-lifecycle \
-      >"$P/prometheus.log" 2>&1 &
-    echo $! >"$P/prometheus.pid"
-  fi
-  local i
-  for i in $(seq 1 60); do
-    answers && break
-    running_pid >/dev/null || die "prometheus exited: $(tail -5 "$P/prometheus.log")"
-    [ "$i" -lt 60 ] || die "prometheus did not answer within 30 s: see $P/prometheus.log"
-    sleep 0.5
-  done
+  server_start prometheus --config.file="$P/prometheus.yml" --storage.tsdb.path="$P/data" \
+    --storage.tsdb.retention.time=1d --web.listen-address="127.0.0.1:$PORT" --web.enable-lifecycle
   status
 }
 
-down() {
-  local pid
-  if pid=$(running_pid); then
-    kill "$pid"
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
-    say "stopped"
-  fi
-  rm -f "$P/prometheus.pid"
-}
+status() { server_status "http://127.0.0.1:$PORT  (alerts: /alerts, API: /api/v1/alerts)"; }
 
-status() {
-  if answers; then
-    say "prometheus: up  http://127.0.0.1:$PORT  (alerts: /alerts, API: /api/v1/alerts)"
-  else
-    say "prometheus: down"
-    return 1
-  fi
-}
-
-case "${1:-up}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  *) die "usage: $0 up|down|status" ;;
-esac
+server_main "$@"

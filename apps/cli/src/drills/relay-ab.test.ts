@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CostAtRate } from '../bench/cost-at-rate.js';
-import { relayAbFindings, type RelayRun } from './relay-ab.js';
+import { relayAbFindings, renderRelayAb, type RelayRun } from './relay-ab.js';
 
 function run(mode: RelayRun['mode'], publishedP50: number, transactions: number, postgresCpuMs: number): RelayRun {
   const cost = {
@@ -65,5 +65,26 @@ describe('relayAbFindings', () => {
     expect(findings[0]).toMatch(/within 5 %/);
     expect(findings.at(-2)).toMatch(/CDC bought nothing/);
     expect(findings.at(-1)).toMatch(/Polling won nothing/);
+  });
+});
+
+describe('renderRelayAb', () => {
+  it('prints one row per run, and one row per event and per hop with a column per run', () => {
+    const polling = { ...run('polling', 10, 8, 4), publishedMsByType: { 'order.placed': { p50: 10, p99: 40 } } };
+    const cdc = { ...run('cdc', 4, 6, 3), publishedMsByType: { 'order.placed': { p50: 4, p99: 30 } } };
+    const text = renderRelayAb({
+      startedAt: '2026-12-06T00:00:00.000Z',
+      ratePerSecond: 100,
+      seconds: 20,
+      runs: [polling, cdc],
+      passed: true,
+      findings: ['a finding'],
+    });
+    expect(text).toContain('| order.placed | 10 / 40 | 4 / 30 |');
+    expect(text).toContain(
+      '| event | polling: commit → published p50 / p99 ms | cdc: commit → published p50 / p99 ms |',
+    );
+    expect(text).toMatch(/^# relay-ab: polling against CDC, PASS/);
+    expect(text).toContain('- a finding');
   });
 });

@@ -12,15 +12,18 @@ import type { ServerEndpoints } from '../isolated-resources.js';
 export const relayModes = ['polling', 'cdc'] as const;
 export type RelayMode = (typeof relayModes)[number];
 
+/** p50 and p99 in ms, by event type or by hop. */
+type Latencies = Record<string, { p50: number; p99: number }>;
+
 export interface RelayRun {
   mode: RelayMode;
   cost: CostAtRate;
   /** From the `order.placed` row's insert, in the placing transaction, to the broker's confirm. */
   commitToPublishedMs: { p50: number; p99: number };
   /** The same for every event type, consumers' included (their rows are written in their batch's transaction). */
-  publishedMsByType: Record<string, { p50: number; p99: number }>;
+  publishedMsByType: Latencies;
   /** From an event's insert to the start of the transaction that took it in, per event type and consumer. */
-  consumedMsByHop: Record<string, { p50: number; p99: number }>;
+  consumedMsByHop: Latencies;
   /** The relay's own CPU per order. */
   relayCpuMs: number;
   /** Outbox rows still unpublished once every order settled. */
@@ -242,6 +245,21 @@ export async function runRelayAb(options: {
   return result;
 }
 
+/** latencyTable prints one row per key (an event type, a hop), one column per run. */
+function latencyTable(runs: readonly RelayRun[], key: string, measure: string, of: (run: RelayRun) => Latencies) {
+  const cell = (run: RelayRun, name: string) => {
+    const ms = of(run)[name];
+    return ms ? `${round(ms.p50)} / ${round(ms.p99)}` : '';
+  };
+  return [
+    `| ${key} | ${runs.map((run) => `${run.mode}: ${measure} p50 / p99 ms`).join(' | ')} |`,
+    `|---|${runs.map(() => '---|').join('')}`,
+    ...Object.keys(runs[0] ? of(runs[0]) : {}).map(
+      (name) => `| ${name} | ${runs.map((run) => cell(run, name)).join(' | ')} |`,
+    ),
+  ];
+}
+
 /** renderRelayAb prints the A/B run as Markdown: one row per relay, then the findings. */
 export function renderRelayAb(result: RelayAbResult): string {
   const row = (run: RelayRun) =>
@@ -257,35 +275,9 @@ export function renderRelayAb(result: RelayAbResult): string {
     '',
     'Commit → published runs from the `order.placed` row’s insert, in the api’s one placing statement, to the time the relay marked it published (polling: its mark after the confirm; CDC: the confirm). Transactions are the run database’s; WAL and server CPU are the whole server’s.',
     '',
-    '| event | ' + result.runs.map((run) => `${run.mode}: commit → published p50 / p99 ms`).join(' | ') + ' |',
-    '|---|' + result.runs.map(() => '---|').join(''),
-    ...Object.keys(result.runs[0]?.publishedMsByType ?? {}).map(
-      (type) =>
-        `| ${type} | ` +
-        result.runs
-          .map((run) => {
-            const ms = run.publishedMsByType[type];
-            return ms ? `${round(ms.p50)} / ${round(ms.p99)}` : '';
-          })
-          .join(' | ') +
-        ' |',
-    ),
+    ...latencyTable(result.runs, 'event', 'commit → published', (run) => run.publishedMsByType),
     '',
-    '| hop: event → consumer | ' +
-      result.runs.map((run) => `${run.mode}: commit → taken in p50 / p99 ms`).join(' | ') +
-      ' |',
-    '|---|' + result.runs.map(() => '---|').join(''),
-    ...Object.keys(result.runs[0]?.consumedMsByHop ?? {}).map(
-      (hop) =>
-        `| ${hop} | ` +
-        result.runs
-          .map((run) => {
-            const ms = run.consumedMsByHop[hop];
-            return ms ? `${round(ms.p50)} / ${round(ms.p99)}` : '';
-          })
-          .join(' | ') +
-        ' |',
-    ),
+    ...latencyTable(result.runs, 'hop: event → consumer', 'commit → taken in', (run) => run.consumedMsByHop),
     '',
     '## Findings',
     '',
