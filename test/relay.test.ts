@@ -166,6 +166,29 @@ describe('the CDC relay', () => {
     await stopRelays();
   });
 
+  it('reads again from the slot when more is written than it may hold, and loses nothing', async () => {
+    const consumer = await consumePayments();
+    relays.push(await startRelay(loadRelayConfig({ ...env(), RELAY_CDC_BUFFER_ROWS: '10' })));
+    const written = await writeEvents(400, 4);
+    await waitFor(
+      'every row to arrive through a buffer of 10',
+      async () => written.filter((id) => consumer.received.has(id)).length,
+      (n) => n === 400,
+      { timeoutMs: 60_000 },
+    );
+    await waitFor(
+      'every row marked',
+      async () =>
+        (
+          await resources.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM orders.outbox WHERE status <> 'published'`,
+          )
+        ).rows[0]?.n,
+      (n) => n === 0,
+    );
+    await consumer.close();
+  });
+
   it('publishes from the table what a new slot cannot stream: rows written while it had none', async () => {
     await resources.pool.query('SELECT pg_drop_replication_slot($1)', [resources.env.RELAY_CDC_SLOT]);
     const unstreamed = await writeEvents(200, 2);

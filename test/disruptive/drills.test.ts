@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { drills, drillSizes, runDrill, type Drill } from '@surety/cli';
+import { drills, drillSizes, relayPathDrills, runDrill, withCdcRelay, type Drill } from '@surety/cli';
 import { testEnv } from '../support/env.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -11,6 +11,18 @@ const options = {
   size: drillSizes.short,
   say: (line: string) => lines.push(line),
 };
+
+/** The drills on the relay's path, again with the relays reading the WAL. */
+describe('crash drills on the relay path, CDC relay (short)', () => {
+  it.each(relayPathDrills.map((name) => [name, drills.find((d) => d.name === name)!] as const))(
+    '%s holds every invariant',
+    async (_name, drill) => {
+      const report = await runDrill(withCdcRelay(drill), options);
+      const failed = report.verdicts.filter((v) => v.verdict === 'FAIL');
+      expect(failed, lines.slice(-20).join('\n')).toEqual([]);
+    },
+  );
+});
 
 /** The short version of every drill: any FAIL fails the build. */
 describe('crash drills (short)', () => {

@@ -3,14 +3,14 @@ import { parseArgs } from 'node:util';
 import { defaults } from '@surety/config';
 import type { DrillBackend } from './drills/backend.js';
 import type { KubernetesOptions } from './drills/kubernetes/backend.js';
-import { drills, drillSizes } from './drills/catalogue.js';
+import { drills, drillSizes, withCdcRelay } from './drills/catalogue.js';
 import { localBackend } from './drills/local.js';
 import { runRelayAb } from './drills/relay-ab.js';
 import { serverEndpointsFromEnv } from './isolated-resources.js';
 import { formatReport, writeReports } from './drills/report.js';
 import { runDrill, type DrillReport } from './drills/runner.js';
 
-export const drillUsage = `usage: surety drill <name|all> [--short] [--orders N] [--rate R] [--fault-seconds S] [--gateway-ignores-keys]
+export const drillUsage = `usage: surety drill <name|all> [--short] [--orders N] [--rate R] [--fault-seconds S] [--gateway-ignores-keys] [--relay polling|cdc]
        [--target local|kubernetes] [--namespace surety] [--context NAME]
        [--api-url U] [--gateway-url U] [--database-url U] [--amqp-url U] [--management-url U]
 drills: ${drills.map((d) => d.name).join(', ')}
@@ -62,6 +62,7 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
       rate: { type: 'string' },
       'fault-seconds': { type: 'string' },
       'gateway-ignores-keys': { type: 'boolean' },
+      relay: { type: 'string', default: 'polling' },
       target: { type: 'string', default: 'local' },
       namespace: { type: 'string', default: 'surety' },
       context: { type: 'string' },
@@ -73,11 +74,18 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
     },
   });
   const name = positionals[0];
+  if (values.relay !== 'polling' && values.relay !== 'cdc') {
+    say(drillUsage);
+    process.exitCode = 2;
+    return;
+  }
   if (name === 'relay-ab') {
     await relayAb(values, root, say);
     return;
   }
-  const selected = name === 'all' ? drills : drills.filter((d) => d.name === name);
+  const selected = (name === 'all' ? drills : drills.filter((d) => d.name === name)).map((d) =>
+    values.relay === 'cdc' ? withCdcRelay(d) : d,
+  );
   if (!name || selected.length === 0 || (values.target !== 'local' && values.target !== 'kubernetes')) {
     say(drillUsage);
     process.exitCode = 2;

@@ -1,3 +1,3 @@
 export { runDrill, type DrillReport } from './drills/runner.js';
-export { drills, drillSizes, type Drill } from './drills/catalogue.js';
+export { drills, drillSizes, relayPathDrills, withCdcRelay, type Drill } from './drills/catalogue.js';
 export { createIsolatedResources, type IsolatedResources, type ServerEndpoints } from './isolated-resources.js';

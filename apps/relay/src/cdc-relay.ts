@@ -34,8 +34,8 @@ export interface CdcRelayOptions {
 /**
  * CdcRelay ships outbox rows as Postgres decodes them from the WAL (change data capture): no
  * polling and no claims, the commit order kept. It publishes each batch of committed
- * transactions with confirms, marks the rows published, and only then confirms the batch's last
- * commit to the slot. A crash anywhere leaves the slot at the last batch the broker holds, and the
+ * transactions with confirms, marks the rows published, and only once the broker has confirmed
+ * every row confirms the batch's last commit to the slot. A crash anywhere leaves the slot at the last batch the broker holds, and the
  * next reader is sent everything after it again; the consumers' inboxes absorb the repeats.
  */
 export class CdcRelay {
@@ -138,8 +138,13 @@ export class CdcRelay {
           await Promise.all(
             [...bySchema(remaining)].map(async ([schema, ofSchema]) => {
               const published = await rowPublisher.publish(schema, ofSchema);
-              await markPublished(pool, schema, published);
               for (const row of published) confirmed.add(row.id);
+              // The broker holds them: the slot may move past them whether or not the mark lands.
+              // A row left unmarked is published again by the sweep, and absorbed by the inboxes;
+              // waiting for the mark instead would hold a shutting-down server's WAL sender forever.
+              await markPublished(pool, schema, published).catch((error: unknown) =>
+                logger.warn({ err: error, schema }, 'marking rows published failed; the sweep publishes them again'),
+              );
             }),
           );
         } catch (error) {

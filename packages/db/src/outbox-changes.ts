@@ -77,6 +77,17 @@ export async function dropReplicationSlots(admin: Pick<pg.ClientBase, 'query'>, 
   }
 }
 
+/** lsnValue reads a position ("X/Y", the hexadecimal halves of 64 bits) as a number to compare. */
+function lsnValue(lsn: string): bigint {
+  const [high = '0', low = '0'] = lsn.split('/');
+  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+}
+
+/** lsnText writes a position back as "X/Y". */
+function lsnText(value: bigint): string {
+  return `${(value >> 32n).toString(16).toUpperCase()}/${(value & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
 export interface OutboxChangeStreamOptions {
   databaseUrl: string;
   slot: string;
@@ -99,7 +110,11 @@ export class OutboxChangeStream {
   private readonly service: LogicalReplicationService;
   private readonly wanted: ReadonlySet<string>;
   private open: OutboxTransaction | undefined;
-  private confirmed: string | undefined;
+  /** The last commit handed to the reader, and the last it confirmed. */
+  private lastHandedOver: string | undefined;
+  private lastConfirmed: string | undefined;
+  /** The highest position reported to the server, one past what it covers. */
+  private reported = 0n;
   private failure: Error | undefined;
 
   constructor(private readonly options: OutboxChangeStreamOptions) {
@@ -111,9 +126,14 @@ export class OutboxChangeStream {
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
     this.service.on('data', (_lsn: string, message: Pgoutput.Message) => this.receive(message));
-    // The server asks for a status now and then; the answer is the position last confirmed.
-    this.service.on('heartbeat', (_lsn: string, _at: number, shouldRespond: boolean) => {
-      if (shouldRespond) this.sendConfirmed();
+    this.service.on('heartbeat', (lsn: string, _at: number, shouldRespond: boolean) => {
+      // Caught up (everything the server sent before this keepalive handed over and confirmed,
+      // no transaction half-read), the reader holds nothing up to the keepalive's position: it
+      // reports that position, as Postgres' own subscribers do. The slot then follows the WAL
+      // while no outbox row is written, and a server shutting down, which waits for its readers
+      // to report the end of the WAL, can finish. Otherwise it repeats what it reported last.
+      if (this.caughtUp()) this.report(lsnValue(lsn));
+      else if (shouldRespond) this.report(this.reported, true);
     });
     this.service.on('error', (error: Error) => options.logger.debug({ err: error }, 'replication connection error'));
   }
@@ -135,13 +155,14 @@ export class OutboxChangeStream {
 
   /** confirm tells Postgres that every transaction up to this one's commit may be forgotten. */
   confirm(commitLsn: string): void {
-    this.confirmed = commitLsn;
-    this.sendConfirmed();
+    this.lastConfirmed = commitLsn;
+    // One past the commit record's start: that transaction is covered, nothing after it.
+    this.report(lsnValue(commitLsn) + 1n);
   }
 
-  /** keepAlive repeats the position last confirmed, so the server knows the reader is alive. */
+  /** keepAlive repeats the position last reported, so the server knows the reader is alive. */
   keepAlive(): void {
-    this.sendConfirmed();
+    this.report(this.reported, true);
   }
 
   /** stop ends the replication connection; what was not confirmed is sent again to the next reader. */
@@ -149,11 +170,23 @@ export class OutboxChangeStream {
     await this.service.destroy();
   }
 
-  private sendConfirmed(): void {
-    // The library reports one byte past the position it is given: past the commit record's start,
-    // so that transaction is covered and nothing after it. Before any confirmation it reports 0/1,
-    // below the slot's position, which the server ignores.
-    void this.service.acknowledge(this.confirmed ?? '0/0');
+  /**
+   * caughtUp: no message received is still waiting in the library's flow-control queue (private
+   * fields of pg-logical-replication 2.5.0, pinned; the library pauses the socket the same way),
+   * no transaction is half-read, and the last handed over is confirmed.
+   */
+  private caughtUp(): boolean {
+    const library = this.service as unknown as { _messageQueue?: unknown[]; _processing?: boolean };
+    if (!Array.isArray(library._messageQueue) || library._messageQueue.length > 0 || library._processing) return false;
+    return this.open === undefined && this.lastHandedOver === this.lastConfirmed;
+  }
+
+  /** report sends a position, never one below what was already reported. */
+  private report(position: bigint, again = false): void {
+    if (position <= this.reported && !again) return;
+    if (position > this.reported) this.reported = position;
+    // The library reports one byte past the position it is given. Nothing reported yet: nothing sent.
+    if (this.reported > 0n) void this.service.acknowledge(lsnText(this.reported - 1n));
   }
 
   private receive(message: Pgoutput.Message): Promise<void> | void {
@@ -176,7 +209,9 @@ export class OutboxChangeStream {
         const transaction = this.open;
         this.open = undefined;
         if (!transaction) return;
-        return this.handOver({ ...transaction, commitLsn: message.commitLsn ?? transaction.commitLsn });
+        const complete = { ...transaction, commitLsn: message.commitLsn ?? transaction.commitLsn };
+        this.lastHandedOver = complete.commitLsn;
+        return this.handOver(complete);
       }
       default:
         return;

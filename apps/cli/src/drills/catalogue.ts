@@ -345,5 +345,25 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
   },
 };
 
+/**
+ * withCdcRelay is a drill run with the relays reading the WAL (RELAY_MODE=cdc, writers leaving
+ * every event to them), so that the drills written for the polling relay judge the CDC relay too.
+ */
+export function withCdcRelay(drill: Drill): Drill {
+  return {
+    ...drill,
+    fault: `${drill.fault}; the relays read the WAL (RELAY_MODE=cdc)`,
+    everyApp: { ...drill.everyApp, ...cdc },
+  };
+}
+
+/** The drills whose fault falls on the relay's path, which both relay modes must pass. */
+export const relayPathDrills: readonly DrillName[] = [
+  'relay-crash-after-publish',
+  'duplicate-storm',
+  'broker-restart',
+  'postgres-restart',
+];
+
 /** Every drill, in the catalogue's order. */
 export const drills: Drill[] = drillNames.map((name) => ({ name, ...catalogue[name] }));
