@@ -167,7 +167,11 @@ export class CdcRelay {
 
 function bySchema(rows: readonly StreamedOutboxRow[]): Map<SchemaName, StreamedOutboxRow[]> {
   const groups = new Map<SchemaName, StreamedOutboxRow[]>();
-  for (const row of rows) groups.set(row.schema, [...(groups.get(row.schema) ?? []), row]);
+  for (const row of rows) {
+    const group = groups.get(row.schema);
+    if (group) group.push(row);
+    else groups.set(row.schema, [row]);
+  }
   return groups;
 }
 
