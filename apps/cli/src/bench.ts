@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { writeCostDocument } from './bench/cost-doc.js';
 import { writeReport } from './bench/report.js';
 import { fullSizes, runBench, smokeSizes, type BenchResult } from './bench/runner.js';
-import { serverEndpointsFromEnv } from './isolated-resources.js';
+import { benchPrefix } from './bench/stack.js';
+import { serverEndpointsFromEnv, sweepStaleResources } from './isolated-resources.js';
 
 export const benchUsage = `bench [--smoke]: ceilings, scale-out, spike, outage, autoscaling and cost on this machine;
   report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
@@ -29,6 +30,8 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       profile: { type: 'boolean' },
     },
   });
+  // What an interrupted earlier run left: databases (and their slots) and vhosts nothing uses.
+  await sweepStaleResources(serverEndpointsFromEnv(), benchPrefix);
   if (values.cost) {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const outDir = join(root, 'reports', 'bench', `${stamp}-cost`);

@@ -6,7 +6,8 @@ import type { KubernetesOptions } from './drills/kubernetes/backend.js';
 import { drills, drillSizes, withCdcRelay } from './drills/catalogue.js';
 import { localBackend } from './drills/local.js';
 import { runRelayAb } from './drills/relay-ab.js';
-import { serverEndpointsFromEnv } from './isolated-resources.js';
+import { serverEndpointsFromEnv, sweepStaleResources } from './isolated-resources.js';
+import { drillPrefix } from './drills/environment.js';
 import { formatReport, writeReports } from './drills/report.js';
 import { runDrill, type DrillReport } from './drills/runner.js';
 
@@ -120,6 +121,8 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
             managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
           },
         });
+  // What an interrupted earlier run left: databases (and their slots) and vhosts nothing uses.
+  if (values.target === 'local') await sweepStaleResources(serverEndpointsFromEnv(process.env), drillPrefix);
   const refused = selected.flatMap((d) => {
     const reason = backend.refusal(d);
     return reason ? [{ drill: d.name, reason }] : [];

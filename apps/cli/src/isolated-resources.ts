@@ -52,6 +52,36 @@ export async function deleteVhost(management: Management, path: string): Promise
   await management(`/vhosts/${path}`, { method: 'DELETE' });
 }
 
+/**
+ * sweepStaleResources removes what an interrupted earlier run left under `prefix`: databases no
+ * connection is using (with their replication slots, which hold WAL) and vhosts no connection is
+ * using. Those of a run going on beside this one have connections, and are left alone.
+ */
+export async function sweepStaleResources(endpoints: ServerEndpoints, prefix: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: withPath(endpoints.databaseUrl, '/postgres') });
+  await admin.connect();
+  try {
+    const stale = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database d
+        WHERE datname LIKE $1 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
+      [`${prefix}%`],
+    );
+    for (const { datname } of stale.rows) {
+      await dropReplicationSlots(admin, datname);
+      await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+  const management = managementClient(endpoints.managementUrl);
+  const vhosts = (await (await management('/vhosts')).json()) as { name: string }[];
+  const connections = (await (await management('/connections')).json()) as { vhost: string }[];
+  const inUse = new Set(connections.map((connection) => connection.vhost));
+  for (const { name } of vhosts.filter((v) => v.name.startsWith(prefix) && !inUse.has(v.name))) {
+    await deleteVhost(management, encodeURIComponent(name));
+  }
+}
+
 export interface IsolatedResources {
   databaseUrl: string;
   amqpUrl: string;

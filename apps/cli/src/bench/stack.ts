@@ -14,6 +14,8 @@ import { profileFlags } from './profiles.js';
 /** Bench processes listen 4000 ports above `make run`'s (drills use 1000), so all three can run at once; the
  * offset also keeps them off 10080, a port fetch refuses to call. */
 export const BENCH_PORT_OFFSET = 4000;
+/** Every database and vhost the bench creates is named with this prefix. */
+export const benchPrefix = 'surety_bench_';
 const BASELINE_PORT = 8070 + BENCH_PORT_OFFSET;
 /** On two busy cores a dozen Node processes compiling TypeScript at once take a while to answer. */
 const readinessTimeoutMs = 240_000;
@@ -88,7 +90,7 @@ export async function createBenchStack(options: {
   say: (line: string) => void;
 }): Promise<BenchStack> {
   const { profileDir } = options;
-  const name = `surety_bench_${randomBytes(3).toString('hex')}`;
+  const name = `${benchPrefix}${randomBytes(3).toString('hex')}`;
   const resources = await createIsolatedResources(options.endpoints, name);
   const { databaseUrl, amqpUrl } = resources;
   const apiUrl = `http://127.0.0.1:${portOf('api', 0)}`;

@@ -15,6 +15,9 @@ import { Supervisor } from '../supervisor.js';
 const DRILL_PORT_OFFSET = 1000;
 
 /** What a drill reads and writes, whichever backend runs it: load goes to apiUrl, evidence comes from the rest. */
+/** Every database and vhost a drill creates is named with this prefix. */
+export const drillPrefix = 'surety_drill_';
+
 export interface DrillStack {
   name: string;
   amqpUrl: string;
@@ -74,7 +77,7 @@ export async function createDrillEnvironment(options: {
   heartbeatSeconds?: number;
   say: (line: string) => void;
 }): Promise<DrillEnvironment> {
-  const name = `surety_drill_${options.drill.replace(/-/g, '_')}_${randomBytes(3).toString('hex')}`;
+  const name = `${drillPrefix}${options.drill.replace(/-/g, '_')}_${randomBytes(3).toString('hex')}`;
   const resources = await createIsolatedResources(options.endpoints, name);
   const { databaseUrl, amqpUrl } = resources;
   const appAmqpUrl = options.heartbeatSeconds ? `${amqpUrl}?heartbeat=${options.heartbeatSeconds}` : amqpUrl;
