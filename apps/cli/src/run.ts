@@ -9,7 +9,7 @@ import { Autoscaler, queueLengthReader } from './autoscaling/autoscaler.js';
 import { forOneMachine } from './autoscaling/one-machine.js';
 import { readScaledObjects } from './autoscaling/scaled-objects.js';
 import { startEveryApp } from './fleet.js';
-import { waitUntilReady } from './readiness.js';
+import { answers, waitUntilReady } from './readiness.js';
 import { ReplicaSet } from './replica-set.js';
 import { Supervisor } from './supervisor.js';
 
@@ -37,11 +37,7 @@ async function localTracing(
   if (Object.keys(env).some((name) => name.startsWith('OTEL_TRACES_EXPORTER') || name.startsWith('OTEL_EXPORTER_OTLP')))
     return undefined;
   const queryUrl = defaults.jaegerQueryUrl;
-  const answers = await fetch(`${queryUrl}/api/services`, { signal: AbortSignal.timeout(2_000) }).then(
-    (response) => response.ok,
-    () => false,
-  );
-  if (!answers) return undefined;
+  if (!(await answers(`${queryUrl}/api/services`, 2_000))) return undefined;
   return {
     queryUrl,
     env: {
@@ -50,13 +46,6 @@ async function localTracing(
       OTEL_BSP_SCHEDULE_DELAY: '500',
     },
   };
-}
-
-async function prometheusAnswers(): Promise<boolean> {
-  return fetch(`${defaults.prometheusUrl}/-/ready`, { signal: AbortSignal.timeout(2_000) }).then(
-    (response) => response.ok,
-    () => false,
-  );
 }
 
 function redact(url: string): string {
@@ -135,7 +124,7 @@ export async function run(options: RunOptions): Promise<void> {
   };
   announceTargets();
   const announcing = setInterval(announceTargets, 5_000);
-  const prometheus = await prometheusAnswers();
+  const prometheus = await answers(`${defaults.prometheusUrl}/-/ready`, 2_000);
   say(
     prometheus
       ? `  prometheus  ${defaults.prometheusUrl}   (the project's alert rules over every process: /alerts)`

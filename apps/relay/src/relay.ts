@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Gauge, type Registry } from 'prom-client';
 import { outboxBacklog, relayOutboxBatch, type OutboxBacklog, type Pool, type SchemaName } from '@surety/db';
-import type { Logger } from '@surety/telemetry';
+import { oneReadPerScrape, type Logger } from '@surety/telemetry';
 import type { RowPublisher } from './row-publisher.js';
 import type { DueSchemas, Wakeup } from './wakeup.js';
 
@@ -43,12 +43,7 @@ export class PollingRelay {
 
   constructor(private readonly options: RelayOptions) {
     const { registry } = options;
-    // Both gauges read one snapshot per scrape: prom-client collects metrics concurrently.
-    let snapshot: Promise<OutboxBacklog[]> | undefined;
-    const readBacklog = () => {
-      snapshot ??= this.backlog().finally(() => setTimeout(() => (snapshot = undefined), 500).unref());
-      return snapshot;
-    };
+    const readBacklog = oneReadPerScrape(() => this.backlog());
     new Gauge({
       name: 'surety_outbox_pending_rows',
       help: 'Outbox rows not yet published.',

@@ -21,3 +21,15 @@ export function traceExemplar<T extends string>(): LabelValues<T> {
   const { traceId } = activeTraceFields();
   return (traceId ? { trace_id: traceId } : {}) as LabelValues<T>;
 }
+
+/**
+ * oneReadPerScrape shares one read among the gauges a scrape collects together (prom-client
+ * collects metrics concurrently), and reads afresh for the next scrape.
+ */
+export function oneReadPerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let snapshot: Promise<T> | undefined;
+  return () => {
+    snapshot ??= read().finally(() => setTimeout(() => (snapshot = undefined), 500).unref());
+    return snapshot;
+  };
+}

@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { oneReadPerScrape } from './metrics.js';
 
 /** What the gauges need of a database pool. */
 export interface SlotQueries {
@@ -20,10 +21,8 @@ interface SlotState {
  * cannot report the lag it causes.
  */
 export function registerReplicationSlotMetrics(registry: Registry, pool: SlotQueries): void {
-  // Both gauges read one snapshot per scrape: prom-client collects metrics concurrently.
-  let snapshot: Promise<SlotState[]> | undefined;
-  const read = () => {
-    snapshot ??= pool
+  const read = oneReadPerScrape(() =>
+    pool
       .query<SlotState>(
         `SELECT slot_name AS slot,
                 pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(confirmed_flush_lsn, restart_lsn))::float8 AS lag,
@@ -31,10 +30,8 @@ export function registerReplicationSlotMetrics(registry: Registry, pool: SlotQue
            FROM pg_replication_slots
           WHERE slot_name LIKE 'surety%' AND database = current_database()`,
       )
-      .then((result) => result.rows)
-      .finally(() => setTimeout(() => (snapshot = undefined), 500).unref());
-    return snapshot;
-  };
+      .then((result) => result.rows),
+  );
   new Gauge({
     name: 'surety_replication_slot_lag_bytes',
     help: 'WAL bytes a Surety replication slot holds that its reader has not confirmed.',
