@@ -44,7 +44,7 @@ async function writeEvents(count: number, writers: number): Promise<string[]> {
               },
             });
             ids.push(event.id);
-            await appendToOutbox(tx, 'orders', event);
+            appendToOutbox(tx, 'orders', event);
           }
         });
       }

@@ -31,12 +31,12 @@ function reservationOf(ctx: InventoryContext, orderId: string): ReservationRow {
  * takeStock decrements every line or none; it returns the first SKU that was short. The batch locked
  * the stock rows before any handler ran, so the check and the decrement see the same stock.
  */
-async function takeStock(ctx: InventoryContext, lines: StockLine[]): Promise<string | undefined> {
+function takeStock(ctx: InventoryContext, lines: StockLine[]): string | undefined {
   const wanted = quantitiesBySku(lines);
   const { available } = ctx.batch;
   const short = [...wanted].find(([sku, quantity]) => (available.get(sku) ?? 0) < quantity);
   if (short) return short[0];
-  await moveStock(ctx, lines, -1);
+  moveStock(ctx, lines, -1);
   return undefined;
 }
 
@@ -50,14 +50,14 @@ function quantitiesBySku(lines: readonly StockLine[]): Map<string, number> {
 }
 
 /** moveStock moves every line's quantity from available to reserved (direction -1) or back (+1). */
-async function moveStock(ctx: InventoryContext, lines: StockLine[], direction: 1 | -1): Promise<void> {
+function moveStock(ctx: InventoryContext, lines: StockLine[], direction: 1 | -1): void {
   // One row per SKU: an UPDATE … FROM changes each target row once, whatever it joins.
   const sums = quantitiesBySku(lines);
   for (const [sku, quantity] of sums) {
     const before = ctx.batch.available.get(sku);
     if (before !== undefined) ctx.batch.available.set(sku, before + direction * quantity);
   }
-  await ctx.tx.query({
+  void ctx.tx.send({
     name: 'stock-move',
     text: `UPDATE inventory.stock AS s SET available = s.available + $3 * l.quantity, reserved = s.reserved - $3 * l.quantity
        FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE s.sku = l.sku`,
@@ -75,11 +75,11 @@ async function reserve(event: Envelope<'order.placed'>, ctx: InventoryContext) {
   const lines = event.payload.items
     .map(({ sku, quantity }) => ({ sku, quantity }))
     .sort((a, b) => a.sku.localeCompare(b.sku));
-  const shortSku = await takeStock(ctx, lines);
+  const shortSku = takeStock(ctx, lines);
   if (shortSku) {
     const reason = `out of stock: ${shortSku}`;
     ctx.batch.reservations.set(event.orderId, { ...reservation, status: 'rejected' });
-    await ctx.tx.query({
+    void ctx.tx.send({
       name: 'reservation-rejected',
       text: `UPDATE inventory.reservations SET status = 'rejected', reason = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
       values: [event.orderId, reason],
@@ -88,7 +88,7 @@ async function reserve(event: Envelope<'order.placed'>, ctx: InventoryContext) {
     return;
   }
   ctx.batch.reservations.set(event.orderId, { ...reservation, status: 'reserved', items: lines });
-  await ctx.tx.query({
+  void ctx.tx.send({
     name: 'reservation-reserved',
     text: `UPDATE inventory.reservations SET status = 'reserved', items = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
     values: [event.orderId, JSON.stringify(lines)],
@@ -100,8 +100,8 @@ async function release(event: Envelope<'order.cancelled'>, ctx: InventoryContext
   const reservation = reservationOf(ctx, event.orderId);
   if (reservation.status !== 'reserved') return;
   ctx.batch.reservations.set(event.orderId, { ...reservation, status: 'released' });
-  await moveStock(ctx, reservation.items, 1);
-  await ctx.tx.query({
+  moveStock(ctx, reservation.items, 1);
+  void ctx.tx.send({
     name: 'reservation-released',
     text: `UPDATE inventory.reservations SET status = 'released', updated_at = clock_timestamp() WHERE order_id = $1`,
     values: [event.orderId],
@@ -121,15 +121,6 @@ export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQuer
   const placedSkus = events.flatMap((e) => (e.type === 'order.placed' ? e.payload.items.map((i) => i.sku) : []));
   const cancelledOrders = events.filter((e) => e.type === 'order.cancelled').map((e) => e.orderId);
   if (placedSkus.length === 0 && cancelledOrders.length === 0) return { reservations: new Map(), available: new Map() };
-  const stock = await tx.query<{ sku: string; available: number }>({
-    name: 'stock-lock-batch',
-    text: `SELECT sku, available FROM inventory.stock
-      WHERE sku = ANY($1::text[])
-         OR sku IN (SELECT line->>'sku' FROM inventory.reservations AS r, jsonb_array_elements(r.items) AS line
-                     WHERE r.order_id = ANY($2::uuid[]))
-      ORDER BY sku FOR UPDATE`,
-    values: [placedSkus, cancelledOrders],
-  });
   const initial = new Map<string, ReservationStatus>();
   for (const event of events) {
     if (initial.has(event.orderId)) continue;
@@ -137,18 +128,30 @@ export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQuer
     if (event.type === 'order.cancelled') initial.set(event.orderId, 'voided');
   }
   const ids = [...initial.keys()].sort();
-  await tx.query({
-    name: 'reservation-create-batch',
-    text: `INSERT INTO inventory.reservations (order_id, status)
+  // Sent together, in this order: the stock first, then the reservations the insert creates.
+  const [stock, , locked] = await Promise.all([
+    tx.query<{ sku: string; available: number }>({
+      name: 'stock-lock-batch',
+      text: `SELECT sku, available FROM inventory.stock
+      WHERE sku = ANY($1::text[])
+         OR sku IN (SELECT line->>'sku' FROM inventory.reservations AS r, jsonb_array_elements(r.items) AS line
+                     WHERE r.order_id = ANY($2::uuid[]))
+      ORDER BY sku FOR UPDATE`,
+      values: [placedSkus, cancelledOrders],
+    }),
+    tx.query({
+      name: 'reservation-create-batch',
+      text: `INSERT INTO inventory.reservations (order_id, status)
            SELECT * FROM unnest($1::uuid[], $2::text[]) ORDER BY 1 ON CONFLICT (order_id) DO NOTHING`,
-    values: [ids, ids.map((id) => initial.get(id)!)],
-  });
-  const locked = await tx.query<ReservationRow>({
-    name: 'reservation-lock-batch',
-    text: `SELECT order_id, status, items FROM inventory.reservations
+      values: [ids, ids.map((id) => initial.get(id)!)],
+    }),
+    tx.query<ReservationRow>({
+      name: 'reservation-lock-batch',
+      text: `SELECT order_id, status, items FROM inventory.reservations
             WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE`,
-    values: [ids],
-  });
+      values: [ids],
+    }),
+  ]);
   return {
     reservations: new Map(locked.rows.map((row) => [row.order_id, row])),
     available: new Map(stock.rows.map((row) => [row.sku, row.available])),

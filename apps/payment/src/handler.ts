@@ -35,18 +35,21 @@ export async function lockPaymentsOfBatch(
     if (event.type === 'order.cancelled') initial.set(event.orderId, { amountCents: 0, status: 'voided' });
   }
   const ids = [...initial.keys()].sort();
-  await tx.query({
-    name: 'payment-create-batch',
-    text: `INSERT INTO payments.payments (order_id, amount_cents, status)
+  // Sent together: the lock reads the rows the insert creates.
+  const [, locked] = await Promise.all([
+    tx.query({
+      name: 'payment-create-batch',
+      text: `INSERT INTO payments.payments (order_id, amount_cents, status)
            SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) ORDER BY 1 ON CONFLICT (order_id) DO NOTHING`,
-    values: [ids, ids.map((id) => initial.get(id)!.amountCents), ids.map((id) => initial.get(id)!.status)],
-  });
-  const locked = await tx.query<PaymentRow>({
-    name: 'payment-lock-batch',
-    text: `SELECT order_id, status, charge_id FROM payments.payments
+      values: [ids, ids.map((id) => initial.get(id)!.amountCents), ids.map((id) => initial.get(id)!.status)],
+    }),
+    tx.query<PaymentRow>({
+      name: 'payment-lock-batch',
+      text: `SELECT order_id, status, charge_id FROM payments.payments
             WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE`,
-    values: [ids],
-  });
+      values: [ids],
+    }),
+  ]);
   return new Map(locked.rows.map((row) => [row.order_id, row]));
 }
 
@@ -71,7 +74,7 @@ async function charge(event: Envelope<'order.placed'>, ctx: PaymentContext, gate
     charge_id: result.chargeId,
   });
   if (result.status === 'captured') {
-    await ctx.tx.query({
+    void ctx.tx.send({
       name: 'payment-captured',
       text: `UPDATE payments.payments SET status = 'captured', charge_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
       values: [event.orderId, result.chargeId],
@@ -81,7 +84,7 @@ async function charge(event: Envelope<'order.placed'>, ctx: PaymentContext, gate
       payload: { chargeId: result.chargeId, amountCents: result.amountCents },
     });
   } else {
-    await ctx.tx.query({
+    void ctx.tx.send({
       name: 'payment-declined',
       text: `UPDATE payments.payments SET status = 'declined', charge_id = $2, reason = $3, updated_at = clock_timestamp() WHERE order_id = $1`,
       values: [event.orderId, result.chargeId, result.reason],
@@ -96,7 +99,7 @@ async function refund(event: Envelope<'order.cancelled'>, ctx: PaymentContext, g
   if (!payment.charge_id) throw new BusinessRuleError(`captured payment of ${event.orderId} has no charge id`);
   const result = await gateway.refund(event.orderId, payment.charge_id);
   ctx.batch.set(event.orderId, { ...payment, status: 'refunded' });
-  await ctx.tx.query({
+  void ctx.tx.send({
     name: 'payment-refunded',
     text: `UPDATE payments.payments SET status = 'refunded', refund_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
     values: [event.orderId, result.refundId],

@@ -98,7 +98,7 @@ export class Reconciler {
 
   private async apply(tx: PoolClient, order: StuckOrder, plan: Plan): Promise<void> {
     for (const fact of plan.facts) {
-      await appendToOutbox(tx, 'orders', createEvent({ ...fact, correlationId: order.id }));
+      appendToOutbox(tx, 'orders', createEvent({ ...fact, correlationId: order.id }));
       this.actions.inc({ action: 'fact-forwarded' });
     }
     if (plan.republishOrder) {

@@ -83,7 +83,7 @@ export const sagaHandler =
           ]
         : []),
     ];
-    const updated = await ctx.tx.query<{ seconds: number | null }>({
+    const updated = ctx.tx.send<{ seconds: number | null }>({
       name: 'saga-apply',
       text: `WITH updated AS (
                UPDATE orders.orders
@@ -111,8 +111,13 @@ export const sagaHandler =
     // The api's live views of this order look again once this commits.
     ctx.notifyAfterCommit(channels.orderChanged, event.orderId);
     if (!transition) return failpoint('saga.before-commit');
-    const seconds = updated.rows[0]?.seconds;
-    if (seconds != null) ctx.afterCommit(() => latency.record(transition.to, seconds));
+    // Read once committed, when the statement has long answered.
+    ctx.afterCommit(() => {
+      void updated.then((result) => {
+        const seconds = result.rows[0]?.seconds;
+        if (seconds != null) latency.record(transition.to, seconds);
+      });
+    });
     if (transition.to === 'CONFIRMED') {
       await ctx.emit({
         type: 'order.confirmed',

@@ -1,4 +1,5 @@
 export * from './pool.js';
+export * from './transaction.js';
 export * from './migrate.js';
 export * from './outbox.js';
 export * from './inbox.js';

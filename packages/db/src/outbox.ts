@@ -3,6 +3,7 @@ import { activeTraceHeaders } from '@surety/telemetry';
 import type { Pool, PoolClient } from './pool.js';
 import type { SchemaName } from './migrate.js';
 import { channels, notifyAfterCommit, notifySoon } from './notifications.js';
+import { sendInTransaction } from './transaction.js';
 
 /** The AMQP headers an outbox row carries to the broker (trace context, correlation). */
 export type OutboxHeaders = Record<string, string>;
@@ -31,17 +32,19 @@ export function outboxEntry<T extends EventType>(event: Envelope<T>, headers: Ou
 }
 
 /**
- * appendManyToOutbox writes events into a schema's outbox inside the caller's transaction, in one
- * statement, so they exist exactly when the state change that caused them commits.
+ * appendManyToOutbox writes events into a schema's outbox inside the caller's transaction
+ * (withTransaction), in one statement, so they exist exactly when the state change that caused them
+ * commits. The statement is sent, not waited for: it travels with the COMMIT, which it fails if it
+ * fails.
  */
-export async function appendManyToOutbox(
+export function appendManyToOutbox(
   client: PoolClient,
   schema: SchemaName,
   entries: readonly OutboxEntry[],
   options: { wakeRelay: boolean } = { wakeRelay: true },
-): Promise<void> {
+): void {
   if (entries.length === 0) return;
-  await client.query({
+  void sendInTransaction(client, {
     name: `outbox-append-${schema}`,
     text: `INSERT INTO ${schema}.outbox (id, order_id, type, envelope, headers)
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[])`,
@@ -57,13 +60,13 @@ export async function appendManyToOutbox(
 }
 
 /** appendToOutbox writes one event into a schema's outbox inside the caller's transaction. */
-export async function appendToOutbox<T extends EventType>(
+export function appendToOutbox<T extends EventType>(
   client: PoolClient,
   schema: SchemaName,
   event: Envelope<T>,
   headers: OutboxHeaders = {},
-): Promise<void> {
-  await appendManyToOutbox(client, schema, [outboxEntry(event, headers)]);
+): void {
+  appendManyToOutbox(client, schema, [outboxEntry(event, headers)]);
 }
 
 /**

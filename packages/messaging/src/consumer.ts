@@ -16,7 +16,7 @@ import {
   notifyAfterCommit,
   outboxEntry,
   recordManyInInbox,
-  serialQueries,
+  transactionQueries,
   withTransaction,
   type OutboxEntry,
   type Pool,
@@ -37,7 +37,10 @@ import { deadLetterQueueName, declareRetryQueues, type QueueSpec } from './topol
  * the batch, and a way to emit events in it.
  */
 export interface HandlerContext<Batch = undefined> {
-  /** The batch's transaction; handlers of one batch share it, their statements run in turn. */
+  /**
+   * The batch's transaction; handlers of one batch share it. A write whose result the handler does
+   * not need is `send`: it travels with the COMMIT instead of costing a round trip.
+   */
   tx: TransactionQueries;
   /**
    * What the consumer's `beforeBatch` returned for this batch (rows it locked, say), shared by the
@@ -55,9 +58,11 @@ export interface HandlerContext<Batch = undefined> {
 export type Handler<Batch = undefined> = (event: AnyEvent, context: HandlerContext<Batch>) => Promise<void>;
 
 /**
- * BeforeBatch runs first in each batch's transaction, with the batch's new events in delivery
- * order: where handlers lock shared rows it takes those locks in one statement and one fixed order,
- * so concurrent batches cannot deadlock, and returns what the handlers need of them.
+ * BeforeBatch runs first in each batch's transaction, with the batch's decoded events in delivery
+ * order, sent together with the inbox claim (so it also sees duplicates, whose rows exist already):
+ * where handlers lock shared rows it takes those locks in one statement and one fixed order, so
+ * concurrent batches cannot deadlock, and returns what the handlers need of them. Statements it
+ * does not wait for between travel together.
  */
 export type BeforeBatch<Batch> = (events: readonly AnyEvent[], tx: TransactionQueries) => Promise<Batch>;
 
@@ -374,18 +379,33 @@ export class Consumer<Batch = undefined> implements Attachment {
     }
   }
 
-  /** commit runs a part of a batch in one transaction: inbox rows, effects, emitted events. */
+  /**
+   * commit runs a part of a batch in one transaction: inbox rows, effects, emitted events. The
+   * inbox claim and beforeBatch's statements go out together with BEGIN, and the emitted events
+   * with the COMMIT: a batch whose handlers only send their writes costs two round trips.
+   */
   private async commit(part: Decoded[]): Promise<void> {
-    const { pool, schema, consumerName } = this.options;
+    const { pool, schema, consumerName, beforeBatch } = this.options;
     const committed: (() => void)[] = [];
     const emitted: OutboxEntry[] = [];
     const outcomes = await withTransaction(pool, async (tx) => {
-      const fresh = await recordManyInInbox(
-        tx,
-        schema,
-        consumerName,
-        part.map((d) => d.event.id),
-      );
+      const queries = transactionQueries(tx);
+      const events = part.map((d) => d.event);
+      // Both settle before anything is decided: nothing may still be sending on the connection once
+      // a failure has it rolled back and released.
+      const [claimed, preparing] = await Promise.allSettled([
+        recordManyInInbox(
+          tx,
+          schema,
+          consumerName,
+          events.map((event) => event.id),
+        ),
+        beforeBatch ? beforeBatch(events, queries) : (undefined as Batch),
+      ]);
+      if (claimed.status === 'rejected') throw claimed.reason;
+      if (preparing.status === 'rejected') throw preparing.reason;
+      const fresh = claimed.value;
+      const prepared = preparing.value;
       const outcomes = new Map<Decoded, Outcome>();
       const toHandle: Decoded[] = [];
       for (const delivery of part) {
@@ -394,16 +414,8 @@ export class Consumer<Batch = undefined> implements Attachment {
         outcomes.set(delivery, first ? 'acked' : 'duplicate');
         if (first) toHandle.push(delivery);
       }
-      const queries = serialQueries(tx);
-      const prepared =
-        toHandle.length > 0 && this.options.beforeBatch
-          ? await this.options.beforeBatch(
-              toHandle.map((d) => d.event),
-              queries,
-            )
-          : (undefined as Batch);
       await this.runHandlers(toHandle, { tx, queries, prepared }, emitted, committed);
-      await appendManyToOutbox(tx, schema, emitted, { wakeRelay: !this.dispatcher });
+      appendManyToOutbox(tx, schema, emitted, { wakeRelay: !this.dispatcher });
       return outcomes;
     });
     this.dispatcher?.dispatch(emitted);
