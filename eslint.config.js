@@ -3,7 +3,18 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // load/ holds k6 scripts, which run in k6's own JavaScript runtime, not in Node.
-  { ignores: ['node_modules/', '.local/', 'reports/', 'dist/', '**/migrations/', 'apps/api/public/', 'load/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.local/',
+      '.tools/',
+      'reports/',
+      'dist/',
+      '**/migrations/',
+      'apps/api/public/',
+      'load/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

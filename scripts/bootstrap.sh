@@ -18,8 +18,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   say "Node dependencies up to date"
 fi
-# helm for the chart checks, jaeger for make run's traces (scripts/jaeger.sh starts it).
-bash scripts/tools.sh --optional helm jaeger
+# helm for the chart checks, jaeger for make run's traces (scripts/jaeger.sh starts it), schemathesis
+# for the API fuzz test.
+bash scripts/tools.sh --optional helm jaeger schemathesis
 
 # The api serves the page apps/web builds into apps/api/public; rebuilt when any source is newer.
 web_built=apps/api/public/index.html

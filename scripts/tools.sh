@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # tools.sh — the pinned command-line tools, in .tools/bin: helm (the Kubernetes checks), k6 (load
-# and bench) and the local control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
+# and bench), schemathesis (`st`, the API fuzz test; from PyPI into its own virtualenv) and the local control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubectl, kwok and etcd, which scripts/control-plane.sh runs) and jaeger (scripts/jaeger.sh), built from
 # source with the Go toolchain (no binary download; etcd is Debian's), only when missing or at another version.
-# `tools.sh [--optional] [helm|k6|jaeger|control-plane|<one of the control plane's>]...` builds the ones named
+# `tools.sh [--optional] [helm|k6|jaeger|schemathesis|control-plane|<one of the control plane's>]...` builds the ones named
 # (default: helm); `control-plane` names all six of the control plane.
 # `--optional` (what bootstrap.sh runs) only warns when Go is missing, so `make run` works without
 # it; the manifest tests then fail and say why.
@@ -23,6 +23,7 @@ KUBE_VERSION=v1.37.2
 KWOK_VERSION=v0.8.0
 # Jaeger v2 (an OpenTelemetry Collector distribution) is cmd/jaeger of the module's v1 line.
 JAEGER_VERSION=v1.75.0
+SCHEMATHESIS_VERSION=4.32.5
 # etcd is Debian bookworm's etcd-server (3.4.23); any 3.4 patch Debian ships is accepted.
 ETCD_SERIES=3.4
 
@@ -318,16 +319,45 @@ install_etcd() {
   say "etcd $found ready: .tools/bin/etcd"
 }
 
+installed_schemathesis_version() {
+  if [ -x "$BIN/st" ]; then "$BIN/st" --version 2>/dev/null | awk '{print $NF; exit}' || true; fi
+}
+
+# install_schemathesis puts schemathesis in a virtualenv of its own (.tools/schemathesis), so
+# nothing of the system's Python changes, and links its `st` into .tools/bin.
+install_schemathesis() {
+  local found
+  found=$(installed_schemathesis_version)
+  ready schemathesis "$SCHEMATHESIS_VERSION" "$found" && return 0
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    local why="schemathesis $SCHEMATHESIS_VERSION installs from PyPI into a virtualenv and needs python3 with venv and ensurepip (Debian: python3-venv)"
+    [ "$OPTIONAL" = 1 ] || die "$why"
+    say "warning: $why; the API fuzz test (test/api-fuzz.test.ts) cannot run"
+    return 0
+  fi
+  say "installing schemathesis $SCHEMATHESIS_VERSION from PyPI into .tools/schemathesis${found:+ (found ${found})}"
+  local venv=$ROOT/.tools/schemathesis
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" ||
+    die "pip install schemathesis==$SCHEMATHESIS_VERSION failed"
+  mkdir -p "$BIN"
+  ln -sf "$venv/bin/st" "$BIN/st"
+  found=$(installed_schemathesis_version)
+  [ "$found" = "$SCHEMATHESIS_VERSION" ] || die "installed schemathesis reports '$found', expected $SCHEMATHESIS_VERSION"
+  say "schemathesis $SCHEMATHESIS_VERSION installed: .tools/bin/st"
+}
+
 OPTIONAL=0
 TOOLS=()
 KUBE_TOOLS=()
 for arg in "$@"; do
   case "$arg" in
     --optional) OPTIONAL=1 ;;
-    helm | k6 | kwok | etcd | jaeger) TOOLS+=("$arg") ;;
+    helm | k6 | kwok | etcd | jaeger | schemathesis) TOOLS+=("$arg") ;;
     kube-apiserver | kube-controller-manager | kube-scheduler | kubectl) KUBE_TOOLS+=("$arg") ;;
     control-plane) TOOLS+=(etcd kwok) KUBE_TOOLS+=(kube-apiserver kube-controller-manager kube-scheduler kubectl) ;;
-    *) die "usage: $0 [--optional] [helm|k6|jaeger|control-plane|kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kwok|etcd]..." ;;
+    *) die "usage: $0 [--optional] [helm|k6|jaeger|schemathesis|control-plane|kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kwok|etcd]..." ;;
   esac
 done
 [ "${#TOOLS[@]}" -gt 0 ] || [ "${#KUBE_TOOLS[@]}" -gt 0 ] || TOOLS=(helm)

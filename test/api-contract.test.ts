@@ -19,8 +19,8 @@ async function written() {
   return counts.rows[0]!;
 }
 
-async function post(body: string | Buffer, headers: Record<string, string> = {}) {
-  const response = await fetch(`${stack.apiUrl}/orders`, {
+async function post(body: string | Buffer, headers: Record<string, string> = {}, query = '') {
+  const response = await fetch(`${stack.apiUrl}/orders${query}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID(), ...headers },
     body,
@@ -79,6 +79,14 @@ describe('POST /orders refuses bad requests with a clear 4xx and writes nothing'
         /Idempotency-Key/,
       ],
       ['a 1 MB body', () => post(JSON.stringify({ ...valid, customerId: 'x'.repeat(1024 * 1024) })), 413, /large/i],
+      [
+        'a quantity sent as text',
+        () => post(JSON.stringify({ ...valid, items: [{ sku: 'TEA-GREEN', quantity: '2' }] })),
+        400,
+        /quantity/,
+      ],
+      ['a NUL in the customerId', () => post(JSON.stringify({ ...valid, customerId: 'c\u0000' })), 400, /customerId/],
+      ['a query parameter', () => post(JSON.stringify(valid), {}, '?coupon=FREE'), 400, /additional/i],
     ];
 
   it.each(cases)('%s', async (_name, send, status, reason) => {
@@ -152,7 +160,30 @@ describe('reads', () => {
       paths: Record<string, unknown>;
     };
     expect(openapi.openapi).toMatch(/^3\./);
+    // test/api-fuzz.test.ts holds the API to this document.
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/orders', '/orders/{id}', '/products']));
+  });
+});
+
+describe('routes', () => {
+  it('answers a method a path does not take with 405 and Allow, and an unknown path with 404', async () => {
+    const deleted = await fetch(`${stack.apiUrl}/orders`, { method: 'DELETE' });
+    expect(deleted.status).toBe(405);
+    expect(deleted.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'HEAD', 'POST']);
+    expect(((await deleted.json()) as { error: string }).error).toBe('method_not_allowed');
+    const put = await fetch(`${stack.apiUrl}/orders/${randomUUID()}`, { method: 'PUT', body: '{' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    const nowhere = await fetch(`${stack.apiUrl}/nowhere/at/all`, { method: 'POST' });
+    expect(nowhere.status).toBe(404);
+    expect(((await nowhere.json()) as { error: string }).error).toBe('not_found');
+  });
+
+  it('refuses a query parameter it does not know', async () => {
+    const unknown = await fetch(`${stack.apiUrl}/orders/${randomUUID()}?expand=all`);
+    expect(unknown.status).toBe(400);
+    const listed = await fetch(`${stack.apiUrl}/orders?customerId=c-1&page=2`);
+    expect(listed.status).toBe(400);
   });
 });
 

@@ -7,7 +7,10 @@ import type { Pool } from '@surety/db';
 import { httpLogging, registerProbes, type Logger } from '@surety/telemetry';
 import type { Registry } from 'prom-client';
 import type { DeadLetterBox } from '@surety/messaging';
+import { adminBearer } from './admin/auth.js';
 import { dlqRoutes } from './admin/dlq-routes.js';
+import { answerUnknownRoutes } from './method-not-allowed.js';
+import { validatorCompiler } from './validation.js';
 import { handleError } from './errors.js';
 import type { OrderChanges } from './orders/order-changes.js';
 import { orderEventRoutes } from './orders/order-events.js';
@@ -48,13 +51,14 @@ export async function buildApiApp(options: ApiAppOptions) {
   const app = Fastify({
     ...httpLogging(options.logger),
     bodyLimit: options.bodyLimitBytes,
-    // Unknown properties are an error, never silently dropped.
-    ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);
+  answerUnknownRoutes(app);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Surety API', version: '0.1.0', description: 'Place orders and watch them settle.' },
+      components: { securitySchemes: { adminBearer } },
     },
     hideUntagged: true,
   });

@@ -1,5 +1,36 @@
+import { Type, type TObject } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SuretyError } from '@surety/contracts';
+import { ErrorBody } from './orders/schemas.js';
+
+// What each refusal means, as the OpenAPI document says it; the body is always ErrorBody.
+const refusalMeanings = {
+  400: 'The request is malformed or breaks this document; `message` says where.',
+  401: 'No valid bearer token (`Authorization: Bearer <ADMIN_TOKEN>`).',
+  404: 'Nothing by that name or id.',
+  413: 'The body is larger than the API accepts.',
+  415: 'The body is not `application/json`.',
+  422: 'Understood, and refused: `error` says why.',
+  429: 'Too many orders from this customer: retry after `Retry-After` seconds.',
+  503: 'Too busy, or the database is away: retry after `Retry-After` seconds (an order with the same Idempotency-Key).',
+} as const;
+type RefusalStatus = keyof typeof refusalMeanings;
+
+// Refusals a client is told to retry carry Retry-After.
+const retryAfter = { 'retry-after': { type: 'string', description: 'Seconds to wait before retrying.' } };
+
+/** refusals declares, in a route's response schema, the refusals it may answer with. */
+export function refusals(...statuses: RefusalStatus[]): Partial<Record<RefusalStatus, TObject>> {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      Type.Object(ErrorBody.properties, {
+        description: refusalMeanings[status],
+        ...(status === 429 || status === 503 ? { headers: retryAfter } : {}),
+      }),
+    ]),
+  );
+}
 
 // Error codes Postgres and the socket layer use when the database is away rather than wrong.
 const unavailableCodes = new Set([
@@ -38,6 +69,14 @@ const frameworkCodes: Record<string, string> = {
  */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error.validation) {
+    const missingKey = error.validation.some(
+      (issue) => issue.keyword === 'required' && issue.params.missingProperty === 'idempotency-key',
+    );
+    if (error.validationContext === 'headers' && missingKey) {
+      return reply
+        .code(400)
+        .send({ error: 'idempotency_key_required', message: 'the Idempotency-Key header is required' });
+    }
     return reply.code(400).send({ error: 'invalid_request', message: error.message });
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

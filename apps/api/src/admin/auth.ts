@@ -1,6 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+/** The OpenAPI security scheme the admin routes declare (`securitySchemes` in app.ts). */
+export const adminBearer = { type: 'http', scheme: 'bearer' } as const;
+/** A route's `security`: the admin bearer token. */
+export const adminSecurity = [{ adminBearer: [] }];
+
 /** requireBearer answers 401 unless the request carries `Authorization: Bearer <token>`. */
 export function requireBearer(token: string) {
   const expected = Buffer.from(token);

@@ -1,14 +1,29 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from '@surety/db';
-import { auditTo, reasonHistogram, type DeadLetterBox, type DeadLetterFilter } from '@surety/messaging';
-import { requireBearer } from './auth.js';
+import {
+  auditTo,
+  deadLetterQueueName,
+  queues,
+  reasonHistogram,
+  type DeadLetterBox,
+  type DeadLetterFilter,
+} from '@surety/messaging';
+import { refusals } from '../errors.js';
+import { NoQuery } from '../orders/schemas.js';
+import { adminSecurity, requireBearer } from './auth.js';
+import { DeadLetterActions, DeadLetterList, DeadLetterView } from './schemas.js';
+
+/** A queue whose dead letters to act on: a consumer queue, or its DLQ by name. */
+const QueueName = Type.Union(
+  Object.values(queues).flatMap(({ name }) => [Type.Literal(name), Type.Literal(deadLetterQueueName(name))]),
+);
 
 const Selection = Type.Object(
   {
     messageId: Type.Optional(Type.String({ minLength: 1 })),
     reason: Type.Optional(Type.String({ minLength: 1 })),
     all: Type.Optional(Type.Boolean()),
-    queue: Type.Optional(Type.String({ minLength: 1 })),
+    queue: Type.Optional(QueueName),
     dryRun: Type.Optional(Type.Boolean({ default: false })),
   },
   { additionalProperties: false },
@@ -39,8 +54,10 @@ export const dlqRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags,
+        security: adminSecurity,
         summary: 'Dead letters and a histogram of their reasons.',
-        querystring: Type.Object({ queue: Type.Optional(Type.String()) }),
+        querystring: Type.Object({ queue: Type.Optional(QueueName) }, { additionalProperties: false }),
+        response: { 200: DeadLetterList, ...refusals(400, 401) },
       },
     },
     async (request) => {
@@ -51,7 +68,16 @@ export const dlqRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(
     '/admin/dlq/:messageId',
-    { schema: { tags, summary: 'One dead letter.', params: Type.Object({ messageId: Type.String() }) } },
+    {
+      schema: {
+        tags,
+        security: adminSecurity,
+        summary: 'One dead letter.',
+        params: Type.Object({ messageId: Type.String() }),
+        querystring: NoQuery,
+        response: { 200: DeadLetterView, ...refusals(400, 401, 404) },
+      },
+    },
     async (request, reply) => {
       const letter = (await (await deadLetters()).list()).find((l) => l.messageId === request.params.messageId);
       return (
@@ -65,7 +91,10 @@ export const dlqRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags,
+        security: adminSecurity,
         summary: 'Send dead letters back to the queue they failed in (dryRun first).',
+        querystring: NoQuery,
+        response: { 200: DeadLetterActions, ...refusals(400, 401, 413, 415) },
         body: Type.Composite([Selection, Type.Object({ maxReplays: Type.Optional(Type.Integer({ minimum: 1 })) })], {
           additionalProperties: false,
         }),
@@ -85,7 +114,10 @@ export const dlqRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags,
+        security: adminSecurity,
         summary: 'Delete dead letters for good; needs confirm: true unless dryRun.',
+        querystring: NoQuery,
+        response: { 200: DeadLetterActions, ...refusals(400, 401, 413, 415) },
         body: Type.Composite([Selection, Type.Object({ confirm: Type.Optional(Type.Boolean()) })], {
           additionalProperties: false,
         }),

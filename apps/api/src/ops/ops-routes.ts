@@ -1,6 +1,9 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { outboxBacklog, type Pool } from '@surety/db';
-import { requireBearer } from '../admin/auth.js';
+import { adminSecurity, requireBearer } from '../admin/auth.js';
+import { Overview, ReportList } from '../admin/schemas.js';
+import { refusals } from '../errors.js';
+import { NoQuery } from '../orders/schemas.js';
 import type { QueueStats } from './queue-stats.js';
 import { latestReports, readReport, reportKinds, reportNamePattern } from './reports.js';
 
@@ -22,7 +25,15 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
 
   app.get(
     '/admin/overview',
-    { schema: { tags, summary: 'Queues, consumers, dead letters and outbox backlog, read now.' } },
+    {
+      schema: {
+        tags,
+        security: adminSecurity,
+        summary: 'Queues, consumers, dead letters and outbox backlog, read now.',
+        querystring: NoQuery,
+        response: { 200: Overview, ...refusals(400, 401) },
+      },
+    },
     async (request) => {
       // A broker that is down is what an operator most needs to see: the rest still answers.
       const [queues, outbox] = await Promise.all([
@@ -44,16 +55,32 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
     },
   );
 
-  app.get('/admin/reports', { schema: { tags, summary: 'The latest drill and bench reports.' } }, async () => ({
-    reports: await latestReports(reportsDir),
-  }));
+  app.get(
+    '/admin/reports',
+    {
+      schema: {
+        tags,
+        security: adminSecurity,
+        summary: 'The latest drill and bench reports.',
+        querystring: NoQuery,
+        response: { 200: ReportList, ...refusals(400, 401) },
+      },
+    },
+    async () => ({ reports: await latestReports(reportsDir) }),
+  );
 
   app.get(
     '/admin/reports/:kind/:name',
     {
       schema: {
         tags,
+        security: adminSecurity,
         summary: "One run's report.md.",
+        querystring: NoQuery,
+        response: {
+          200: { description: 'The report.', content: { 'text/markdown': { schema: Type.String() } } },
+          ...refusals(400, 401, 404),
+        },
         params: Type.Object({
           kind: Type.Union(reportKinds.map((kind) => Type.Literal(kind))),
           name: Type.String({ pattern: reportNamePattern, maxLength: 128 }),

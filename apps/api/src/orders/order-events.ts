@@ -3,7 +3,8 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { Pool } from '@surety/db';
 import type { OrderChanges } from './order-changes.js';
 import { getOrder } from './order-queries.js';
-import { ErrorBody } from './schemas.js';
+import { refusals } from '../errors.js';
+import { NoQuery } from './schemas.js';
 import type { OrderView } from './schemas.js';
 
 export interface OrderEventRoutesOptions {
@@ -77,7 +78,14 @@ export const orderEventRoutes: FastifyPluginAsyncTypebox<OrderEventRoutesOptions
         summary: 'The order live, as Server-Sent Events: an `order` event per change, id = timeline length.',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String()) }),
-        response: { 404: ErrorBody },
+        querystring: NoQuery,
+        response: {
+          200: {
+            description: 'The stream: `event: order`, `id:` the timeline length, `data:` the order as JSON.',
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          ...refusals(400, 404, 503),
+        },
       },
     },
     async (request, reply) => {

@@ -5,12 +5,31 @@ import { getOrder, listOrders } from './order-queries.js';
 import { placeOrder, type Dispatch } from './place-order.js';
 import { EventLoopLag } from './event-loop-lag.js';
 import { PriceList } from './price-list.js';
-import { ErrorBody, OrderSummary, OrderView, PlaceOrderBody } from './schemas.js';
+import { refusals } from '../errors.js';
+import { CustomerId, NoQuery, OrderSummary, OrderView, PlaceOrderBody } from './schemas.js';
 
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+const PlaceOrderHeaders = Type.Object({
+  'idempotency-key': Type.String({
+    minLength: 1,
+    maxLength: 255,
+    description: 'Chosen by the client, once per order: a retry with the same key and body gets the first answer.',
+  }),
   traceparent: Type.Optional(Type.String()),
 });
+
+/** The answer to an accepted order: where to watch it, and whether it is a replay of an earlier request. */
+const Accepted = {
+  ...OrderView,
+  description: 'Accepted: the order is PENDING and the pipeline settles it.',
+  headers: {
+    location: { type: 'string', description: 'The order: GET it, or its /events.' },
+    'idempotent-replayed': {
+      type: 'string',
+      enum: ['true'],
+      description: 'Present when this answers an earlier request with the same Idempotency-Key.',
+    },
+  },
+};
 
 export interface OrderRoutesOptions {
   pool: Pool;
@@ -58,6 +77,8 @@ function doorPolicy({ pool, rateLimit, shedWhenWaiting, shedAboveLagMs }: OrderR
   };
 }
 
+const defaultListLimit = 50;
+
 /** orderRoutes is the customer-facing HTTP contract of docs/architecture.md. */
 export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async (app, options) => {
   const { pool } = options;
@@ -69,18 +90,14 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
       schema: {
         tags: ['orders'],
         summary: 'Place an order: answered at once with PENDING, settled by the pipeline.',
-        headers: IdempotencyHeaders,
+        headers: PlaceOrderHeaders,
+        querystring: NoQuery,
         body: PlaceOrderBody,
-        response: { 202: OrderView, 400: ErrorBody, 413: ErrorBody, 422: ErrorBody, 429: ErrorBody, 503: ErrorBody },
+        response: { 202: Accepted, ...refusals(400, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
-      if (!key) {
-        return reply
-          .code(400)
-          .send({ error: 'idempotency_key_required', message: 'the Idempotency-Key header is required' });
-      }
       const traceparent = request.headers.traceparent;
       const result = await placeOrder(
         pool,
@@ -122,7 +139,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
         tags: ['orders'],
         summary: 'An order with its status and timeline, read from the primary.',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 200: OrderView, 404: ErrorBody },
+        querystring: NoQuery,
+        response: { 200: OrderView, ...refusals(400, 404, 503) },
       },
     },
     async (request, reply) => {
@@ -137,13 +155,16 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
       schema: {
         tags: ['orders'],
         summary: "A customer's orders, newest first.",
-        querystring: Type.Object({
-          customerId: Type.String({ minLength: 1, maxLength: 128 }),
-          limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-        }),
-        response: { 200: Type.Array(OrderSummary) },
+        querystring: Type.Object(
+          {
+            customerId: CustomerId,
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: defaultListLimit })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(OrderSummary), ...refusals(400, 503) },
       },
     },
-    async (request) => listOrders(pool, request.query.customerId, request.query.limit),
+    async (request) => listOrders(pool, request.query.customerId, request.query.limit ?? defaultListLimit),
   );
 };

@@ -2,15 +2,21 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Z0-9-]+$' });
 
+/** A customer's id: printable text (Postgres text cannot hold NUL, and no id needs a control character). */
+export const CustomerId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001F\\u007F]+$' });
+
 export const PlaceOrderBody = Type.Object(
   {
-    customerId: Type.String({ minLength: 1, maxLength: 128 }),
+    customerId: CustomerId,
     items: Type.Array(
       Type.Object({ sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }),
       { minItems: 1, maxItems: 100 },
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ customerId: 'customer-1', items: [{ sku: 'TEA-GREEN', quantity: 2 }] }],
+  },
 );
 export type PlaceOrderBody = Static<typeof PlaceOrderBody>;
 
@@ -44,6 +50,9 @@ export const OrderView = Type.Composite([
   }),
 ]);
 export type OrderView = Static<typeof OrderView>;
+
+/** The query of a route that takes none: a parameter it does not know is refused, not ignored. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
 
 export const ErrorBody = Type.Object({
   error: Type.String({ description: 'A stable code.' }),
