@@ -161,6 +161,15 @@ describe('reads', () => {
     };
     expect(openapi.openapi).toMatch(/^3\./);
     // test/api-fuzz.test.ts holds the API to this document.
+    const events = (await (await fetch(`${stack.apiUrl}/docs/asyncapi.json`)).json()) as {
+      asyncapi: string;
+      channels: Record<string, unknown>;
+    };
+    expect(events.asyncapi).toMatch(/^3\./);
+    expect(Object.keys(events.channels)).toContain('order.placed');
+    const page = await fetch(`${stack.apiUrl}/docs/asyncapi`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('order.placed@1');
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/orders', '/orders/{id}', '/products']));
   });
 });

@@ -12,6 +12,7 @@ import { dlqRoutes } from './admin/dlq-routes.js';
 import { answerUnknownRoutes } from './method-not-allowed.js';
 import { validatorCompiler } from './validation.js';
 import { handleError } from './errors.js';
+import { eventDocRoutes } from './event-docs.js';
 import type { OrderChanges } from './orders/order-changes.js';
 import { orderEventRoutes } from './orders/order-events.js';
 import { orderRoutes } from './orders/routes.js';
@@ -57,12 +58,17 @@ export async function buildApiApp(options: ApiAppOptions) {
   answerUnknownRoutes(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Surety API', version: '0.1.0', description: 'Place orders and watch them settle.' },
+      info: {
+        title: 'Surety API',
+        version: '0.1.0',
+        description: 'Place orders and watch them settle. The events behind them: [/docs/asyncapi](/docs/asyncapi).',
+      },
       components: { securitySchemes: { adminBearer } },
     },
     hideUntagged: true,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(eventDocRoutes);
   registerProbes(app, options.registry, {
     isReady: () =>
       pool.query('SELECT 1').then(

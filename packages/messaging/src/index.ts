@@ -1,4 +1,5 @@
 export * from './topology.js';
+export * from './asyncapi.js';
 export * from './broker.js';
 export * from './publisher.js';
 export * from './retry-policy.js';
