@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { measureCostAtRate, type CostAtRate } from './cost-at-rate.js';
 import { machineFacts, type MachineFacts } from './machine.js';
 import { monotonicMicros, readProfiles, renderProfiles, type ClockWindow, type ProfileSummary } from './profiles.js';
-import { machineCpuTicks, scrapeProcesses } from './process-metrics.js';
+import { machineCpuTicks, scrapeProcesses, serverCpuSeconds } from './process-metrics.js';
 import { createBenchStack } from './stack.js';
 import { round } from './stats.js';
 import { renderTargets, targetsMet } from './targets.js';
@@ -15,11 +15,16 @@ import type { ServerEndpoints } from '../isolated-resources.js';
 
 export interface IdleCost {
   seconds: number;
-  /** Cores kept busy on the whole machine with nothing flowing. */
+  /** Cores kept busy on the whole machine with nothing flowing: whatever else runs on it included. */
   machineCores: number;
-  /** Cores kept busy by each app's processes. */
+  /** Cores kept busy by the stack: Surety's processes, PostgreSQL and RabbitMQ. */
+  stackCores: number;
+  /** Cores kept busy by each app's processes, and by each server (`postgres`, `rabbitmq`). */
   coresByProcess: Record<string, number>;
 }
+
+// The synchronous baseline runs beside the stack for the spike's comparison; it is not part of it.
+const notTheStack = new Set(['baseline']);
 
 export interface CostRunResult {
   startedAt: string;
@@ -33,16 +38,23 @@ export interface CostRunResult {
 /** measureIdle is what the stack burns with nothing to do: the whole machine, and each process. */
 async function measureIdle(urls: () => Map<string, string>, seconds: number): Promise<IdleCost> {
   const before = await scrapeProcesses(urls());
+  const serversBefore = await serverCpuSeconds();
   const machineBefore = await machineCpuTicks();
   await sleep(seconds * 1000);
   const machineAfter = await machineCpuTicks();
+  const serversAfter = await serverCpuSeconds();
   const after = await scrapeProcesses(urls());
   const coresByProcess: Record<string, number> = {};
   for (const [id, sample] of after) {
     coresByProcess[id] = (sample.cpuSeconds - (before.get(id)?.cpuSeconds ?? 0)) / seconds;
   }
+  coresByProcess.postgres = (serversAfter.postgres - serversBefore.postgres) / seconds;
+  coresByProcess.rabbitmq = (serversAfter.rabbitmq - serversBefore.rabbitmq) / seconds;
+  const stackCores = Object.entries(coresByProcess)
+    .filter(([id]) => !notTheStack.has(id))
+    .reduce((sum, [, cores]) => sum + cores, 0);
   const busyShare = (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
-  return { seconds, machineCores: busyShare * availableParallelism(), coresByProcess };
+  return { seconds, machineCores: busyShare * availableParallelism(), stackCores, coresByProcess };
 }
 
 /**
@@ -87,7 +99,7 @@ export async function runCostRun(options: {
       await sleep(5_000);
       say(`idle: ${options.idleSeconds} s with nothing flowing`);
       idle = await measureIdle(() => stack.metricsUrls(), options.idleSeconds);
-      say(`  ${round(idle.machineCores, 3)} cores busy`);
+      say(`  ${round(idle.stackCores, 3)} cores busy in the stack, ${round(idle.machineCores, 3)} on the machine`);
     }
     const rates: CostAtRate[] = [];
     window.fromUs = monotonicMicros();
@@ -130,7 +142,7 @@ export function renderCostRun(result: CostRunResult): string {
       .map(([id, cores]) => `${id} ${round(cores * 100, 1)} %`)
       .join(', ');
     lines.push(
-      `**Idle** (${result.idle.seconds} s, nothing flowing): ${round(result.idle.machineCores, 3)} cores busy on the machine; by process, in % of a core: ${top}.`,
+      `**Idle** (${result.idle.seconds} s, nothing flowing): ${round(result.idle.stackCores, 3)} cores busy in the stack (Surety's processes, PostgreSQL and RabbitMQ), ${round(result.idle.machineCores, 3)} on the whole machine, whatever else runs on it included; by process, in % of a core: ${top}.`,
       '',
     );
   }

@@ -21,7 +21,7 @@ function clean(offered: number, changes: Partial<CostAtRate['perOrder']> = {}): 
 
 const goodRun: CostRunResult = {
   ...costRunFixture,
-  idle: { seconds: 30, machineCores: 0.03, coresByProcess: {} },
+  idle: { seconds: 30, machineCores: 0.3, stackCores: 0.03, coresByProcess: {} },
   rates: [clean(100), clean(300, { machineCpuMs: 5.5, transactions: 5.2 }), costAtRate(600, 4)],
 };
 
@@ -48,7 +48,7 @@ describe('targetsMet', () => {
     const slow = clean(100, { machineCpuMs: 31.4, transactions: 37 });
     const run: CostRunResult = {
       ...goodRun,
-      idle: { seconds: 30, machineCores: 0.4, coresByProcess: {} },
+      idle: { seconds: 30, machineCores: 0.04, stackCores: 0.4, coresByProcess: {} },
       rates: [{ ...slow, postMs: { p50: 20, p99: 133 }, settleMs: { p50: 55, p99: 444 } }],
     };
     const rows = targetsMet(run);

@@ -82,8 +82,8 @@ function idle(run: CostRunResult): TargetRow {
   if (!run.idle) return notMeasured(target, 'idle not measured');
   return {
     target,
-    measured: `${round(run.idle.machineCores, 3)} cores over ${run.idle.seconds} s`,
-    verdict: verdict(run.idle.machineCores <= costTargets.idleCores),
+    measured: `${round(run.idle.stackCores, 3)} cores over ${run.idle.seconds} s (Surety's processes, PostgreSQL and RabbitMQ)`,
+    verdict: verdict(run.idle.stackCores <= costTargets.idleCores),
   };
 }
 

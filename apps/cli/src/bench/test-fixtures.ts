@@ -122,6 +122,6 @@ export const costAtRate = (offered: number, machineCpuMs: number): CostAtRate =>
 export const costRunFixture: CostRunResult = {
   startedAt: '2026-12-02T00:00:00.000Z',
   machine: { ...benchFixture.machine, loadAverageAtStart: [0.5, 0.4, 0.3] },
-  idle: { seconds: 30, machineCores: 0.0412, coresByProcess: { 'api-1': 0.004 } },
+  idle: { seconds: 30, machineCores: 0.0612, stackCores: 0.0412, coresByProcess: { 'api-1': 0.004 } },
   rates: [costAtRate(20, 31.4), costAtRate(100, 12.2)],
 };
