@@ -10,17 +10,24 @@ function script(args: string[]): void {
   console.log(`[kubernetes] bash ${args.join(' ')}: ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
+function running(): boolean {
+  return spawnSync('bash', ['scripts/control-plane.sh', 'status'], { cwd: repoPath(), stdio: 'ignore' }).status === 0;
+}
+
 /**
  * The kubernetes project runs against a real control plane: it builds what is missing (helm and the
  * control plane, cached in .tools/bin), starts it (a no-op when it runs), and installs the upstream
- * CRDs. Anything missing fails the run: these tests never skip.
+ * CRDs. Anything missing fails the run: these tests never skip. A control plane it started is
+ * stopped afterwards: left running, it keeps a twentieth of a core busy for nothing.
  */
-export default function setup(): void {
+export default function setup(): (() => void) | undefined {
   crdFiles(); // fail early, with the reason, when ../shared/schemas/crds is missing
   script(['scripts/tools.sh', 'helm']);
+  const wasRunning = running();
   script(['scripts/control-plane.sh', 'up']);
   requireControlPlane();
   const started = Date.now();
   installCrds();
   console.log(`[kubernetes] upstream CRDs applied and Established: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return wasRunning ? undefined : () => script(['scripts/control-plane.sh', 'down']);
 }
