@@ -38,9 +38,11 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=dependencies /app ./
 COPY --from=build /app/dist dist
-# Read at run time from where the sources would be: the migrations (@surety/db) and the pages (api).
+# Read at run time from where the sources would be: the migrations (@surety/db), the pages and the
+# runbook their gauges link to (api).
 COPY packages/db/migrations packages/db/migrations
 COPY --from=build /app/apps/api/public apps/api/public
+COPY docs/runbook.md docs/runbook.md
 # The node image's unprivileged user (uid 1000), which the chart's securityContext names too.
 USER node
 ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=4"]

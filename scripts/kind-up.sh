@@ -185,6 +185,7 @@ chart() {
     --set image.repository="$IMAGE_REPOSITORY" --set image.tag="$tag" \
     --set components.api.secretEnv.ADMIN_TOKEN.name=surety-admin --set components.api.secretEnv.ADMIN_TOKEN.key=token \
     --set-string components.api.env.JAEGER_UI_URL=http://127.0.0.1:16686 \
+    --set-string components.api.env.PROMETHEUS_URL=http://prometheus-operated.monitoring.svc:9090 \
     --wait --timeout "$WAIT"
 }
 

@@ -39,6 +39,14 @@ scrape_configs:
   - job_name: rabbitmq
     static_configs:
       - targets: ['127.0.0.1:$RABBIT_PROM_PORT']
+  # Per-queue depths and consumers, which the alert rules and the ops page's gauges read (as
+  # k8s/monitoring.yaml scrapes them on the cluster).
+  - job_name: rabbitmq-queues
+    metrics_path: /metrics/detailed
+    params:
+      family: [queue_coarse_metrics, queue_consumer_count]
+    static_configs:
+      - targets: ['127.0.0.1:$RABBIT_PROM_PORT']
 CONFIG
 }
 

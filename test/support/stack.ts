@@ -33,6 +33,8 @@ export interface Stack {
   /** The test's own pool on the test database, for reading evidence. */
   pool: Pool;
   env: Record<string, string>;
+  /** Every running service's base URL (its /metrics among others), by name. */
+  urls(): Record<string, string>;
   /** start runs a service the stack was started without. */
   start(name: ServiceName): Promise<UrlService>;
   stop(): Promise<void>;
@@ -66,8 +68,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const { db, vhost, env: baseEnv, pool } = await isolatedResources(options.env);
   const services: RunningService[] = [];
   const without = new Set(options.without ?? []);
+  const urls: Record<string, string> = {};
   const gateway = await startGateway(loadGatewayConfig(baseEnv));
   services.push(gateway);
+  urls.gateway = gateway.url;
   const env = { ...baseEnv, GATEWAY_URL: gateway.url };
   const starters: Record<ServiceName, () => Promise<UrlService>> = {
     relay: () => startRelay(loadRelayConfig(env)),
@@ -77,10 +81,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     notification: () => startNotification(loadNotificationConfig(env)),
   };
   for (const [name, start] of Object.entries(starters) as [ServiceName, () => Promise<UrlService>][]) {
-    if (!without.has(name)) services.push(await start());
+    if (without.has(name)) continue;
+    const service = await start();
+    services.push(service);
+    urls[name] = service.url;
   }
   const api = await startApi(loadApiConfig(env));
   services.push(api);
+  urls.api = api.url;
   return {
     apiUrl: api.url,
     gatewayUrl: gateway.url,
@@ -88,9 +96,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     vhost,
     pool,
     env,
+    urls: () => ({ ...urls }),
     async start(name) {
       const service = await starters[name]();
       services.splice(services.length - 1, 0, service);
+      urls[name] = service.url;
       return service;
     },
     async stop() {

@@ -6,7 +6,8 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { queues } from '@surety/messaging';
-import { startStack, type Stack } from '../support/stack.js';
+import { removeScrapeTargets, startPrometheus, writeScrapeAddresses } from '../../apps/cli/src/scrape-targets.js';
+import { placeOrder, startStack, type Stack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
 import { launchBrowser, screenshot } from './support/browser.js';
 
@@ -16,20 +17,38 @@ let browser: Browser;
 let page: Page;
 let reportsDir: string;
 const drillRun = '2026-01-02T03-04-05-678Z';
+const repoRoot = process.cwd();
+const scrapeRun = `ui-ops-${process.pid}`;
 
 beforeAll(async () => {
   reportsDir = await mkdtemp(join(tmpdir(), 'surety-reports-'));
   await mkdir(join(reportsDir, 'drills', drillRun), { recursive: true });
   await writeFile(join(reportsDir, 'drills', drillRun, 'report.md'), '# Drill: payment-crash-before-commit\n\nPASS\n');
+  const prometheusUrl = await startPrometheus(repoRoot);
   [stack, browser] = await Promise.all([
     startStack({
-      env: { ADMIN_TOKEN: adminToken, RETRY_DELAYS_MS: '50,100', RETRY_BUDGET: '3', REPORTS_DIR: reportsDir },
+      env: {
+        ADMIN_TOKEN: adminToken,
+        RETRY_DELAYS_MS: '50,100',
+        RETRY_BUDGET: '3',
+        REPORTS_DIR: reportsDir,
+        PROMETHEUS_URL: prometheusUrl,
+        // This stack's processes only: the local Prometheus may hold other runs' series.
+        PROMETHEUS_SELECTOR: `run="${scrapeRun}"`,
+      },
     }),
     launchBrowser(),
   ]);
+  // The local Prometheus scrapes this stack's processes while the tests run.
+  writeScrapeAddresses(
+    repoRoot,
+    scrapeRun,
+    Object.fromEntries(Object.entries(stack.urls()).map(([name, url]) => [name, new URL(url).host])),
+  );
   page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
 });
 afterAll(async () => {
+  removeScrapeTargets(repoRoot, scrapeRun);
   await browser?.close();
   await stack?.stop();
   await rm(reportsDir, { recursive: true, force: true });
@@ -95,6 +114,50 @@ describe('the ops page', () => {
     expect(audit.rows.map((r) => r.action)).toEqual(['replay']);
     // Still poison: it fails again and comes back, now counted as replayed once.
     await row.locator('td').nth(4).filter({ hasText: /^1$/ }).waitFor({ timeout: 20_000 });
+  });
+
+  it('charts the four gauges from Prometheus, each linked to its runbook section', async () => {
+    // The queues' depths come from RabbitMQ, the latency from the saga's histogram.
+    for (let i = 0; i < 3; i++) {
+      await placeOrder(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 }], { customerId: `gauges-${i}` });
+    }
+    const gauges = page.getByTestId('gauges');
+    await gauges.waitFor({ timeout: 20_000 });
+    for (const [section, title] of [
+      ['lag', 'Lag'],
+      ['dlq-depth', 'DLQ depth'],
+      ['end-to-end-latency', 'End-to-end latency'],
+      ['slot-lag', 'Slot lag'],
+    ]) {
+      const figure = gauges.locator(`figure[data-gauge="${section}"]`);
+      expect(await figure.locator('figcaption').textContent()).toContain(title);
+      expect(await figure.getByRole('link', { name: 'runbook' }).getAttribute('href')).toBe(
+        `/docs/runbook.md#${section}`,
+      );
+      expect(await figure.locator('svg').count()).toBe(1);
+    }
+    // Prometheus scrapes every 5 s; the page asks every 15 s.
+    // A latency is a rate of the saga's histogram: it needs orders settling across two scrapes.
+    let more = 0;
+    await waitFor(
+      'a line on the lag and the latency charts',
+      async () => {
+        await placeOrder(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 }], { customerId: `gauges-more-${more++}` });
+        await page.reload();
+        await gauges.waitFor({ timeout: 10_000 });
+        return Promise.all(
+          ['lag', 'end-to-end-latency'].map((section) =>
+            gauges.locator(`figure[data-gauge="${section}"] polyline:not([points=""])`).count(),
+          ),
+        );
+      },
+      (counts) => counts.every((count) => count > 0),
+      { timeoutMs: 60_000, intervalMs: 2_000 },
+    );
+    expect(await gauges.locator('p.warn').count()).toBe(0);
+    const runbook = await fetch(`${stack.apiUrl}/docs/runbook.md`);
+    expect(await runbook.text()).toContain('## Triage from the four gauges');
+    await screenshot(page, 'ops-gauges');
   });
 
   it('lists the latest drill report and shows it', async () => {

@@ -19,6 +19,7 @@ import { orderRoutes } from './orders/routes.js';
 import { tracePageRoutes } from './orders/trace-page.js';
 import type { Dispatch } from './orders/place-order.js';
 import { opsRoutes } from './ops/ops-routes.js';
+import type { Gauges } from './ops/gauges.js';
 import type { QueueStats } from './ops/queue-stats.js';
 import { productRoutes } from './products.js';
 import { webRoutes, type WebOptions } from './web.js';
@@ -38,6 +39,7 @@ export interface ApiAppOptions {
     token: string;
     deadLetters: () => Promise<DeadLetterBox>;
     queueStats: () => Promise<QueueStats[]>;
+    gauges: () => Promise<Gauges>;
     reportsDir: string;
   };
   live: { changes: OrderChanges; heartbeatMs: number };
@@ -88,9 +90,9 @@ export async function buildApiApp(options: ApiAppOptions) {
   await app.register(orderEventRoutes, { pool, ...options.live });
   if (options.jaegerQueryUrl) await app.register(tracePageRoutes, { pool, jaegerQueryUrl: options.jaegerQueryUrl });
   if (options.admin) {
-    const { token, deadLetters, queueStats, reportsDir } = options.admin;
+    const { token, deadLetters, queueStats, gauges, reportsDir } = options.admin;
     await app.register(dlqRoutes, { pool, token, deadLetters });
-    await app.register(opsRoutes, { pool, token, queueStats, reportsDir });
+    await app.register(opsRoutes, { pool, token, queueStats, gauges, reportsDir });
   }
   await app.register(webRoutes, {
     ...options.web,

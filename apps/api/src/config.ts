@@ -13,8 +13,12 @@ const Env = Type.Object({
   RABBITMQ_MANAGEMENT_URL: Type.String({ default: defaults.rabbitManagementUrl }),
   JAEGER_UI_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   JAEGER_QUERY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  PROMETHEUS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  PROMETHEUS_SELECTOR: Type.String({ default: '' }),
   WEB_ROOT: Type.String({ default: fileURLToPath(new URL('../public/', import.meta.url)) }),
   REPORTS_DIR: Type.String({ default: fileURLToPath(new URL('../../../reports/', import.meta.url)) }),
+  RUNBOOK_FILE: Type.String({ default: fileURLToPath(new URL('../../../docs/runbook.md', import.meta.url)) }),
+  RUNBOOK_URL: Type.String({ default: '/docs/runbook.md' }),
   SSE_HEARTBEAT_MS: Type.Integer({ default: 15_000, minimum: 100 }),
   ORDERS_RATE_LIMIT: Type.Integer({ default: 60, minimum: 1 }),
   ORDERS_RATE_WINDOW_MS: Type.Integer({ default: 10_000, minimum: 100 }),
@@ -41,10 +45,18 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     jaegerUiUrl: parsed.JAEGER_UI_URL,
     /** Jaeger's query API; when set, /orders/:id/trace renders the order's trace as a waterfall. */
     jaegerQueryUrl: parsed.JAEGER_QUERY_URL,
+    /** A Prometheus that scrapes the pipeline; the ops page charts the four gauges from it. */
+    prometheusUrl: parsed.PROMETHEUS_URL,
+    /** Label matchers picking this deployment's processes in that Prometheus (empty: every process it scrapes). */
+    prometheusSelector: parsed.PROMETHEUS_SELECTOR,
     /** The built front end (apps/web builds into apps/api/public). */
     webRoot: parsed.WEB_ROOT,
     /** Where drills and the bench write their reports, listed on the ops page. */
     reportsDir: parsed.REPORTS_DIR,
+    /** The runbook the api serves at /docs/runbook.md, when the file is there. */
+    runbookFile: parsed.RUNBOOK_FILE,
+    /** Where the ops page's gauges link for their triage (a section anchor is appended). */
+    runbookUrl: parsed.RUNBOOK_URL,
     /** How often an idle live order stream sends a heartbeat. */
     sseHeartbeatMs: parsed.SSE_HEARTBEAT_MS,
     /** Orders one customer may place per window before answers turn to 429. */

@@ -14,7 +14,8 @@ import { buildApiApp } from './app.js';
 import type { ApiConfig } from './config.js';
 import { OrderChanges } from './orders/order-changes.js';
 import { registerOrderStateMetrics } from './orders/order-state-metrics.js';
-import { queueStatsReader } from './ops/queue-stats.js';
+import { gaugesReader } from './ops/gauges.js';
+import { queueStatsReader, vhostOf } from './ops/queue-stats.js';
 
 export interface ApiService extends RunningService {
   url: string;
@@ -115,7 +116,12 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
     shedWhenWaiting: config.shedWhenWaiting,
     shedAboveLagMs: config.shedAboveLagMs,
     live: { changes, heartbeatMs: config.sseHeartbeatMs },
-    web: { webRoot: config.webRoot, jaegerUiUrl: config.jaegerUiUrl },
+    web: {
+      webRoot: config.webRoot,
+      jaegerUiUrl: config.jaegerUiUrl,
+      runbookFile: config.runbookFile,
+      runbookUrl: config.runbookUrl,
+    },
     ...(config.jaegerQueryUrl ? { jaegerQueryUrl: config.jaegerQueryUrl } : {}),
     ...(config.adminToken
       ? {
@@ -123,6 +129,7 @@ export async function startApi(config: ApiConfig): Promise<ApiService> {
             token: config.adminToken,
             deadLetters: deadLetters.get,
             queueStats: queueStatsReader(config.rabbitManagementUrl, config.amqpUrl),
+            gauges: gaugesReader(config.prometheusUrl, vhostOf(config.amqpUrl), config.prometheusSelector),
             reportsDir: config.reportsDir,
           },
         }

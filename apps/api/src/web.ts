@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
@@ -11,6 +11,10 @@ export interface WebOptions {
   jaegerUiUrl: string | undefined;
   /** True when the api renders traces itself at /orders/:id/trace (Jaeger's query API without its UI). */
   traceWaterfall: boolean;
+  /** The runbook served at /docs/runbook.md, when the file is there. */
+  runbookFile: string;
+  /** Where the ops page links for the runbook's sections. */
+  runbookUrl: string;
   logger: Logger;
 }
 
@@ -19,17 +23,25 @@ const pagePaths = ['/ops'];
 
 /**
  * webRoutes serves the customer page at `/` and the operator's page at `/ops` from the built
- * assets, and the little the page needs to know about this deployment at `/config.json`. Without
- * built assets the API still runs; the pages answer 503 saying how to build them.
+ * assets, the little the page needs to know about this deployment at `/config.json`, and the
+ * runbook its gauges link to. Without built assets the API still runs; the pages answer 503
+ * saying how to build them.
  */
 export const webRoutes: FastifyPluginAsync<WebOptions> = async (
   app,
-  { webRoot, jaegerUiUrl, traceWaterfall, logger },
+  { webRoot, jaegerUiUrl, traceWaterfall, runbookFile, runbookUrl, logger },
 ) => {
   app.get('/config.json', { schema: { hide: true } }, async () => ({
     jaegerUiUrl: jaegerUiUrl ?? null,
     traceWaterfall,
+    runbookUrl,
   }));
+  if (existsSync(runbookFile)) {
+    const runbook = readFileSync(runbookFile, 'utf8');
+    app.get('/docs/runbook.md', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/markdown; charset=utf-8').send(runbook),
+    );
+  }
 
   if (!existsSync(join(webRoot, 'index.html'))) {
     logger.warn({ webRoot }, 'web assets not built: / and /ops answer 503 until `npm run build -w @surety/web`');

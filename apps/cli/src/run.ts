@@ -75,6 +75,8 @@ export async function run(options: RunOptions): Promise<void> {
     ...relayMode,
     ...tracing?.env,
     ...(tracing && app === 'api' ? { JAEGER_QUERY_URL: tracing.queryUrl } : {}),
+    // The ops page charts the four gauges from the local Prometheus (scripts/prometheus.sh).
+    ...(app === 'api' ? { PROMETHEUS_URL: env.PROMETHEUS_URL ?? defaults.prometheusUrl } : {}),
   });
   const nice = (app: AppName) => backgroundNice(app, niceness);
   const scaled = options.autoscale

@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { defaults } from '@surety/config';
 import { appSpecs, replicaPort, type AppName } from './apps.js';
 
 /**
@@ -24,13 +27,35 @@ export function scrapeTargets(run: string, ids: readonly string[], portOffset = 
   return ids.map((id) => ({ targets: [replicaAddress(id, portOffset)], labels: { replica: id, run } }));
 }
 
-/** writeScrapeTargets replaces a run's targets file at once (Prometheus may read it at any moment). */
-export function writeScrapeTargets(root: string, run: string, ids: readonly string[], portOffset = 0): void {
+type FileTargets = { targets: string[]; labels: Record<string, string> }[];
+
+/** writeTargets replaces a run's targets file at once (Prometheus may read it at any moment). */
+function writeTargets(root: string, run: string, targets: FileTargets): void {
   const folder = targetsFolder(root);
   mkdirSync(folder, { recursive: true });
   const file = join(folder, `${run}.json`);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(scrapeTargets(run, ids, portOffset), null, 2)}\n`);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(targets, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
+}
+
+/** writeScrapeTargets names a run's processes by their ids, laid out on make run's ports. */
+export function writeScrapeTargets(root: string, run: string, ids: readonly string[], portOffset = 0): void {
+  writeTargets(root, run, scrapeTargets(run, ids, portOffset));
+}
+
+/** writeScrapeAddresses names processes by address, for a run whose ports are its own (a test's). */
+export function writeScrapeAddresses(root: string, run: string, addresses: Record<string, string>): void {
+  writeTargets(
+    root,
+    run,
+    Object.entries(addresses).map(([replica, address]) => ({ targets: [address], labels: { replica, run } })),
+  );
+}
+
+/** startPrometheus runs scripts/prometheus.sh up (nothing when it answers) and gives its URL. */
+export async function startPrometheus(root: string): Promise<string> {
+  await promisify(execFile)('bash', [join(root, 'scripts', 'prometheus.sh'), 'up'], { timeout: 60_000 });
+  return defaults.prometheusUrl;
 }
 
 export function removeScrapeTargets(root: string, run: string): void {

@@ -40,6 +40,8 @@ export interface PageConfig {
   jaegerUiUrl: string | null;
   /** Without a UI, the api renders an order's trace itself at /orders/:id/trace. */
   traceWaterfall: boolean;
+  /** The runbook the ops page's gauges link to, a section anchor appended. */
+  runbookUrl: string;
 }
 
 /** traceHref is where an order's trace can be read, if anywhere. */

@@ -6,11 +6,19 @@ import { OpsPage } from './ops/OpsPage.js';
 import './styles.css';
 
 function App() {
-  const [config, setConfig] = useState<PageConfig>({ jaegerUiUrl: null, traceWaterfall: false });
+  const [config, setConfig] = useState<PageConfig>({
+    jaegerUiUrl: null,
+    traceWaterfall: false,
+    runbookUrl: '/docs/runbook.md',
+  });
   useEffect(() => {
     getJson<PageConfig>('/config.json').then(setConfig, () => undefined);
   }, []);
-  return location.pathname.replace(/\/$/, '') === '/ops' ? <OpsPage /> : <CustomerPage config={config} />;
+  return location.pathname.replace(/\/$/, '') === '/ops' ? (
+    <OpsPage config={config} />
+  ) : (
+    <CustomerPage config={config} />
+  );
 }
 
 const root = document.getElementById('app');

@@ -4,6 +4,7 @@ import { adminSecurity, requireBearer } from '../admin/auth.js';
 import { Overview, ReportList } from '../admin/schemas.js';
 import { refusals } from '../errors.js';
 import { NoQuery } from '../orders/schemas.js';
+import { Gauges } from './gauges.js';
 import type { QueueStats } from './queue-stats.js';
 import { latestReports, readReport, reportKinds, reportNamePattern } from './reports.js';
 
@@ -11,6 +12,7 @@ export interface OpsRoutesOptions {
   pool: Pool;
   token: string;
   queueStats: () => Promise<QueueStats[]>;
+  gauges: () => Promise<Gauges>;
   reportsDir: string;
 }
 
@@ -19,7 +21,7 @@ export interface OpsRoutesOptions {
  * (queues, consumers, dead letters, outbox backlog) and the latest drill and bench reports.
  */
 export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, options) => {
-  const { pool, queueStats, reportsDir } = options;
+  const { pool, queueStats, gauges, reportsDir } = options;
   app.addHook('onRequest', requireBearer(options.token));
   const tags = ['admin'];
 
@@ -53,6 +55,20 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
         outbox,
       };
     },
+  );
+
+  app.get(
+    '/admin/gauges',
+    {
+      schema: {
+        tags,
+        security: adminSecurity,
+        summary: "The four gauges of the runbook's triage over the last 15 minutes, from Prometheus.",
+        querystring: NoQuery,
+        response: { 200: Gauges, ...refusals(400, 401) },
+      },
+    },
+    async () => gauges(),
   );
 
   app.get(

@@ -1,19 +1,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { defaults } from '@surety/config';
 import type { DrillBackend } from './backend.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
 import { createDrillEnvironment } from './environment.js';
+import { startPrometheus } from '../scrape-targets.js';
 
 async function runInfra(root: string, command: string): Promise<void> {
   await promisify(execFile)('bash', [join(root, 'scripts', 'infra.sh'), command], { timeout: 120_000 });
-}
-
-/** startPrometheus runs scripts/prometheus.sh up (nothing when it answers) and gives its URL. */
-async function startPrometheus(root: string): Promise<string> {
-  await promisify(execFile)('bash', [join(root, 'scripts', 'prometheus.sh'), 'up'], { timeout: 60_000 });
-  return defaults.prometheusUrl;
 }
 
 /**

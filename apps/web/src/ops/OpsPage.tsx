@@ -1,11 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../api.js';
+import { ApiError, type PageConfig } from '../api.js';
 import { DeadLetters } from './DeadLetters.js';
-import { opsClient, type DeadLetter, type Overview, type ReportEntry } from './ops-api.js';
+import { Gauges } from './Gauges.js';
+import { opsClient, type DeadLetter, type Gauges as GaugesAnswer, type Overview, type ReportEntry } from './ops-api.js';
 import { Reports } from './Reports.js';
 
 const tokenKey = 'surety.opsToken';
 const refreshEveryMs = 3000;
+// Prometheus scrapes every few seconds and the charts show a quarter of an hour: no need to ask often.
+const gaugesEveryMs = 15_000;
 
 function refusal(error: unknown): string {
   if (error instanceof ApiError && error.status === 401) return '401: this page needs the admin bearer token.';
@@ -94,14 +97,30 @@ function OutboxTable({ overview }: { overview: Overview }) {
 }
 
 /** OpsPage: the pipeline breathing, read through the api's admin routes every few seconds. */
-export function OpsPage() {
+export function OpsPage({ config }: { config: PageConfig }) {
   const [token, setToken] = useState(() => sessionStorage.getItem(tokenKey) ?? '');
   const [overview, setOverview] = useState<Overview | undefined>();
   const [letters, setLetters] = useState<DeadLetter[]>([]);
   const [reports, setReports] = useState<ReportEntry[]>([]);
   const [problem, setProblem] = useState<string | undefined>();
   const [tick, setTick] = useState(0);
+  const [gauges, setGauges] = useState<GaugesAnswer | undefined>();
   const client = opsClient(token);
+
+  useEffect(() => {
+    let current = true;
+    const read = () =>
+      client.gauges().then(
+        (answer) => current && setGauges(answer),
+        () => undefined,
+      );
+    void read();
+    const timer = setInterval(() => void read(), gaugesEveryMs);
+    return () => {
+      current = false;
+      clearInterval(timer);
+    };
+  }, [token]);
 
   useEffect(() => {
     let current = true;
@@ -148,6 +167,7 @@ export function OpsPage() {
       {overview ? (
         <>
           {overview.queuesError ? <p role="alert">RabbitMQ: {overview.queuesError}</p> : null}
+          {gauges ? <Gauges answer={gauges} runbookUrl={config.runbookUrl} /> : null}
           <QueueTable overview={overview} />
           <OutboxTable overview={overview} />
           <section aria-labelledby="dlq-heading">

@@ -33,6 +33,23 @@ export interface ReplayAnswer {
   actions: { action: string; letter: DeadLetter; refused?: string }[];
 }
 
+export interface GaugeReading {
+  title: string;
+  unit: 'messages' | 'seconds' | 'bytes';
+  /** The runbook section (an anchor of docs/runbook.md) that triages it. */
+  runbook: string;
+  query: string;
+  series: { label: string; points: [number, number][] }[];
+}
+
+export interface Gauges {
+  from: number;
+  to: number;
+  stepSeconds: number;
+  problem?: string;
+  gauges: GaugeReading[];
+}
+
 export interface ReportEntry {
   kind: 'drills' | 'bench';
   name: string;
@@ -50,6 +67,7 @@ export function opsClient(token: string) {
         headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify({ messageId, dryRun }),
       }),
+    gauges: () => getJson<Gauges>('/admin/gauges', { headers }),
     reports: () => getJson<{ reports: ReportEntry[] }>('/admin/reports', { headers }),
     report: async (entry: ReportEntry) => {
       const response = await fetch(`/admin/reports/${entry.kind}/${encodeURIComponent(entry.name)}`, { headers });
