@@ -76,6 +76,26 @@ async function consumePayments() {
   };
 }
 
+type Consumer = Awaited<ReturnType<typeof consumePayments>>;
+
+/** arrived waits until every one of `ids` has reached the consumer at least once. */
+async function arrived(what: string, consumer: Consumer, ids: readonly string[], timeoutMs?: number): Promise<void> {
+  await waitFor(
+    what,
+    async () => ids.filter((id) => consumer.received.has(id)).length,
+    (n) => n === ids.length,
+    timeoutMs === undefined ? {} : { timeoutMs },
+  );
+}
+
+/** unpublishedRows counts the outbox rows no relay or writer has marked published. */
+async function unpublishedRows(): Promise<number | undefined> {
+  const result = await resources.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM orders.outbox WHERE status <> 'published'`,
+  );
+  return result.rows[0]?.n;
+}
+
 async function publishedBatches(relay: RelayService): Promise<number> {
   const text = await (await fetch(`${relay.url}/metrics`)).text();
   return Number(/surety_relay_publish_batch_size_count\{[^}]*schema="orders"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
@@ -93,12 +113,7 @@ describe.each(['polling', 'cdc'] as const)('two %s relays on one outbox', (mode)
     const before = await resources.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders.outbox');
 
     const written = await writeEvents(1500, 6);
-    await waitFor(
-      'every written event to arrive',
-      async () => written.filter((id) => consumer.received.has(id)).length,
-      (n) => n === written.length,
-      { timeoutMs: 60_000 },
-    );
+    await arrived('every written event to arrive', consumer, written, 60_000);
     await consumer.close();
 
     expect(new Set(written).size).toBe(1500);
@@ -138,19 +153,10 @@ describe('the CDC relay', () => {
     const standby = await startRelay(loadRelayConfig(env()));
     relays.push(standby);
     const early = await writeEvents(300, 3);
-    await waitFor(
-      'the first events to arrive',
-      async () => early.filter((id) => consumer.received.has(id)).length,
-      (n) => n === 300,
-    );
+    await arrived('the first events to arrive', consumer, early);
     await first.stop();
     const late = await writeEvents(300, 3);
-    await waitFor(
-      'the standby to relay the rest',
-      async () => late.filter((id) => consumer.received.has(id)).length,
-      (n) => n === 300,
-      { timeoutMs: 30_000 },
-    );
+    await arrived('the standby to relay the rest', consumer, late, 30_000);
     expect(await publishedBatches(standby)).toBeGreaterThan(0);
     expect((await slot())?.active).toBe(true);
     // The gauges read the real slot: what it holds, and what the primary may still write before
@@ -170,22 +176,8 @@ describe('the CDC relay', () => {
     const consumer = await consumePayments();
     relays.push(await startRelay(loadRelayConfig({ ...env(), RELAY_CDC_BUFFER_ROWS: '10' })));
     const written = await writeEvents(400, 4);
-    await waitFor(
-      'every row to arrive through a buffer of 10',
-      async () => written.filter((id) => consumer.received.has(id)).length,
-      (n) => n === 400,
-      { timeoutMs: 60_000 },
-    );
-    await waitFor(
-      'every row marked',
-      async () =>
-        (
-          await resources.pool.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM orders.outbox WHERE status <> 'published'`,
-          )
-        ).rows[0]?.n,
-      (n) => n === 0,
-    );
+    await arrived('every row to arrive through a buffer of 10', consumer, written, 60_000);
+    await waitFor('every row marked', unpublishedRows, (n) => n === 0);
     await consumer.close();
   });
 
@@ -194,22 +186,10 @@ describe('the CDC relay', () => {
     const unstreamed = await writeEvents(200, 2);
     const consumer = await consumePayments();
     relays.push(await startRelay(loadRelayConfig(env())));
-    await waitFor(
-      'the rows written before the slot to arrive',
-      async () => unstreamed.filter((id) => consumer.received.has(id)).length,
-      (n) => n === 200,
-      { timeoutMs: 30_000 },
-    );
+    await arrived('the rows written before the slot to arrive', consumer, unstreamed, 30_000);
     const streamed = await writeEvents(200, 2);
-    await waitFor(
-      'rows written after it to stream',
-      async () => streamed.filter((id) => consumer.received.has(id)).length,
-      (n) => n === 200,
-    );
-    const pending = await resources.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM orders.outbox WHERE status <> 'published'`,
-    );
-    expect(pending.rows[0]?.n).toBe(0);
+    await arrived('rows written after it to stream', consumer, streamed);
+    expect(await unpublishedRows()).toBe(0);
     await consumer.close();
     await stopRelays();
   });
@@ -238,22 +218,14 @@ describe('the CDC relay', () => {
     const crashedBatch = written.filter((id) => consumer.received.has(id));
     const lagBefore = (await slot())?.lag ?? 0;
     relays.push(await startRelay(loadRelayConfig(env())));
-    await waitFor(
-      'every row to arrive',
-      async () => written.filter((id) => consumer.received.has(id)).length,
-      (n) => n === 50,
-      { timeoutMs: 30_000 },
-    );
+    await arrived('every row to arrive', consumer, written, 30_000);
     // What the crashed relay published and never confirmed to the slot came again, from the slot.
     await waitFor(
       'the crashed batch to come again',
       async () => crashedBatch.filter((id) => (consumer.received.get(id) ?? 0) > 1).length,
       (n) => n === crashedBatch.length,
     );
-    const pending = await resources.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM orders.outbox WHERE status <> 'published'`,
-    );
-    expect(pending.rows[0]?.n).toBe(0);
+    expect(await unpublishedRows()).toBe(0);
     await waitFor(
       'the slot to catch up',
       async () => (await slot())?.lag ?? Infinity,

@@ -28,12 +28,10 @@ export const Gauges = Type.Object({
 });
 export type Gauges = Static<typeof Gauges>;
 
-const workQueues = Object.values(queues)
-  .map((queue) => queue.name.replaceAll('.', '\\\\.'))
-  .join('|');
-const deadLetterQueues = Object.values(queues)
-  .map((queue) => deadLetterQueueName(queue.name).replaceAll('.', '\\\\.'))
-  .join('|');
+/** A PromQL regex matching exactly these queue names (a dot escaped inside the query's string). */
+const anyOf = (names: string[]) => names.map((name) => name.replaceAll('.', '\\\\.')).join('|');
+const workQueues = anyOf(Object.values(queues).map((queue) => queue.name));
+const deadLetterQueues = anyOf(Object.values(queues).map((queue) => deadLetterQueueName(queue.name)));
 
 /**
  * The four gauges of docs/runbook.md's triage, as Prometheus queries over one vhost's queues and
@@ -82,6 +80,11 @@ function gaugeQueries(vhost: string, selector: string) {
   ];
 }
 
+/** What a gauge says of itself, read or not. */
+function describe({ title, unit, runbook, queries }: ReturnType<typeof gaugeQueries>[number]) {
+  return { title, unit, runbook, query: queries.map((q) => q.expr).join('\n') };
+}
+
 interface RangeAnswer {
   status: string;
   error?: string;
@@ -103,13 +106,7 @@ export function gaugesReader(prometheusUrl: string | undefined, vhost: string, s
       to,
       stepSeconds: gaugeStepSeconds,
       problem,
-      gauges: gauges.map(({ title, unit, runbook, queries }) => ({
-        title,
-        unit,
-        runbook,
-        query: queries.map((q) => q.expr).join('\n'),
-        series: [],
-      })),
+      gauges: gauges.map((gauge) => ({ ...describe(gauge), series: [] })),
     });
     if (!prometheusUrl) return empty('no Prometheus: set PROMETHEUS_URL (make run starts one)');
     const range = async (expr: string) => {
@@ -131,14 +128,11 @@ export function gaugesReader(prometheusUrl: string | undefined, vhost: string, s
         to,
         stepSeconds: gaugeStepSeconds,
         gauges: await Promise.all(
-          gauges.map(async ({ title, unit, runbook, queries }) => ({
-            title,
-            unit,
-            runbook,
-            query: queries.map((q) => q.expr).join('\n'),
+          gauges.map(async (gauge) => ({
+            ...describe(gauge),
             series: (
               await Promise.all(
-                queries.map(async ({ label, expr }) =>
+                gauge.queries.map(async ({ label, expr }) =>
                   (await range(expr)).map((result) => ({
                     label: label.replace(/\{\{(\w+)\}\}/g, (_, name: string) => result.metric[name] ?? name),
                     points: result.values.map(([at, value]): [number, number] => [at, Number(value)]),
