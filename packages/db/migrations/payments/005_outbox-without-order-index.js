@@ -1,0 +1,1 @@
+export { up } from '../shared/outbox-without-order-index.js';
