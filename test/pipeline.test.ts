@@ -1,12 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { placeOrder, setGatewayFaults, startStack, waitForTerminal, type Stack } from './support/stack.js';
+import {
+  placeOrder,
+  placeOrderRetrying,
+  setGatewayFaults,
+  startStack,
+  waitForTerminal,
+  type Stack,
+} from './support/stack.js';
 import { waitFor } from './support/wait.js';
+import { relayModeEnv } from '../apps/cli/src/apps.js';
 
+// The stack of the describe running: one per relay mode, one after the other.
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack?.stop());
 
 async function stockOf(sku: string) {
   const result = await stack.pool.query<{ available: number; reserved: number }>(
@@ -24,11 +29,29 @@ async function chargesByOrder(orderIds: string[]) {
   return result.rows;
 }
 
-describe('the pipeline end to end', () => {
+// Both relays carry the whole pipeline: polling claims rows from the outboxes (each writer publishing
+// its own first), CDC reads every row from the WAL.
+describe.each(['polling', 'cdc'] as const)('the pipeline end to end, %s relay', (mode) => {
+  beforeAll(async () => {
+    stack = await startStack({ env: relayModeEnv({ RELAY_MODE: mode }) });
+  });
+  afterAll(() => stack?.stop());
+
+  it('reads the outboxes the way its mode says: through a replication slot only for CDC', async () => {
+    await placeOrder(stack.apiUrl, [{ sku: 'TEA-BLACK', quantity: 1 }]);
+    const slots = await stack.pool.query<{ active: boolean }>(
+      'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+      [stack.env.RELAY_CDC_SLOT],
+    );
+    expect(slots.rows).toEqual(mode === 'cdc' ? [{ active: true }] : []);
+  });
+
   it('confirms 100 orders placed over HTTP, each charged once and notified once', async () => {
     const before = await stockOf('TEA-GREEN');
     const placed = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => placeOrder(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 + (i % 3) }])),
+      Array.from({ length: 100 }, (_, i) =>
+        placeOrderRetrying(stack.apiUrl, [{ sku: 'TEA-GREEN', quantity: 1 + (i % 3) }]),
+      ),
     );
     expect(placed.map((p) => p.status)).toEqual(Array(100).fill(202));
     expect(placed.every((p) => p.body.status === 'PENDING')).toBe(true);
@@ -86,7 +109,7 @@ describe('the pipeline end to end', () => {
     try {
       const before = await stockOf('KETTLE-1');
       const placed = await Promise.all(
-        Array.from({ length: 40 }, () => placeOrder(stack.apiUrl, [{ sku: 'KETTLE-1', quantity: 2 }])),
+        Array.from({ length: 40 }, () => placeOrderRetrying(stack.apiUrl, [{ sku: 'KETTLE-1', quantity: 2 }])),
       );
       const ids = placed.map((p) => p.body.id);
       const outcome = [...(await waitForTerminal(stack.pool, ids)).values()];
@@ -120,7 +143,7 @@ describe('the pipeline end to end', () => {
   it('accepts an order beyond the stock, cancels it, and refunds the charge', async () => {
     await stack.pool.query(`UPDATE inventory.stock SET available = 3 WHERE sku = 'SAMPLER-LTD'`);
     const placed = await Promise.all(
-      Array.from({ length: 5 }, () => placeOrder(stack.apiUrl, [{ sku: 'SAMPLER-LTD', quantity: 1 }])),
+      Array.from({ length: 5 }, () => placeOrderRetrying(stack.apiUrl, [{ sku: 'SAMPLER-LTD', quantity: 1 }])),
     );
     expect(placed.every((p) => p.status === 202)).toBe(true);
     const ids = placed.map((p) => p.body.id);
@@ -158,7 +181,7 @@ describe('the pipeline end to end', () => {
     try {
       const before = await stockOf('TIN-SMALL');
       const placed = await Promise.all(
-        Array.from({ length: 10 }, () => placeOrder(stack.apiUrl, [{ sku: 'TIN-SMALL', quantity: 3 }])),
+        Array.from({ length: 10 }, () => placeOrderRetrying(stack.apiUrl, [{ sku: 'TIN-SMALL', quantity: 3 }])),
       );
       const ids = placed.map((p) => p.body.id);
       const outcome = [...(await waitForTerminal(stack.pool, ids)).values()];

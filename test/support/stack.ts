@@ -114,6 +114,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 export interface PlacedOrder {
   status: number;
   body: { id: string; status: string; [key: string]: unknown };
+  /** The Retry-After of a refusal, 0 when there was none. */
+  retryAfterSeconds: number;
 }
 
 /** placeOrder POSTs an order the way a client would. */
@@ -127,7 +129,28 @@ export async function placeOrder(
     headers: { 'content-type': 'application/json', 'idempotency-key': key },
     body: JSON.stringify({ customerId, items }),
   });
-  return { status: response.status, body: (await response.json()) as PlacedOrder['body'] };
+  return {
+    status: response.status,
+    body: (await response.json()) as PlacedOrder['body'],
+    retryAfterSeconds: Number(response.headers.get('retry-after') ?? 0),
+  };
+}
+
+/**
+ * placeOrderRetrying places an order as a client that honours the door's shedding does: a 503 is
+ * sent again, with the same Idempotency-Key, after its Retry-After, up to ten times. For tests
+ * about what happens behind the door, which a busy machine may make shed a burst.
+ */
+export async function placeOrderRetrying(
+  apiUrl: string,
+  items: { sku: string; quantity: number }[],
+  { key = randomUUID(), customerId = 'customer-1' }: { key?: string; customerId?: string } = {},
+): Promise<PlacedOrder> {
+  for (let attempt = 1; ; attempt++) {
+    const placed = await placeOrder(apiUrl, items, { key, customerId });
+    if (placed.status !== 503 || attempt === 10) return placed;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(placed.retryAfterSeconds, 1) * 1000));
+  }
 }
 
 /**
