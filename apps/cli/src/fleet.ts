@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { appSpecs, replicaPort, type AppName } from './apps.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -37,4 +38,31 @@ export function startEveryApp(
     }
   }
   return started;
+}
+
+/** fleetPorts lists the ports startEveryApp gives the replicas of every app. */
+export function fleetPorts(replicas: (app: AppName) => number, portOffset = 0): number[] {
+  return appSpecs.flatMap((app) =>
+    Array.from({ length: replicas(app.name) }, (_, replica) => replicaPort(app.basePort + portOffset, replica)),
+  );
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * requireFreePorts fails, naming them, when any of the ports is taken: an app started on one would
+ * exit, and whatever holds the port would answer in its place (another stack's api taking the
+ * orders meant for this one).
+ */
+export async function requireFreePorts(ports: readonly number[], who: string): Promise<void> {
+  const taken = (await Promise.all(ports.map(async (port) => ((await portIsFree(port)) ? [] : [port])))).flat();
+  if (taken.length > 0) {
+    throw new Error(`ports ${taken.join(', ')} are taken: is another ${who} running? Stop it first`);
+  }
 }

@@ -8,7 +8,7 @@ import { backgroundNice, DEFAULT_BACKGROUND_NICE, relayModeEnv, type AppName } f
 import { Autoscaler, queueLengthReader } from './autoscaling/autoscaler.js';
 import { forOneMachine } from './autoscaling/one-machine.js';
 import { readScaledObjects } from './autoscaling/scaled-objects.js';
-import { startEveryApp } from './fleet.js';
+import { fleetPorts, requireFreePorts, startEveryApp } from './fleet.js';
 import { answers, waitUntilReady } from './readiness.js';
 import { ReplicaSet } from './replica-set.js';
 import { Supervisor } from './supervisor.js';
@@ -84,12 +84,10 @@ export async function run(options: RunOptions): Promise<void> {
         .filter((p) => !options.replicas.has(p.consumer as AppName))
         .map((p) => forOneMachine(p, availableParallelism()))
     : [];
-  const started = startEveryApp(supervisor, {
-    replicas: (app) =>
-      options.replicas.get(app) ?? Math.max(1, scaled.find((p) => p.consumer === app)?.minReplicas ?? 1),
-    env: appEnv,
-    nice,
-  });
+  const replicas = (app: AppName) =>
+    options.replicas.get(app) ?? Math.max(1, scaled.find((p) => p.consumer === app)?.minReplicas ?? 1);
+  await requireFreePorts(fleetPorts(replicas), 'make run');
+  const started = startEveryApp(supervisor, { replicas, env: appEnv, nice });
   say(`starting ${started.length} processes (logs in .local/logs/)`);
   const readiness = await Promise.all(
     started.map(async (p) => [p, await waitUntilReady(`${p.url}/healthz`, 60_000)] as const),

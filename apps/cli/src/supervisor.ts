@@ -33,6 +33,12 @@ interface Supervised {
 export class Supervisor {
   private readonly processes = new Map<string, Supervised>();
   private stopping = false;
+  // Should this process die without stopping them (an uncaught error), its children die with it:
+  // in their own process groups, they would live on, holding their ports, and answer the requests
+  // of the next run in its processes' place.
+  private readonly killOnExit = () => {
+    for (const { child } of this.processes.values()) child?.kill('SIGKILL');
+  };
 
   constructor(
     private readonly options: {
@@ -49,6 +55,7 @@ export class Supervisor {
     },
   ) {
     mkdirSync(options.logDir, { recursive: true });
+    process.on('exit', this.killOnExit);
   }
 
   start(spec: ProcessSpec): void {
@@ -91,6 +98,7 @@ export class Supervisor {
     const all = [...this.processes.values()].reverse();
     await Promise.all(all.map((p) => this.terminate(p, graceMs)));
     for (const p of all) endLog(p);
+    process.off('exit', this.killOnExit);
   }
 
   private launch(supervised: Supervised): void {

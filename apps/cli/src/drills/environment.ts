@@ -6,7 +6,7 @@ import { managementClient } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
 import { appSpecs, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
-import { startEveryApp } from '../fleet.js';
+import { fleetPorts, requireFreePorts, startEveryApp } from '../fleet.js';
 import { createIsolatedResources, type ServerEndpoints } from '../isolated-resources.js';
 import { removeScrapeTargets, writeScrapeTargets } from '../scrape-targets.js';
 import { Supervisor } from '../supervisor.js';
@@ -78,6 +78,10 @@ export async function createDrillEnvironment(options: {
   say: (line: string) => void;
 }): Promise<DrillEnvironment> {
   const name = `${drillPrefix}${options.drill.replace(/-/g, '_')}_${randomBytes(3).toString('hex')}`;
+  await requireFreePorts(
+    fleetPorts((app) => options.replicas[app] ?? 1, DRILL_PORT_OFFSET),
+    'drill (or a test running one)',
+  );
   const resources = await createIsolatedResources(options.endpoints, name);
   const { databaseUrl, amqpUrl } = resources;
   const appAmqpUrl = options.heartbeatSeconds ? `${amqpUrl}?heartbeat=${options.heartbeatSeconds}` : amqpUrl;

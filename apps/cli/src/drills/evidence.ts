@@ -5,6 +5,9 @@ export type StockLevels = Record<string, { available: number; reserved: number }
 
 /** Everything a drill is judged on, read from the systems of record, never from our own counters. */
 export interface Evidence {
+  /** The orders the api acknowledged (202) to the drill's load. */
+  accepted: string[];
+  /** The rows the database has of them. */
   orders: { id: string; status: string; reason: string | null; lines: { sku: string; quantity: number }[] }[];
   /** The gateway's charges: one row per charge it executed. */
   charges: { orderId: string; status: string }[];

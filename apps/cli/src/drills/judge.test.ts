@@ -5,6 +5,7 @@ import { judge } from './judge.js';
 
 function healthy(): Evidence {
   return {
+    accepted: ['o1', 'o2'],
     orders: [
       { id: 'o1', status: 'CONFIRMED', reason: null, lines: [{ sku: 'A', quantity: 2 }] },
       { id: 'o2', status: 'CANCELLED', reason: 'payment declined: card_declined', lines: [{ sku: 'A', quantity: 1 }] },
@@ -39,6 +40,21 @@ describe('judge', () => {
     expect(verdictsOf(healthy())).toEqual({ 1: 'PASS', 2: 'PASS', 3: 'PASS', 4: 'PASS', 5: 'PASS' });
   });
 
+  it('fails an accepted order the database does not have: acknowledged, then lost', () => {
+    const evidence = healthy();
+    evidence.accepted.push('o3');
+    const verdict = judge(evidence, { expectPoison: false })[0]!;
+    expect(verdict.verdict).toBe('FAIL');
+    expect(verdict.evidence).toContain('1 missing');
+  });
+
+  it('fails a run in which no order was accepted: it proved nothing', () => {
+    const evidence = healthy();
+    evidence.accepted = [];
+    evidence.orders = [];
+    expect(verdictsOf(evidence)[1]).toBe('FAIL');
+  });
+
   it('fails a double charge, naming it', () => {
     const evidence = healthy();
     evidence.charges.push({ orderId: 'o1', status: 'captured' });
@@ -50,6 +66,7 @@ describe('judge', () => {
   it('fails a cancelled order left charged, and a pending order', () => {
     const evidence = healthy();
     evidence.charges[1] = { orderId: 'o2', status: 'captured' };
+    evidence.accepted.push('o3');
     evidence.orders.push({ id: 'o3', status: 'PENDING', reason: null, lines: [] });
     expect(verdictsOf(evidence)).toMatchObject({ 1: 'FAIL', 2: 'FAIL' });
   });

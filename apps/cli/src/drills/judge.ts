@@ -28,11 +28,15 @@ export function judge(evidence: Evidence, options: { expectPoison: boolean }): V
   const pending = orders.filter((o) => o.status === 'PENDING');
   const confirmed = orders.filter((o) => o.status === 'CONFIRMED');
   const cancelled = orders.filter((o) => o.status === 'CANCELLED');
+  // An acknowledged order the database does not have was lost; a run that had none accepted proved nothing.
+  const found = new Set(orders.map((o) => o.id));
+  const lost = evidence.accepted.filter((id) => !found.has(id)).length;
   verdicts.push(
     verdict(
       '1 every accepted order is CONFIRMED or CANCELLED',
-      pending.length === 0,
-      `${orders.length} accepted: ${confirmed.length} confirmed, ${cancelled.length} cancelled, ${pending.length} pending`,
+      evidence.accepted.length > 0 && lost === 0 && pending.length === 0,
+      `${evidence.accepted.length} accepted: ${confirmed.length} confirmed, ${cancelled.length} cancelled, ` +
+        `${pending.length} pending, ${lost} missing`,
     ),
   );
 

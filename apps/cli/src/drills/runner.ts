@@ -139,6 +139,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     const broker = await Broker.connect(env.amqpUrl, createLogger('drill', 'silent'));
     const deadLetters = await new DeadLetterBox(broker).list().finally(() => broker.close());
     const evidence: Evidence = {
+      accepted: placed.accepted,
       ...(await readLedgers(env.pool, placed.accepted)),
       stockBefore,
       stockAfter: await readStock(env.pool),
