@@ -28,8 +28,8 @@ import {
 // The drills' Kubernetes backend (apps/cli/src/drills/kubernetes) against the real API server: each
 // Chaos Mesh experiment the mapping names is created as a drill run creates it, read back and
 // deleted; each settings fault is rolled out on the chart's Deployments, healed, and put back. What
-// needs running containers (the forwards to Services, the load, the gateway's faults, poison over
-// AMQP) is beyond this control plane: kwok runs no process.
+// needs running containers (the forwards to Services, the load, the gateway's faults, poison and
+// the duplicate storm over AMQP) is beyond this control plane: kwok runs no process.
 const ns = 'surety-drills';
 const release = 'surety';
 const timeoutMs = 120_000;

@@ -16,7 +16,6 @@ const Env = Type.Object({
   RELAY_IDLE_POLL_MAX_MS: Type.Integer({ default: 5_000, minimum: 10 }),
   RELAY_SWEEP_AFTER_MS: Type.Integer({ default: 2_000, minimum: 0 }),
   SURETY_FAILPOINTS: Type.String({ default: '' }),
-  RELAY_PUBLISH_TWICE: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.String({ default: 'info' }),
 });
 
@@ -46,8 +45,6 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     /** Rows younger than this are left to the writer that publishes them after its commit. */
     sweepAfterMs: parsed.RELAY_SWEEP_AFTER_MS,
     failpoints: parsed.SURETY_FAILPOINTS,
-    /** A drill's fault: every event published twice, as a relay that crashed before marking would. */
-    publishTwice: parsed.RELAY_PUBLISH_TWICE,
     logLevel: parsed.LOG_LEVEL,
   });
 }

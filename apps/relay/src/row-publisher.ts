@@ -22,8 +22,6 @@ export interface RowPublisherOptions {
   publisher: ConfirmPublisher;
   logger: Logger;
   registry: Registry;
-  /** A drill's fault: every event published twice, as a relay that crashed before marking would. */
-  publishTwice?: boolean;
 }
 
 /**
@@ -80,9 +78,7 @@ export class RowPublisher {
     let outcomes;
     try {
       const messages = rows.map((row) => toMessage(row, spans));
-      outcomes = await this.options.publisher.publish(
-        this.options.publishTwice ? [...messages, ...messages] : messages,
-      );
+      outcomes = await this.options.publisher.publish(messages);
     } catch (error) {
       spans.end([]);
       throw error;

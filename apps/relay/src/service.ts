@@ -34,7 +34,7 @@ export async function startRelay(config: RelayConfig): Promise<RelayService> {
   const publisher = await ConfirmPublisher.create(broker);
   registerConnectionMetrics(registry, { broker, pool });
   registerReplicationSlotMetrics(registry, pool);
-  const rowPublisher = new RowPublisher({ publisher, logger, registry, publishTwice: config.publishTwice });
+  const rowPublisher = new RowPublisher({ publisher, logger, registry });
   // Polling, the writers' NOTIFY wakes the relay; beside a CDC stream, the sweep keeps to its timer.
   const listener = config.mode === 'polling' ? new OutboxWakeup(config.databaseUrl, logger) : undefined;
   await listener?.start();

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppName } from '../apps.js';
 import type { DrillEnvironment } from './environment.js';
 import { setGatewayFaults } from '../gateway-faults.js';
-import { injectPoison, poisonCount, poisonQueues } from './faults.js';
+import { injectPoison, poisonCount, poisonQueues, startDuplicateStorm } from './faults.js';
 import type { Verdict } from './judge.js';
 import { alertFiring, fillWal, limitSlotWal, sampleSlot, stallVerdict, type SlotSample } from './slot-stall.js';
 
@@ -318,16 +318,26 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
     },
   },
   'duplicate-storm': {
-    fault: 'the relay publishes every event twice',
+    fault:
+      'every event is sent twice: a queue of the drill, bound to every event type, hands each back to the exchange',
     targets: '2 and 4: every consumer absorbs the copies; one effect each',
-    env: { relay: { RELAY_PUBLISH_TWICE: 'true' } },
-    // Writers leave every event to the relay, so that every event is doubled.
-    everyApp: { OUTBOX_DISPATCH: 'relay' },
     healWithLoad: true,
-    inject:
-      async ({ env }) =>
-      async () =>
-        env.supervisor.replace('relay-1', { RELAY_PUBLISH_TWICE: 'false' }),
+    inject: async ({ env, say }) => {
+      const storm = await startDuplicateStorm(env.amqpUrl);
+      return async () => {
+        // The load is placed: the copies of its last events are still to come.
+        await sleep(2_000);
+        await storm.stop();
+        say(`  sent ${storm.copies()} events a second time`);
+        return async () => [
+          {
+            invariant: 'events sent a second time',
+            verdict: storm.copies() > 0 && !storm.failure() ? 'PASS' : 'FAIL',
+            evidence: `${storm.copies()} copies sent${storm.failure() ? `; the storm broke: ${storm.failure()?.message}` : ''}`,
+          },
+        ];
+      };
+    },
   },
   'consumer-freeze': {
     fault: 'a payment replica is frozen (SIGSTOP) past the broker heartbeat, then thawed (SIGCONT)',

@@ -6,7 +6,7 @@ import type { DrillBackend, FaultRun } from '../backend.js';
 import type { Drill, Heal } from '../catalogue.js';
 import { brokerProbe, type DrillStack } from '../environment.js';
 import { setGatewayFaults } from '../../gateway-faults.js';
-import { injectPoison, poisonCount, poisonQueues } from '../faults.js';
+import { injectPoison, poisonCount, poisonQueues, startDuplicateStorm } from '../faults.js';
 import { Cleanup } from './cleanup.js';
 import { Cluster } from './cluster.js';
 import { clusterServices, urlFor, type ClusterUrls } from './endpoints.js';
@@ -149,6 +149,14 @@ async function injectFault(
     case 'poison':
       for (const queue of poisonQueues) poison.push(...(await injectPoison(urls.amqpUrl, queue, poisonCount(size))));
       return async () => undefined;
+    case 'duplicates': {
+      const storm = await startDuplicateStorm(urls.amqpUrl);
+      cleanup.push(() => storm.stop());
+      return async () => {
+        await storm.stop();
+        say(`  sent ${storm.copies()} events a second time`);
+      };
+    }
   }
 }
 

@@ -18,6 +18,8 @@ export type ClusterFault =
   | { kind: 'gateway'; during: GatewayFaults; after: GatewayFaults; how: string; differs: string }
   /** Poison published straight into the queues over AMQP. */
   | { kind: 'poison'; how: string; differs: string }
+  /** Every event sent twice, by the drill's own queue over AMQP (faults.ts, startDuplicateStorm). */
+  | { kind: 'duplicates'; how: string; differs: string }
   | { kind: 'unsupported'; reason: string };
 
 const restartDelay =
@@ -103,10 +105,9 @@ export const clusterFaults: Record<DrillName, ClusterFault> = {
     differs: 'none: the same messages, through a forward to RabbitMQ, into the vhost the apps use',
   },
   'duplicate-storm': {
-    kind: 'settings',
-    heal: { relay: { RELAY_PUBLISH_TWICE: 'false' } },
-    how: 'RELAY_PUBLISH_TWICE=true on the relay Deployment and OUTBOX_DISPATCH=relay on every Deployment (a rollout before the load); false once the load is placed',
-    differs: 'two relays run, as the chart has them, rather than one',
+    kind: 'duplicates',
+    how: 'a queue of the drill, bound to every event type in the vhost the apps use, hands each event back to the exchange once more, through a forward to RabbitMQ, until the load is placed',
+    differs: 'none: the same queue and copies, through a forward to RabbitMQ',
   },
   'consumer-freeze': {
     kind: 'unsupported',

@@ -58,9 +58,12 @@ describe('drillSettings', () => {
     expect(drillSettings(byName('payment-crash-before-commit'), { gatewayIgnoresKeys: false })).toEqual({
       payment: { SURETY_FAILPOINTS: 'payment.after-charge-before-commit=crash:0.1' },
     });
-    const storm = drillSettings(byName('duplicate-storm'), { gatewayIgnoresKeys: false });
-    expect(storm.relay).toEqual({ OUTBOX_DISPATCH: 'relay', RELAY_PUBLISH_TWICE: 'true' });
-    expect(storm.api).toEqual({ OUTBOX_DISPATCH: 'relay' });
+    const relayCrash = drillSettings(byName('relay-crash-after-publish'), { gatewayIgnoresKeys: false });
+    expect(relayCrash.relay).toEqual({
+      OUTBOX_DISPATCH: 'relay',
+      SURETY_FAILPOINTS: 'relay.after-publish-before-mark=crash:0.2',
+    });
+    expect(relayCrash.api).toEqual({ OUTBOX_DISPATCH: 'relay' });
   });
 
   it('writes settings for every app into every Deployment, and the contrast into the gateway', () => {
