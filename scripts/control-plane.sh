@@ -95,6 +95,20 @@ prepare() {
     openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
     openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
   fi
+  # The aggregation layer's front proxy: the API server authenticates to an aggregated API server
+  # (KEDA's metrics adapter in test/kubernetes/keda.test.ts) with this client certificate, and
+  # publishes its CA in kube-system/extension-apiserver-authentication, so that server trusts the
+  # user it names in the X-Remote-* headers. Its own CA: no certificate of the cluster CA passes for it.
+  if [ ! -f "$pki/front-proxy-client.crt" ]; then
+    say "writing the front proxy's CA and client certificate in $pki"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=surety-front-proxy-ca \
+      -keyout "$pki/front-proxy-ca.key" -out "$pki/front-proxy-ca.crt" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj /CN=front-proxy-client -keyout "$pki/front-proxy-client.key" \
+      -out "$pki/front-proxy-client.csr" 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' >"$pki/front-proxy-client.ext"
+    openssl x509 -req -in "$pki/front-proxy-client.csr" -CA "$pki/front-proxy-ca.crt" -CAkey "$pki/front-proxy-ca.key" \
+      -CAcreateserial -days 3650 -extfile "$pki/front-proxy-client.ext" -out "$pki/front-proxy-client.crt" 2>/dev/null
+  fi
   if [ ! -f "$C/admin.token" ]; then
     (umask 077 && openssl rand -hex 24 >"$C/admin.token")
   fi
@@ -181,7 +195,11 @@ args_for() {
         --client-ca-file "$pki/ca.crt" --token-auth-file "$C/tokens.csv" --authorization-mode=RBAC
         --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$pki/sa.pub"
         --service-account-signing-key-file "$pki/sa.key" --service-cluster-ip-range 10.96.0.0/16
-        --endpoint-reconciler-type none --allow-privileged=true --profiling=false --feature-gates "$SERVER_GATES")
+        --endpoint-reconciler-type none --allow-privileged=true --profiling=false --feature-gates "$SERVER_GATES"
+        --requestheader-client-ca-file "$pki/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client
+        --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group
+        --requestheader-extra-headers-prefix X-Remote-Extra- --proxy-client-cert-file "$pki/front-proxy-client.crt"
+        --proxy-client-key-file "$pki/front-proxy-client.key")
       ;;
     kube-controller-manager)
       ARGS=(--kubeconfig "$C/kubeconfig" --bind-address 127.0.0.1 --secure-port "$CONTROLLER_MANAGER_PORT"

@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freePort } from './ports.js';
 import { spawnProcess, type AppProcess } from './processes.js';
 import { isolatedResources } from './stack.js';
 import { waitFor } from './wait.js';
@@ -23,15 +22,6 @@ export interface ProcessStack {
   /** Everything each process wrote, for a failing test to show. */
   output(app: PipelineApp): string;
   stop(): Promise<void>;
-}
-
-/** freePort asks the system for a port nothing listens on. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createIsolatedResources, type IsolatedResources } from '@surety/cli';
 import { parse } from 'yaml';
 import { testEnv, testPrefix } from '../../support/env.js';
-import { freePort } from '../../support/process-stack.js';
+import { freePort } from '../../support/ports.js';
 import type { EntryPoint } from './chart-entry-points.js';
 import { buildImageTree, scratchDirectory } from './image-tree.js';
 import type { LocalCluster } from './launch.js';
