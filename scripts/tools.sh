@@ -404,5 +404,10 @@ for arg in "$@"; do
   esac
 done
 [ "${#TOOLS[@]}" -gt 0 ] || [ "${#KUBE_TOOLS[@]}" -gt 0 ] || TOOLS=(helm)
+# One build at a time: make test starts the Go builds early in the background (scripts/test.sh), and
+# a later call for the same tools waits here for them, then finds them ready.
+mkdir -p "$ROOT/.tools"
+exec 9>"$ROOT/.tools/.lock"
+flock 9
 for tool in "${TOOLS[@]}"; do "install_$tool"; done
 [ "${#KUBE_TOOLS[@]}" -eq 0 ] || install_kube "${KUBE_TOOLS[@]}"
