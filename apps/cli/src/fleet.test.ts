@@ -13,15 +13,25 @@ describe('fleetPorts', () => {
 });
 
 describe('requireFreePorts', () => {
-  it('names a port something else listens on, and passes free ones', async () => {
+  async function holdAPort() {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-    const taken = (holder.address() as AddressInfo).port;
+    return { holder, port: (holder.address() as AddressInfo).port };
+  }
+
+  it('names a port something else listens on, and passes free ones', async () => {
+    const { holder, port } = await holdAPort();
     try {
-      await expect(requireFreePorts([taken], 'drill')).rejects.toThrow(`ports ${taken} are taken`);
+      await expect(requireFreePorts([port], 'drill', { waitMs: 0 })).rejects.toThrow(`ports ${port} are taken`);
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }
-    await expect(requireFreePorts([taken], 'drill')).resolves.toBeUndefined();
+    await expect(requireFreePorts([port], 'drill', { waitMs: 0 })).resolves.toBeUndefined();
+  });
+
+  it('waits for a port a run before is still giving back', async () => {
+    const { holder, port } = await holdAPort();
+    setTimeout(() => holder.close(), 300);
+    await expect(requireFreePorts([port], 'drill', { waitMs: 5_000 })).resolves.toBeUndefined();
   });
 });

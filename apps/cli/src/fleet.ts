@@ -56,13 +56,22 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /**
- * requireFreePorts fails, naming them, when any of the ports is taken: an app started on one would
- * exit, and whatever holds the port would answer in its place (another stack's api taking the
- * orders meant for this one).
+ * requireFreePorts fails, naming them, when any of the ports is still taken after `waitMs` (a run
+ * before this one may still be stopping): an app started on one would exit, and whatever holds the
+ * port would answer in its place (another stack's api taking the orders meant for this one).
  */
-export async function requireFreePorts(ports: readonly number[], who: string): Promise<void> {
-  const taken = (await Promise.all(ports.map(async (port) => ((await portIsFree(port)) ? [] : [port])))).flat();
-  if (taken.length > 0) {
-    throw new Error(`ports ${taken.join(', ')} are taken: is another ${who} running? Stop it first`);
+export async function requireFreePorts(
+  ports: readonly number[],
+  who: string,
+  { waitMs = 30_000 }: { waitMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const taken = (await Promise.all(ports.map(async (port) => ((await portIsFree(port)) ? [] : [port])))).flat();
+    if (taken.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`ports ${taken.join(', ')} are taken: is another ${who} running? Stop it first`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
