@@ -29,6 +29,21 @@ async function queueOn(node: ClusterNode, name: string): Promise<QueueInfo> {
   return managementOf<QueueInfo>(node, `/queues/%2F/${encodeURIComponent(name)}`);
 }
 
+/** declareReplicated declares a queue as the consumers do (queueArguments) and waits until its three members are online. */
+async function declareReplicated(): Promise<{ queue: string; declared: QueueInfo }> {
+  const queue = `cluster-test.${randomUUID()}`;
+  const connection = await amqp.connect(nodeAmqpUrl(1));
+  const channel = await connection.createChannel();
+  await channel.assertQueue(queue, { durable: true, arguments: queueArguments(queue) });
+  await connection.close();
+  const declared = await waitFor(
+    'three members online',
+    () => queueOn(1, queue),
+    (info) => (info.online ?? []).length === 3,
+  );
+  return { queue, declared };
+}
+
 /** publishConfirmed publishes `count` persistent messages through a node and answers the ids the broker confirmed. */
 async function publishConfirmed(node: ClusterNode, queue: string, count: number): Promise<string[]> {
   const connection = await amqp.connect(nodeAmqpUrl(node));
@@ -104,16 +119,7 @@ describe('three RabbitMQ nodes, each in its own network namespace', () => {
   });
 
   it('replicate a queue declared with the code’s arguments on all three, and keep every confirmed message when its leader is killed', async () => {
-    const queue = `cluster-test.${randomUUID()}`;
-    const connection = await amqp.connect(nodeAmqpUrl(1));
-    const channel = await connection.createChannel();
-    await channel.assertQueue(queue, { durable: true, arguments: queueArguments(queue) });
-    await connection.close();
-    const declared = await waitFor(
-      'three members online',
-      () => queueOn(1, queue),
-      (info) => (info.online ?? []).length === 3,
-    );
+    const { queue, declared } = await declareReplicated();
     expect(declared.members?.map(nodeOf).sort()).toEqual(nodes);
 
     const leader = nodeOf(declared.leader!);
@@ -157,16 +163,7 @@ describe('three RabbitMQ nodes, each in its own network namespace', () => {
   });
 
   it('keeps serving on the majority side while a node is cut off, and takes it back once healed', async () => {
-    const queue = `cluster-test.${randomUUID()}`;
-    const connection = await amqp.connect(nodeAmqpUrl(1));
-    const channel = await connection.createChannel();
-    await channel.assertQueue(queue, { durable: true, arguments: queueArguments(queue) });
-    await connection.close();
-    await waitFor(
-      'three members online',
-      () => queueOn(1, queue),
-      (info) => (info.online ?? []).length === 3,
-    );
+    const { queue } = await declareReplicated();
 
     await cluster('partition', 3);
     try {
