@@ -62,14 +62,13 @@ running_nodes() {
     grep -o '"name":"[^"]*","running":true' | wc -l
 }
 
+# shellcheck source=scripts/wait-lib.sh
+source "$ROOT/scripts/wait-lib.sh"
+
 wait_for() {
   local what=$1 seconds=$2
   shift 2
-  for ((i = 0; i < seconds * 4; i++)); do
-    "$@" && return 0
-    sleep 0.25
-  done
-  die "$what not within ${seconds}s (logs in $C/rabbit-*/log)"
+  wait_until "$seconds" "$@" || die "$what not within ${seconds}s (logs in $C/rabbit-*/log)"
 }
 
 network_up() {

@@ -57,13 +57,12 @@ pg_answers() {
   "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
 }
 
+# shellcheck source=scripts/wait-lib.sh
+source "$ROOT/scripts/wait-lib.sh"
+
 wait_for() {
   local what=$1 check=$2 seconds=$3
-  for ((i = 0; i < seconds * 4; i++)); do
-    "$check" && return 0
-    sleep 0.25
-  done
-  die "$what did not answer within ${seconds}s"
+  wait_until "$seconds" "$check" || die "$what did not answer within ${seconds}s"
 }
 
 rabbit_up() {
