@@ -75,7 +75,8 @@ export default defineConfig({
           fileParallelism: false,
           sequence: { groupOrder: 2 },
           testTimeout: 600_000,
-          hookTimeout: 600_000,
+          // A file's first hook may wait for the Go builds make test started (cold, about 25 minutes).
+          hookTimeout: 1_800_000,
         },
       },
     ],

@@ -9,7 +9,7 @@ results=reports/test-results.json
 rm -f "$results"
 # The Go tools the kubernetes project needs last (the control plane and KEDA; about 25 minutes cold
 # on 2 cores, nothing once cached) build from the start, at the lowest priority, in the CPU the
-# other projects leave idle; that project's setup waits for them (scripts/tools.sh's lock).
+# other projects leave idle; that project's files wait for them (scripts/tools.sh's lock).
 if command -v go >/dev/null; then
   nice -n 19 bash scripts/tools.sh control-plane keda >reports/tools-build.log 2>&1 &
   builder=$!

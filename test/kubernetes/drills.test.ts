@@ -22,7 +22,7 @@ import {
   kubeconfig,
   kubectl,
   kubectlJson,
-  requireControlPlane,
+  prepareControlPlane,
 } from './support/cluster.js';
 
 // The drills' Kubernetes backend (apps/cli/src/drills/kubernetes) against the real API server: each
@@ -61,7 +61,7 @@ describe("the drills' Kubernetes backend against the real API server", () => {
   let cluster: Cluster;
 
   beforeAll(() => {
-    requireControlPlane();
+    prepareControlPlane();
     // The backend's Cluster reads the kubeconfig as kubectl does.
     process.env.KUBECONFIG = kubeconfig;
     helmRun(['uninstall', release, '-n', ns, '--wait', '--timeout', '5m']);

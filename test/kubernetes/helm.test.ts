@@ -7,7 +7,7 @@ import {
   installChart,
   kubectl,
   kubectlJson,
-  requireControlPlane,
+  prepareControlPlane,
   waitFor,
 } from './support/cluster.js';
 
@@ -72,7 +72,7 @@ function revision(): number {
 
 describe('the chart installed for real (helm against the local control plane, kwok as the kubelet)', () => {
   beforeAll(() => {
-    requireControlPlane();
+    prepareControlPlane();
     // What an interrupted earlier run left.
     helmRun(['uninstall', release, '-n', ns, '--wait', ...timeout]);
     deleteNamespace(ns);

@@ -16,7 +16,8 @@ import {
   kubectl,
   kubectlJson,
   kubectlRun,
-  requireControlPlane,
+  prepareControlPlane,
+  removeExternalMetricsApi,
 } from './support/cluster.js';
 import {
   adapterDnsName,
@@ -24,7 +25,6 @@ import {
   externalMetricsApiAvailable,
   installMissingKedaCrds,
   registerExternalMetricsApi,
-  removeExternalMetricsApi,
   requireFrontProxy,
   startAdapter,
   startOperator,
@@ -246,7 +246,7 @@ describe('keda/ for real: KEDA v2.21 out of cluster against the local API server
   }
 
   beforeAll(async () => {
-    requireControlPlane();
+    prepareControlPlane();
     requireFrontProxy();
     const overview = await management('/overview').catch((error: unknown) => {
       throw new Error(`RabbitMQ management is not reachable at ${testEnv.managementUrl}: run scripts/infra.sh up`, {
@@ -257,8 +257,7 @@ describe('keda/ for real: KEDA v2.21 out of cluster against the local API server
     expect(scaledObjects.map((scaledObject) => scaledObject.metadata.name)).toContain('payment');
     expect(triggerAuthentication).toBeDefined();
 
-    // What an interrupted earlier run left.
-    removeExternalMetricsApi();
+    // What an interrupted earlier run left (prepareControlPlane removed its APIService).
     clearKedaFinalizers();
     deleteNamespace(ns);
 

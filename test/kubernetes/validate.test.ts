@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderChart, renderChartYaml, scenarios } from '../manifests/support/helm.js';
 import { manifestsIn, namespace, repoPath } from '../manifests/support/repo.js';
-import { crdNames, ensureNamespace, kubectl, kubectlJson, kubectlRun, requireControlPlane } from './support/cluster.js';
+import { crdNames, ensureNamespace, kubectl, kubectlJson, kubectlRun, prepareControlPlane } from './support/cluster.js';
 
 // Every manifest the project ships, validated by a real API server against the upstream CRDs: what
 // `kubectl apply` on a cluster would refuse or warn about fails here.
@@ -27,7 +27,7 @@ function expectAccepted(source: string, args: string[], input?: string): void {
 
 describe('manifests against a real API server (server-side apply, dry run, strict field validation)', () => {
   beforeAll(() => {
-    requireControlPlane();
+    prepareControlPlane();
     // Objects of a namespace that does not exist are refused: create every namespace they name.
     const objects = [
       ...folders.flatMap((folder) => manifestsIn(folder)),

@@ -120,6 +120,49 @@ export function crdNames(): string[] {
   );
 }
 
+export const externalMetricsApiService = 'v1beta1.external.metrics.k8s.io';
+
+/** removeExternalMetricsApi deletes the APIService: left pointing at a stopped adapter, it stalls every namespace deletion. */
+export function removeExternalMetricsApi(): void {
+  kubectl(['delete', 'apiservice', externalMetricsApiService, '--ignore-not-found']);
+}
+
+function script(args: string[]): void {
+  const started = Date.now();
+  const result = spawnSync('bash', args, { cwd: repoPath(), stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`bash ${args.join(' ')} exited ${result.status} (see its output above)`);
+  console.log(`[kubernetes] bash ${args.join(' ')}: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+/** controlPlaneRunning says whether scripts/control-plane.sh finds every component up. */
+export function controlPlaneRunning(): boolean {
+  return spawnSync('bash', ['scripts/control-plane.sh', 'status'], { cwd: repoPath(), stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * prepareControlPlane is each file's first step: it builds what is missing (helm, KEDA and the
+ * control plane, cached in .tools/bin; it waits for the build make test started in the background,
+ * on tools.sh's lock), starts the control plane (a no-op when it runs), installs the upstream CRDs
+ * unless they are, and removes what an interrupted keda.test.ts left (its APIService, which would
+ * stall every namespace deletion). Anything missing fails the file: these tests never skip. In the
+ * files rather than the project's global setup, which vitest runs before any project's tests: the
+ * builds overlap the other projects instead of delaying them.
+ */
+export function prepareControlPlane(): void {
+  crdFiles(); // fail early, with the reason, when ../shared/schemas/crds is missing
+  script(['scripts/tools.sh', 'helm', 'keda']);
+  script(['scripts/control-plane.sh', 'up']);
+  requireControlPlane();
+  const installed = new Set(kubectl(['get', 'crd', '-o', 'jsonpath={.items[*].metadata.name}']).split(' '));
+  if (crdNames().some((name) => !installed.has(name))) {
+    const started = Date.now();
+    installCrds();
+    console.log(`[kubernetes] upstream CRDs applied and Established: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  }
+  removeExternalMetricsApi();
+}
+
 /** installCrds server-side applies every upstream CRD (idempotent) and waits until each is Established. */
 export function installCrds(): void {
   for (const file of crdFiles()) {

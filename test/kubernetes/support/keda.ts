@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readYaml, repoPath } from '../../manifests/support/repo.js';
-import { crdNames, kubeconfig, kubectl, kubectlJson } from './cluster.js';
+import { crdNames, externalMetricsApiService, kubeconfig, kubectl, kubectlJson } from './cluster.js';
 
 // KEDA's operator and metrics adapter (built by `scripts/tools.sh keda`) run out of cluster, as
 // processes of the test, against the local control plane: the operator with its gRPC metrics
@@ -25,7 +25,6 @@ const binDirectory = repoPath('.tools', 'bin');
 const kedaModule = 'github.com/kedacore/keda/v2';
 const logDirectory = path.join(process.env.SURETY_LOCAL_DIR ?? repoPath('.local'), 'keda-test');
 const buildHint = "run `bash scripts/tools.sh keda` (the kubernetes project's global setup does)";
-const externalMetricsApiService = 'v1beta1.external.metrics.k8s.io';
 
 /** The KEDA release scripts/tools.sh built into .tools/bin (it stamps the version beside the binaries). */
 function builtKedaVersion(): string {
@@ -353,9 +352,4 @@ export function externalMetricsApiAvailable(): { available: boolean; why: string
   ]);
   const condition = apiService.status?.conditions?.find((candidate) => candidate.type === 'Available');
   return { available: condition?.status === 'True', why: condition?.message ?? 'no Available condition yet' };
-}
-
-/** removeExternalMetricsApi deletes the APIService: left pointing at a stopped adapter, it stalls every namespace deletion. */
-export function removeExternalMetricsApi(): void {
-  kubectl(['delete', 'apiservice', externalMetricsApiService, '--ignore-not-found']);
 }
