@@ -11,33 +11,61 @@ function alive(pid: number): boolean {
   }
 }
 
+/** supervise starts a fixture that supervises one child, and answers once the child runs. */
+async function supervise(fixture: string, env: NodeJS.ProcessEnv = {}) {
+  const supervisor = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    stdio: 'ignore',
+    env: { ...process.env, ...env },
+  });
+  const exited = new Promise<number | null>((resolve) => supervisor.once('exit', (code) => resolve(code)));
+  const children = await waitFor(
+    'the supervised child',
+    async () =>
+      spawnSync('pgrep', ['-P', String(supervisor.pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number),
+    (pids) => pids.length > 0,
+  );
+  return { supervisor, exited, children };
+}
+
+async function expectGone(children: number[], timeoutMs = 3_000) {
+  try {
+    await waitFor(
+      'the child to be gone',
+      async () => children.filter(alive),
+      (left) => left.length === 0,
+      { timeoutMs },
+    );
+  } finally {
+    for (const pid of children.filter(alive)) process.kill(pid, 'SIGKILL');
+  }
+}
+
 describe('the supervisor', () => {
   it('takes its children with it when it dies of an uncaught error', async () => {
-    const supervisor = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/supervisor-crash.ts'], {
-      stdio: 'ignore',
-    });
-    const exited = new Promise((resolve) => supervisor.once('exit', resolve));
-    const children = await waitFor(
-      'the supervised child',
-      async () =>
-        spawnSync('pgrep', ['-P', String(supervisor.pid)], { encoding: 'utf8' })
-          .stdout.split('\n')
-          .filter(Boolean)
-          .map(Number),
-      (pids) => pids.length > 0,
-    );
+    const { exited, children } = await supervise('test/fixtures/supervisor-crash.ts');
     expect(await exited).toBe(1);
-    try {
-      await waitFor(
-        'the child to be gone',
-        async () => children.filter(alive),
-        (left) => left.length === 0,
-        {
-          timeoutMs: 3_000,
-        },
-      );
-    } finally {
-      for (const pid of children.filter(alive)) process.kill(pid, 'SIGKILL');
-    }
+    await expectGone(children);
+  });
+
+  it('takes its children with it when it is sent SIGTERM and its command has no handler of its own', async () => {
+    const { supervisor, exited, children } = await supervise('test/fixtures/supervisor-waits.ts');
+    supervisor.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    await expectGone(children);
+  });
+
+  it('leaves no service behind when it is killed outright: the orphan stops itself', async () => {
+    const { supervisor, exited, children } = await supervise('test/fixtures/supervisor-waits.ts', {
+      CHILD: 'service',
+    });
+    // The service is up once it has its signal handlers; a moment is plenty for a child that only waits.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(children.filter(alive)).toEqual(children);
+    supervisor.kill('SIGKILL');
+    await exited;
+    await expectGone(children, 10_000);
   });
 });

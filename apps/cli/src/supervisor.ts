@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { appNodeFlags, compiledEntryOf, ensureCompiled } from './compiled.js';
+
+/** The signals that end a process by default, and so must take its children with it. */
+const endingSignals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 export interface ProcessSpec {
   /** e.g. `payment-1` */
@@ -39,6 +43,12 @@ export class Supervisor {
   private readonly killOnExit = () => {
     for (const { child } of this.processes.values()) child?.kill('SIGKILL');
   };
+  // A signal that would end this process while its command has no handler of its own (a bench, a
+  // drill) ends it through exit, so that killOnExit runs: node's default action would skip it.
+  private readonly exitOnSignal = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 1) return;
+    process.exit(128 + constants.signals[signal]);
+  };
 
   constructor(
     private readonly options: {
@@ -56,6 +66,7 @@ export class Supervisor {
   ) {
     mkdirSync(options.logDir, { recursive: true });
     process.on('exit', this.killOnExit);
+    for (const signal of endingSignals) process.on(signal, this.exitOnSignal);
   }
 
   start(spec: ProcessSpec): void {
@@ -99,6 +110,7 @@ export class Supervisor {
     await Promise.all(all.map((p) => this.terminate(p, graceMs)));
     for (const p of all) endLog(p);
     process.off('exit', this.killOnExit);
+    for (const signal of endingSignals) process.off(signal, this.exitOnSignal);
   }
 
   private launch(supervised: Supervised): void {
@@ -110,7 +122,9 @@ export class Supervisor {
     const child = spawn(command[0] ?? process.execPath, command.slice(1), {
       cwd: this.options.root,
       env: { ...process.env, ...spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel is never written: a child sees it close when this process dies, even of
+      // SIGKILL, and stops itself (runMain) instead of living on as an orphan.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Own process group: a terminal's Ctrl-C reaches the supervisor, which stops children in order.
       detached: true,
     });

@@ -33,6 +33,10 @@ export function runMain(logger: Logger, start: () => Promise<RunningService>): v
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // Started by a supervisor that has died (even of SIGKILL): nobody reads this process's output any
+  // more, and nobody will stop it. It goes as its supervisor would have stopped it, at once; every
+  // guarantee holds across a kill -9. Logging first could block: the output pipe has no reader.
+  if (process.channel) process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   started.catch((error: unknown) => {
     logger.fatal({ err: error }, 'failed to start');
     process.exit(1);
