@@ -111,7 +111,7 @@ configure() {
     echo "cluster_formation.peer_discovery_backend = classic_config"
     for m in "${NODES[@]}"; do echo "cluster_formation.classic_config.nodes.$m = $(node_name "$m")"; done
   } >"$dir/rabbitmq.conf"
-  in_node "$n" rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
+  in_node "$n" rabbitmq-plugins enable --offline rabbitmq_management rabbitmq_consistent_hash_exchange >/dev/null
 }
 
 start_node() {

@@ -65,8 +65,20 @@ wait_for() {
   wait_until "$seconds" "$check" || die "$what did not answer within ${seconds}s"
 }
 
+# The plugins the code relies on beyond the broker's own: the consistent-hash exchange routes by key.
+PLUGINS=(rabbitmq_management rabbitmq_prometheus rabbitmq_consistent_hash_exchange)
+
 rabbit_up() {
-  if rabbit_answers; then say "rabbitmq already running on :$AMQP_PORT"; return 0; fi
+  if rabbit_answers; then
+    say "rabbitmq already running on :$AMQP_PORT"
+    # A broker started by an older version of this script may lack a plugin added since.
+    if ! grep -q rabbitmq_consistent_hash_exchange "$R/enabled_plugins" 2>/dev/null; then
+      rabbit_env
+      say "enabling ${PLUGINS[*]}"
+      rabbitmq-plugins enable "${PLUGINS[@]}" >/dev/null
+    fi
+    return 0
+  fi
   rabbit_env
   mkdir -p "$R/mnesia" "$R/log"
   touch "$R/rabbitmq-env.conf"
@@ -78,7 +90,7 @@ prometheus.tcp.ip = 127.0.0.1
 prometheus.tcp.port = $PROM_PORT
 loopback_users = none
 EOF
-  rabbitmq-plugins enable --offline rabbitmq_management rabbitmq_prometheus >/dev/null
+  rabbitmq-plugins enable --offline "${PLUGINS[@]}" >/dev/null
   say "starting rabbitmq on :$AMQP_PORT (management :$MGMT_PORT, prometheus :$PROM_PORT)"
   rabbitmq-server -detached
   rabbitmqctl wait --timeout 120 "$R/rabbit.pid" >/dev/null

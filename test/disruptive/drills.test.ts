@@ -1,6 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { drills, drillSizes, relayPathDrills, runDrill, withCdcRelay, type Drill } from '@surety/cli';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  drills,
+  drillSizes,
+  hotKeySizes,
+  relayPathDrills,
+  runDrill,
+  runHotKey,
+  withCdcRelay,
+  type Drill,
+} from '@surety/cli';
 import { testEnv } from '../support/env.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,5 +58,19 @@ describe('crash drills (short)', () => {
     const charges = careless.verdicts.find((v) => v.invariant.startsWith('2'))!;
     expect(charges.verdict).toBe('FAIL');
     expect(charges.evidence).toMatch(/[1-9]\d* orders charged twice or more/);
+  });
+});
+
+describe('hot-key (short)', () => {
+  it('shows the whale pinning one partition keyed by customer, spread keyed by order, with order and ledgers held', async () => {
+    const result = await runHotKey({
+      root,
+      endpoints: options.endpoints,
+      outDir: mkdtempSync(join(tmpdir(), 'surety-hot-key-')),
+      settings: hotKeySizes.short,
+      say: options.say,
+    });
+    const failed = result.verdicts.filter((v) => v.verdict === 'FAIL');
+    expect(failed, lines.slice(-20).join('\n')).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import type { DrillBackend } from './drills/backend.js';
 import type { KubernetesOptions } from './drills/kubernetes/backend.js';
 import { drills, drillSizes, withCdcRelay } from './drills/catalogue.js';
 import { localBackend } from './drills/local.js';
+import { hotKeySizes, runHotKey } from './drills/hot-key.js';
 import { runRelayAb } from './drills/relay-ab.js';
 import { serverEndpointsFromEnv, sweepStaleResources } from './isolated-resources.js';
 import { drillPrefix } from './drills/environment.js';
@@ -15,7 +16,8 @@ export const drillUsage = `usage: surety drill <name|all> [--short] [--orders N]
        [--target local|kubernetes] [--namespace surety] [--context NAME]
        [--api-url U] [--gateway-url U] [--database-url U] [--amqp-url U] [--management-url U]
 drills: ${drills.map((d) => d.name).join(', ')}
-and relay-ab, which offers one rate through the polling relay, then through the CDC relay, and compares them (local only)
+and relay-ab, which offers one rate through the polling relay, then through the CDC relay, and compares them (local only),
+and hot-key, a consumer needing per-key order partitioned by customer, then by order, while one customer places half the orders (local only)
 --target kubernetes runs them on the cluster of the current kubeconfig context (docs/drills.md, "On Kubernetes");
 each URL not given is forwarded to its Service.`;
 
@@ -52,6 +54,35 @@ async function relayAb(
   if (!result.passed) process.exitCode = 1;
 }
 
+/** hotKey runs the hot-key drill at hotKeySizes' full size, or short with --short. */
+async function hotKey(
+  values: { short?: boolean; rate?: string; target?: string },
+  root: string,
+  say: (line: string) => void,
+) {
+  if (values.target !== 'local') {
+    say('hot-key runs locally only: it runs the pipeline on a database of its own');
+    process.exitCode = 2;
+    return;
+  }
+  const outDir = join(root, 'reports', 'drills', `${new Date().toISOString().replace(/[:.]/g, '-')}-hot-key`);
+  const result = await runHotKey({
+    root,
+    endpoints: serverEndpointsFromEnv(process.env),
+    outDir,
+    settings: {
+      ...(values.short ? hotKeySizes.short : hotKeySizes.full),
+      ...(values.rate ? { ratePerSecond: Number(values.rate) } : {}),
+    },
+    say,
+  });
+  for (const v of result.verdicts) say(`  ${v.verdict}  ${v.invariant}: ${v.evidence}`);
+  say(result.findings.map((finding) => `  ${finding}`).join('\n'));
+  say(`report: ${join(outDir, 'report.md')}`);
+  say(`${result.passed ? 'PASS' : 'FAIL'}  hot-key`);
+  if (!result.passed) process.exitCode = 1;
+}
+
 /** drill runs one drill, or all, prints the verdicts and writes the reports; exits 1 on any FAIL. */
 export async function drill(argv: string[], root: string, say: (line: string) => void): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -82,6 +113,10 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
   }
   if (name === 'relay-ab') {
     await relayAb(values, root, say);
+    return;
+  }
+  if (name === 'hot-key') {
+    await hotKey(values, root, say);
     return;
   }
   const selected = (name === 'all' ? drills : drills.filter((d) => d.name === name)).map((d) =>

@@ -53,3 +53,19 @@ export function createEvent<T extends EventType>(event: NewEvent<T>): Envelope<T
     payload: event.payload,
   };
 }
+
+/**
+ * The AMQP headers that carry an event's keys, for a consumer that routes by key (a consistent-hash
+ * exchange hashes one of them): its order, and its customer when the event names one.
+ */
+export const keyHeaders = { order: 'x-order-id', customer: 'x-customer-id' } as const;
+export type PartitionKey = keyof typeof keyHeaders;
+
+/** keyHeadersOf answers an event's key headers. */
+export function keyHeadersOf(event: Pick<Envelope, 'orderId' | 'payload'>): Record<string, string> {
+  const { customerId } = event.payload as { customerId?: unknown };
+  return {
+    [keyHeaders.order]: event.orderId,
+    ...(typeof customerId === 'string' ? { [keyHeaders.customer]: customerId } : {}),
+  };
+}

@@ -1,11 +1,11 @@
-import { validateEvent, type Envelope, type EventType } from '@surety/contracts';
+import { keyHeadersOf, validateEvent, type Envelope, type EventType } from '@surety/contracts';
 import { activeTraceHeaders } from '@surety/telemetry';
 import type { Pool, PoolClient } from './pool.js';
 import type { SchemaName } from './migrate.js';
 import { channels, notifyAfterCommit, notifySoon } from './notifications.js';
 import { sendInTransaction } from './transaction.js';
 
-/** The AMQP headers an outbox row carries to the broker (trace context, correlation). */
+/** The AMQP headers an outbox row carries to the broker (trace context, correlation, the event's keys). */
 export type OutboxHeaders = Record<string, string>;
 
 /** An event ready to be written to an outbox: validated, with the headers it will travel with. */
@@ -27,7 +27,7 @@ export function outboxEntry<T extends EventType>(event: Envelope<T>, headers: Ou
   return {
     event,
     envelope: JSON.stringify(event),
-    headers: { 'x-correlation-id': event.correlationId, ...headers, ...activeTraceHeaders() },
+    headers: { 'x-correlation-id': event.correlationId, ...headers, ...keyHeadersOf(event), ...activeTraceHeaders() },
   };
 }
 

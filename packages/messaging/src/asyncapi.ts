@@ -1,4 +1,4 @@
-import { EnvelopeSchema, eventPayloads, type EventKey } from '@surety/contracts';
+import { EnvelopeSchema, eventPayloads, keyHeaders, type EventKey } from '@surety/contracts';
 import { DEFAULT_DELIVERY_LIMIT, EVENTS_EXCHANGE, deadLetterQueueName, queues, type QueueSpec } from './topology.js';
 
 type JsonObject = Record<string, unknown>;
@@ -62,6 +62,15 @@ const messageHeaders = {
   type: 'object',
   properties: {
     'x-correlation-id': { type: 'string', description: 'The order the event belongs to, through every hop.' },
+    [keyHeaders.order]: {
+      type: 'string',
+      description: "The event's order: the key a consumer needing per-order order routes by (declarePartitionedRoute).",
+    },
+    [keyHeaders.customer]: {
+      type: 'string',
+      description:
+        'The customer, on the events that name one: the key a consumer needing per-customer order would route by.',
+    },
     traceparent: { type: 'string', description: 'W3C trace context of the request or message that caused it.' },
     tracestate: { type: 'string' },
   },

@@ -1,5 +1,5 @@
 import type { Channel } from 'amqplib';
-import type { EventType } from '@surety/contracts';
+import { keyHeaders, type PartitionKey, type EventType } from '@surety/contracts';
 import { retryQueueName } from './retry-policy.js';
 
 /** The one exchange every event is published to, routed by its type. */
@@ -104,5 +104,54 @@ export async function declareTopology(
     for (const routingKey of spec.bindings) {
       await channel.bindQueue(spec.name, EVENTS_EXCHANGE, routingKey);
     }
+  }
+}
+
+/**
+ * A route by key, for a consumer that needs its messages in order per key: a consistent-hash
+ * exchange (RabbitMQ's bundled plugin rabbitmq_consistent_hash_exchange) spreads the bound events
+ * over `partitions` quorum queues by one of the events' key headers, so that every event of one key
+ * lands in the same queue; each queue lets one consumer at a time take from it (single active
+ * consumer), which keeps its order. The partitions bound the consumer's parallelism: more
+ * replicas than partitions stand by.
+ */
+export interface PartitionedRoute {
+  /** The exchange's name; its queues are `<name>.p<i>`. */
+  name: string;
+  partitions: number;
+  /** The key whose events must stay in order. */
+  key: PartitionKey;
+  bindings: readonly EventType[];
+}
+
+export function partitionQueueNames(route: PartitionedRoute): string[] {
+  return Array.from({ length: route.partitions }, (_, i) => `${route.name}.p${i}`);
+}
+
+/** declarePartitionedRoute asserts a route's exchange, its partitions with their DLQs, and its bindings; idempotent. */
+export async function declarePartitionedRoute(channel: Channel, route: PartitionedRoute): Promise<void> {
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  await channel.assertExchange(route.name, 'x-consistent-hash', {
+    durable: true,
+    arguments: { 'hash-header': keyHeaders[route.key] },
+  });
+  for (const routingKey of route.bindings) await channel.bindExchange(route.name, EVENTS_EXCHANGE, routingKey);
+  for (const name of partitionQueueNames(route)) {
+    await channel.assertQueue(deadLetterQueueName(name), { durable: true, arguments: deadLetterQueueArguments });
+    await channel.assertQueue(name, {
+      durable: true,
+      arguments: { ...queueArguments(name), 'x-single-active-consumer': true },
+    });
+    // The binding key of a consistent-hash exchange is the partition's weight: all equal.
+    await channel.bindQueue(name, route.name, '1');
+  }
+}
+
+/** deletePartitionedRoute removes what declarePartitionedRoute made. */
+export async function deletePartitionedRoute(channel: Channel, route: PartitionedRoute): Promise<void> {
+  await channel.deleteExchange(route.name);
+  for (const name of partitionQueueNames(route)) {
+    await channel.deleteQueue(name);
+    await channel.deleteQueue(deadLetterQueueName(name));
   }
 }

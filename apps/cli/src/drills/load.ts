@@ -43,7 +43,13 @@ async function placeUntilAccepted(
  */
 export async function placeOrders(
   apiUrl: string,
-  options: { count: number; ratePerSecond: number; onProgress?: (placed: number) => void },
+  options: {
+    count: number;
+    ratePerSecond: number;
+    onProgress?: (placed: number) => void;
+    /** Who places the i-th order; 50 customers in turn unless told. */
+    customerOf?: (i: number) => string;
+  },
 ): Promise<LoadResult> {
   const result: LoadResult = { accepted: [], deliberateRetries: 0, refusals: 0 };
   const deadline = Date.now() + Math.max(120_000, (options.count / options.ratePerSecond) * 4_000);
@@ -54,7 +60,7 @@ export async function placeOrders(
     if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
     const key = randomUUID();
     const body = JSON.stringify({
-      customerId: `drill-${i % 50}`,
+      customerId: options.customerOf?.(i) ?? `drill-${i % 50}`,
       items: [{ sku: skus[i % skus.length]!, quantity: 1 + (i % 3) }],
     });
     inFlight.push(
