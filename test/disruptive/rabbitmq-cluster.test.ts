@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueArguments } from '@surety/messaging';
+import type { Channel, ChannelModel } from 'amqplib';
+import { Broker, queueArguments } from '@surety/messaging';
+import { createLogger } from '@surety/telemetry';
 import { cluster, managementOf, nodeAmqpUrl, nodeOf, type ClusterNode } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
 
@@ -95,6 +97,35 @@ async function drain(node: ClusterNode, queue: string, expected: number): Promis
   }
 }
 
+/** listen is what a consumer does on each connection: declares its queue, consumes it and records the ids. */
+function listen(queue: string, received: Set<string>) {
+  let channel: Channel | undefined;
+  return {
+    async attach(model: ChannelModel) {
+      channel = await model.createChannel();
+      channel.on('error', () => undefined);
+      await channel.assertQueue(queue, { durable: true, arguments: queueArguments(queue) });
+      await channel.consume(queue, (message) => {
+        if (!message) return;
+        received.add(String(message.properties.messageId));
+        channel?.ack(message);
+      });
+    },
+    detach() {
+      channel = undefined;
+    },
+  };
+}
+
+async function publishThrough(broker: Broker, queue: string, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  await broker.withConfirmChannel(async (channel) => {
+    for (const id of ids) channel.sendToQueue(queue, Buffer.from(id), { messageId: id, persistent: true });
+    await channel.waitForConfirms();
+  });
+  return ids;
+}
+
 describe('three RabbitMQ nodes, each in its own network namespace', () => {
   beforeAll(async () => {
     await cluster('reset');
@@ -158,6 +189,54 @@ describe('three RabbitMQ nodes, each in its own network namespace', () => {
       const received = await drain(1, queue, confirmed.length);
       expect(confirmed.filter((id) => !received.has(id))).toHaveLength(confirmed.length);
     } finally {
+      await cluster('up');
+    }
+  });
+
+  it("an app's connection, given every node, moves to another when its node is killed: its consumer and publisher carry on", async () => {
+    const queue = `cluster-test.${randomUUID()}`;
+    const received = new Set<string>();
+    const logger = createLogger('cluster-test', 'silent');
+    // Where the broker says our connection is: the only one open while this runs.
+    const connectedTo = async (via: ClusterNode) =>
+      (await managementOf<{ node: string }[]>(via, '/connections?columns=node')).map((c) => nodeOf(c.node));
+    const broker = await Broker.connect(nodes.map(nodeAmqpUrl).join(','), logger);
+    try {
+      await broker.attach(listen(queue, received));
+      const before = await publishThrough(broker, queue, 100);
+      await waitFor(
+        'the first 100',
+        async () => received.size,
+        (size) => size >= before.length,
+      );
+      await waitFor(
+        'our connection on node 1',
+        () => connectedTo(2),
+        (on) => on.join() === '1',
+      );
+
+      await cluster('kill', 1);
+      // A publish racing the loss fails, and an app's outbox publishes it again; this one waits.
+      await waitFor(
+        'our connection on node 2, the next in the list',
+        () => connectedTo(2),
+        (on) => on.join() === '2',
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      await waitFor('the broker to be attached again', async () => broker.connected, Boolean);
+      const after = await publishThrough(broker, queue, 100);
+      await waitFor(
+        'the next 100',
+        async () => after.filter((id) => received.has(id)).length,
+        (n) => n === 100,
+        {
+          timeoutMs: 30_000,
+        },
+      );
+    } finally {
+      await broker.close();
       await cluster('up');
     }
   });

@@ -1,4 +1,5 @@
-import { connect, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { TransientError } from '@surety/contracts';
 import type { Logger } from '@surety/telemetry';
 import { coalesceFrameWrites } from './frame-coalescing.js';
@@ -11,38 +12,60 @@ export interface Attachment {
 }
 
 /**
- * Broker is the one AMQP connection of a process. It reconnects with capped exponential backoff
- * and jitter, declares the topology on every connect, then re-attaches publishers and consumers.
+ * brokerUrls reads a broker address: one AMQP URL, or one per node of a cluster separated by
+ * commas (`amqp://u:p@node1:5672,amqp://u:p@node2:5672`).
+ */
+export function brokerUrls(urls: string): string[] {
+  const list = urls
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  if (list.length === 0) throw new Error('no AMQP URL given');
+  return list;
+}
+
+/** nodeOf names a URL's node without its credentials, for logs. */
+function nodeOf(url: string): string {
+  const { hostname, port } = new URL(url);
+  return `${hostname}:${port || 5672}`;
+}
+
+/** The wait before the n-th retry: doubling from 200 ms to at most 5 s, with ±30 % jitter. */
+function retryDelayMs(attempt: number): number {
+  return Math.min(5_000, 200 * 2 ** (attempt - 1)) * (0.7 + Math.random() * 0.6);
+}
+
+/**
+ * Broker is the one AMQP connection of a process, to whichever node of the broker answers: each
+ * attempt after a failure, and the first after a lost connection, tries the next node's URL. It
+ * reconnects with capped exponential backoff and jitter, declares the topology on every connect,
+ * then re-attaches publishers and consumers. (amqplib's own recovery reconnects to one URL only.)
  */
 export class Broker {
   private current: ChannelModel | undefined;
   private readonly attachments = new Set<Attachment>();
-  private model: RecoveringChannelModel | undefined;
+  private closed = false;
+  /** The URL the next attempt uses, modulo their number. */
+  private next = 0;
 
-  private constructor(private readonly logger: Logger) {}
+  private constructor(
+    private readonly urls: readonly string[],
+    private readonly logger: Logger,
+  ) {}
 
-  /** Broker.connect resolves once the first connection is up and the topology declared. */
-  static async connect(url: string, logger: Logger, options: { initialMaxRetries?: number } = {}): Promise<Broker> {
-    const broker = new Broker(logger);
-    const model = await connect(url, {
-      recovery: {
-        initialDelay: 200,
-        maxDelay: 5_000,
-        factor: 2,
-        jitter: 0.3,
-        initialMaxRetries: options.initialMaxRetries ?? 10,
-        maxRetries: Infinity,
-        waitForConnect: false,
-        setup: (connected: ChannelModel) => broker.onConnected(connected),
-      },
-    });
-    broker.model = model;
-    model.on('disconnect', (error: Error) => broker.onDisconnected(error));
-    model.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
-      logger.warn({ attempt, delay }, 'reconnecting to rabbitmq'),
-    );
-    model.on('error', (error: Error) => logger.warn({ err: error }, 'rabbitmq connection error'));
-    await model.waitForConnect();
+  /**
+   * Broker.connect resolves once the first connection is up and the topology declared, after at
+   * most `initialMaxRetries` retries (every node is tried at least once); from then on it reconnects
+   * for as long as it lives.
+   */
+  static async connect(
+    urls: string | readonly string[],
+    logger: Logger,
+    options: { initialMaxRetries?: number } = {},
+  ): Promise<Broker> {
+    const list = typeof urls === 'string' ? brokerUrls(urls) : urls;
+    const broker = new Broker(list, logger);
+    await broker.connectWithRetries(Math.max((options.initialMaxRetries ?? 10) + 1, list.length));
     return broker;
   }
 
@@ -74,13 +97,59 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const attachment of this.attachments) attachment.detach();
     this.attachments.clear();
+    const model = this.current;
     this.current = undefined;
-    await this.model?.close().catch(() => undefined);
+    await model?.close().catch(() => undefined);
   }
 
-  private async onConnected(model: ChannelModel): Promise<void> {
+  private async connectWithRetries(maxAttempts: number): Promise<void> {
+    for (let attempt = 1; !this.closed; attempt++) {
+      const url = this.urls[this.next % this.urls.length]!;
+      try {
+        await this.open(url);
+        return;
+      } catch (error) {
+        this.next += 1;
+        if (attempt >= maxAttempts) throw error;
+        const delay = Math.round(retryDelayMs(attempt));
+        this.logger.warn(
+          { err: error, attempt, delay, node: nodeOf(url), next: nodeOf(this.urls[this.next % this.urls.length]!) },
+          'reconnecting to rabbitmq',
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async open(url: string): Promise<void> {
+    // A node cut off by a partition never answers: give up on it and try the next.
+    const model = await connect(url, { timeout: 5_000 });
+    if (this.closed) {
+      await model.close().catch(() => undefined);
+      return;
+    }
+    model.on('error', (error: Error) => this.logger.warn({ err: error }, 'rabbitmq connection error'));
+    model.once('close', (error?: Error) => {
+      if (this.current !== model) return;
+      this.onDisconnected(error);
+      // The node that dropped us may be the one going away: the first attempt goes to the next.
+      this.next += 1;
+      if (!this.closed) void this.connectWithRetries(Number.POSITIVE_INFINITY);
+    });
+    try {
+      await this.onConnected(model, url);
+    } catch (error) {
+      this.current = undefined;
+      for (const attachment of this.attachments) attachment.detach();
+      await model.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async onConnected(model: ChannelModel, url: string): Promise<void> {
     if (!coalesceFrameWrites(model)) this.logger.warn('amqplib changed shape: each frame is written on its own');
     const channel = await model.createChannel();
     // A refused declaration (a vhost going away) rejects below; unheard, its 'error' would crash the process.
@@ -88,11 +157,11 @@ export class Broker {
     await declareTopology(channel);
     await channel.close();
     this.current = model;
-    this.logger.info('connected to rabbitmq');
+    this.logger.info({ node: nodeOf(url) }, 'connected to rabbitmq');
     for (const attachment of this.attachments) await attachment.attach(model);
   }
 
-  private onDisconnected(error: Error): void {
+  private onDisconnected(error: Error | undefined): void {
     this.current = undefined;
     this.logger.warn({ err: error }, 'lost rabbitmq connection');
     for (const attachment of this.attachments) attachment.detach();
