@@ -24,7 +24,7 @@ const nodes: ClusterNode[] = [1, 2, 3];
 function leftovers(): string[] {
   const namespaces = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
-  return [...`${namespaces}\n${links}`.matchAll(/surety-rmq\d|suretybr0/g)].map((match) => match[0]);
+  return [...`${namespaces}\n${links}`.matchAll(/surety-(rmq|pg)\d|suretybr0/g)].map((match) => match[0]);
 }
 
 async function queueOn(node: ClusterNode, name: string): Promise<QueueInfo> {

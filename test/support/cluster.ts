@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 
 const script = fileURLToPath(new URL('../../scripts/cluster.sh', import.meta.url));
 
-export type ClusterCommand = 'up' | 'down' | 'reset' | 'status' | 'amqp-urls';
-export type NodeFault = 'partition' | 'heal' | 'kill' | 'pause' | 'resume';
+export type ClusterCommand = 'up' | 'down' | 'reset' | 'status' | 'amqp-urls' | 'pg-up' | 'pg-url' | 'pg-primary';
+export type NodeFault = 'partition' | 'heal' | 'kill' | 'pause' | 'resume' | 'pg-kill' | 'pg-promote' | 'pg-rejoin';
 export type ClusterNode = 1 | 2 | 3;
 
 /** cluster runs scripts/cluster.sh (three RabbitMQ nodes, each in a network namespace of its own) and answers its output. */
