@@ -40,8 +40,8 @@ test-short: ## type-check and the fast unit tests only (no servers needed)
 	@tsc -p tsconfig.json
 	@vitest run --project unit
 
-drill: bootstrap ## one crash drill: make drill NAME=payment-crash-before-commit [ARGS=--short]
-	@$(SURETY) drill $(NAME) $(ARGS)
+drill: bootstrap ## one crash drill: make drill NAME=payment-crash-before-commit [ARGS=--short]; CLUSTER=3 runs it on three RabbitMQ nodes and a Postgres primary and standby (scripts/cluster.sh)
+	@$(SURETY) drill $(NAME) $(if $(filter 3,$(CLUSTER)),--cluster) $(ARGS)
 
 drills: bootstrap ## every crash drill, full size; reports in reports/drills/
 	@$(SURETY) drill all $(ARGS)

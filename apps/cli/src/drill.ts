@@ -1,23 +1,23 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaults } from '@surety/config';
 import type { DrillBackend } from './drills/backend.js';
 import type { KubernetesOptions } from './drills/kubernetes/backend.js';
 import { drills, drillSizes, withCdcRelay } from './drills/catalogue.js';
-import { localBackend } from './drills/local.js';
+import { clusterEndpoints, localBackend, runCluster } from './drills/local.js';
 import { hotKeySizes, runHotKey } from './drills/hot-key.js';
 import { runRelayAb } from './drills/relay-ab.js';
-import { serverEndpointsFromEnv, sweepStaleResources } from './isolated-resources.js';
+import { serverEndpointsFromEnv, sweepStaleResources, type ServerEndpoints } from './isolated-resources.js';
 import { drillPrefix } from './drills/environment.js';
 import { formatReport, writeReports } from './drills/report.js';
 import { runDrill, type DrillReport } from './drills/runner.js';
 
-export const drillUsage = `usage: surety drill <name|all> [--short] [--orders N] [--rate R] [--fault-seconds S] [--gateway-ignores-keys] [--relay polling|cdc]
+export const drillUsage = `usage: surety drill <name|all> [--short] [--orders N] [--rate R] [--fault-seconds S] [--gateway-ignores-keys] [--relay polling|cdc] [--cluster]
        [--target local|kubernetes] [--namespace surety] [--context NAME]
        [--api-url U] [--gateway-url U] [--database-url U] [--amqp-url U] [--management-url U]
 drills: ${drills.map((d) => d.name).join(', ')}
 and relay-ab, which offers one rate through the polling relay, then through the CDC relay, and compares them (local only),
 and hot-key, a consumer needing per-key order partitioned by customer, then by order, while one customer places half the orders (local only)
+--cluster runs them locally on three RabbitMQ nodes and a Postgres primary and standby, each a host of its own (scripts/cluster.sh), which quorum-leader-kill and postgres-failover need;
 --target kubernetes runs them on the cluster of the current kubeconfig context (docs/drills.md, "On Kubernetes");
 each URL not given is forwarded to its Service.`;
 
@@ -83,6 +83,14 @@ async function hotKey(
   if (!result.passed) process.exitCode = 1;
 }
 
+/** localCluster starts the local cluster (scripts/cluster.sh up, pg-up) unless it runs, and answers its servers. */
+async function localCluster(root: string, say: (line: string) => void): Promise<ServerEndpoints> {
+  say('starting the local cluster: three RabbitMQ nodes, a Postgres primary and its standby');
+  await runCluster(root, 'up');
+  await runCluster(root, 'pg-up');
+  return clusterEndpoints(await runCluster(root, 'amqp-urls'), await runCluster(root, 'pg-url'));
+}
+
 /** drill runs one drill, or all, prints the verdicts and writes the reports; exits 1 on any FAIL. */
 export async function drill(argv: string[], root: string, say: (line: string) => void): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -95,6 +103,7 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
       'fault-seconds': { type: 'string' },
       'gateway-ignores-keys': { type: 'boolean' },
       relay: { type: 'string', default: 'polling' },
+      cluster: { type: 'boolean' },
       target: { type: 'string', default: 'local' },
       namespace: { type: 'string', default: 'surety' },
       context: { type: 'string' },
@@ -150,14 +159,12 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
         })
       : localBackend({
           root,
-          endpoints: {
-            databaseUrl: process.env.DATABASE_URL ?? defaults.databaseUrl,
-            amqpUrl: process.env.AMQP_URL ?? defaults.amqpUrl,
-            managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
-          },
+          endpoints: values.cluster ? await localCluster(root, say) : serverEndpointsFromEnv(process.env),
+          cluster: values.cluster === true,
         });
   // What an interrupted earlier run left: databases (and their slots) and vhosts nothing uses.
-  if (values.target === 'local') await sweepStaleResources(serverEndpointsFromEnv(process.env), drillPrefix);
+  if (values.target === 'local' && !values.cluster)
+    await sweepStaleResources(serverEndpointsFromEnv(process.env), drillPrefix);
   const refused = selected.flatMap((d) => {
     const reason = backend.refusal(d);
     return reason ? [{ drill: d.name, reason }] : [];

@@ -1,7 +1,7 @@
-import pg from 'pg';
 import { defaults } from '@surety/config';
-import { dropReplicationSlots, migrate } from '@surety/db';
-import { managementClient } from '@surety/messaging';
+import { checkOut, createPool, dropReplicationSlots, migrate, type PoolClient } from '@surety/db';
+import { brokerUrls, managementClient } from '@surety/messaging';
+import { createLogger } from '@surety/telemetry';
 
 /** The Postgres and RabbitMQ servers a drill, the bench or a test creates its database and vhost on. */
 export interface ServerEndpoints {
@@ -19,18 +19,46 @@ export function serverEndpointsFromEnv(env: NodeJS.ProcessEnv = process.env): Se
   };
 }
 
-/** withPath is `url` with its path replaced: the database or vhost it addresses. */
+/**
+ * withPath is `url` with its path replaced: the database or vhost it addresses. A list of URLs, one
+ * per node (AMQP_URL on a cluster), has it replaced in each; a URL naming several hosts (libpq's
+ * multi-host form, which WHATWG URLs do not parse) keeps its hosts as written.
+ */
 export function withPath(url: string, path: string): string {
+  const urls = url.split(/,(?=[a-z][a-z0-9+.-]*:\/\/)/i);
+  if (urls.length > 1) return urls.map((one) => withPath(one, path)).join(',');
+  const multiHost = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*,[^/?#]*)[^?#]*(.*)$/i.exec(url);
+  if (multiHost) return `${multiHost[1]}${path}${multiHost[2]}`;
   const parsed = new URL(url);
   parsed.pathname = path;
   return parsed.toString();
+}
+
+/**
+ * asAdmin runs `work` on one connection to the server's `postgres` database, on the primary of a
+ * multi-host URL.
+ */
+async function asAdmin<T>(databaseUrl: string, work: (admin: PoolClient) => Promise<T>): Promise<T> {
+  const adminUrl = withPath(databaseUrl, '/postgres');
+  const pool = createPool(adminUrl, createLogger('admin', 'silent'), { max: 1 });
+  try {
+    const admin = await checkOut(pool, adminUrl);
+    try {
+      return await work(admin);
+    } finally {
+      admin.release();
+    }
+  } finally {
+    await pool.end();
+  }
 }
 
 /** A client of RabbitMQ's management API, as `managementClient` makes one. */
 type Management = ReturnType<typeof managementClient>;
 
 /** vhostUserOf is the user an AMQP URL connects as, the one a vhost of its own must grant. */
-export const vhostUserOf = (amqpUrl: string): string => decodeURIComponent(new URL(amqpUrl).username) || 'guest';
+export const vhostUserOf = (amqpUrl: string): string =>
+  decodeURIComponent(new URL(brokerUrls(amqpUrl)[0]!).username) || 'guest';
 
 /**
  * createGrantedVhost creates a vhost and grants `user` configure, write and read on it; `path` is
@@ -58,9 +86,7 @@ export async function deleteVhost(management: Management, path: string): Promise
  * using. Those of a run going on beside this one have connections, and are left alone.
  */
 export async function sweepStaleResources(endpoints: ServerEndpoints, prefix: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: withPath(endpoints.databaseUrl, '/postgres') });
-  await admin.connect();
-  try {
+  await asAdmin(endpoints.databaseUrl, async (admin) => {
     const stale = await admin.query<{ datname: string }>(
       `SELECT datname FROM pg_database d
         WHERE datname LIKE $1 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
@@ -70,9 +96,7 @@ export async function sweepStaleResources(endpoints: ServerEndpoints, prefix: st
       await dropReplicationSlots(admin, datname);
       await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     }
-  } finally {
-    await admin.end();
-  }
+  });
   const management = managementClient(endpoints.managementUrl);
   const vhosts = (await (await management('/vhosts')).json()) as { name: string }[];
   const connections = (await (await management('/connections')).json()) as { vhost: string }[];
@@ -102,11 +126,7 @@ export async function createIsolatedResources(
   name: string,
   { migrate: migrated = true }: { migrate?: boolean } = {},
 ): Promise<IsolatedResources> {
-  const adminUrl = withPath(endpoints.databaseUrl, '/postgres');
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  await asAdmin(endpoints.databaseUrl, (admin) => admin.query(`CREATE DATABASE ${name}`));
   const databaseUrl = withPath(endpoints.databaseUrl, `/${name}`);
   if (migrated) await migrate(databaseUrl);
   const management = managementClient(endpoints.managementUrl);
@@ -120,11 +140,10 @@ export async function createIsolatedResources(
     deleteVhost: (path) => deleteVhost(management, path),
     async drop() {
       await deleteVhost(management, vhostPath);
-      const cleanup = new pg.Client({ connectionString: adminUrl });
-      await cleanup.connect();
-      await dropReplicationSlots(cleanup, name);
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
+      await asAdmin(endpoints.databaseUrl, async (admin) => {
+        await dropReplicationSlots(admin, name);
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      });
     },
   };
 }

@@ -29,20 +29,20 @@ export function hostListOf(connectionString: string): HostList | undefined {
 type ConnectCallback = ((err: Error) => void) | ((err: null, client: pg.Client) => void);
 
 /**
- * hostRotation gives a pool what libpq does for a multi-host URL and node-postgres does not: each
- * new connection goes to the host that last worked; a host that refuses the connection, or turns
- * out to be a standby when writes are wanted, sends the next connection on to the next host. So a
- * promoted standby is found without a restart, at the cost of one failed connection per host
- * passed over.
+ * hostRotation makes the Client class for a host list, giving it what libpq does for a multi-host
+ * URL and node-postgres does not: each new connection goes to the host that last worked; a host
+ * that refuses the connection, or turns out to be a standby when writes are wanted, sends the next
+ * connection on to the next host. So a promoted standby is found without a restart, at the cost of
+ * one failed connection per host passed over.
  */
-export function hostRotation(hosts: HostList): Pick<pg.PoolConfig, 'Client' | 'onConnect'> {
+function hostRotation(hosts: HostList): new (config?: pg.ClientConfig) => pg.Client {
   let current = 0;
   const moveOn = (index: number) => {
     if (current === index) current = (index + 1) % hosts.urls.length;
   };
 
-  class HostClient extends pg.Client {
-    readonly hostIndex: number;
+  return class HostClient extends pg.Client {
+    private readonly hostIndex: number;
 
     constructor(config: pg.ClientConfig = {}) {
       const index = current;
@@ -53,27 +53,67 @@ export function hostRotation(hosts: HostList): Pick<pg.PoolConfig, 'Client' | 'o
     override connect(): Promise<pg.Client>;
     override connect(callback: ConnectCallback): void;
     override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
-      const connecting = super.connect().catch((error: unknown) => {
-        moveOn(this.hostIndex);
-        throw error;
-      });
+      const connecting = this.connectToWritable();
       if (!callback) return connecting;
       connecting.then(
         (client) => (callback as (err: null, client: pg.Client) => void)(null, client),
         (error: Error) => (callback as (err: Error) => void)(error),
       );
     }
-  }
 
-  const refuseStandby = async (client: pg.ClientBase) => {
-    const { rows } = await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
-    if (rows[0]?.transaction_read_only === 'off') return;
-    const { hostIndex, host, port } = client as HostClient;
-    moveOn(hostIndex);
-    throw new Error(`${host}:${port} takes no writes (a standby): the next connection tries the next host`);
+    private async connectToWritable(): Promise<pg.Client> {
+      try {
+        await super.connect();
+      } catch (error) {
+        moveOn(this.hostIndex);
+        throw error;
+      }
+      if (!hosts.readWrite) return this;
+      const { rows } = await this.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
+      if (rows[0]?.transaction_read_only === 'off') return this;
+      moveOn(this.hostIndex);
+      await this.end().catch(() => undefined);
+      throw new Error(`${this.host}:${this.port} takes no writes (a standby): the next connection tries the next host`);
+    }
   };
-  // pg-pool waits for a promise onConnect returns, and fails the connection when it rejects; its
-  // type says void.
-  const onConnect = refuseStandby as (client: pg.ClientBase) => void;
-  return { Client: HostClient, ...(hosts.readWrite ? { onConnect } : {}) };
+}
+
+const rotations = new Map<string, new (config?: pg.ClientConfig) => pg.Client>();
+
+/**
+ * clientClassFor answers the Client class that connects to `connectionString`: for a multi-host URL,
+ * one rotation shared by every pool and client of this process that uses the URL, so that what one
+ * connection learnt (which host is the primary) the next one starts from; otherwise node-postgres's.
+ */
+export function clientClassFor(connectionString: string): new (config?: pg.ClientConfig) => pg.Client {
+  const hosts = hostListOf(connectionString);
+  if (!hosts) return pg.Client;
+  let rotation = rotations.get(connectionString);
+  if (!rotation) {
+    rotation = hostRotation(hosts);
+    rotations.set(connectionString, rotation);
+  }
+  return rotation;
+}
+
+/** createClient makes one connection's client (not pooled: a LISTEN, replication), multi-host URLs included. */
+export function createClient(connectionString: string, config: pg.ClientConfig = {}): pg.Client {
+  const Client = clientClassFor(connectionString);
+  return new Client({ ...config, connectionString });
+}
+
+/**
+ * checkOut takes a connection from a pool for one-off work (a migration, an admin statement),
+ * passing over each host of a multi-host URL that is down or a standby, as libpq would within one
+ * attempt: a pool's rotation costs one failed connection per host it passes over.
+ */
+export async function checkOut(pool: pg.Pool, connectionString: string): Promise<pg.PoolClient> {
+  const attempts = hostListOf(connectionString)?.urls.length ?? 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
 }

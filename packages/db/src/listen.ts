@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '@surety/telemetry';
+import { createClient } from './host-list.js';
 
 export interface ChannelListenerOptions {
   databaseUrl: string;
@@ -31,7 +32,7 @@ export class ChannelListener {
   async start(): Promise<void> {
     if (this.closed) return;
     const { databaseUrl, applicationName, channel, logger } = this.options;
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: applicationName });
+    const client = createClient(databaseUrl, { application_name: applicationName });
     client.on('notification', (message) => this.options.onNotification(message.payload));
     client.on('error', (error) => {
       logger.warn({ err: error, channel }, 'listening connection lost; reconnecting');

@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
+import { createLogger } from '@surety/telemetry';
+import { checkOut } from './host-list.js';
+import { createPool } from './pool.js';
 
 /** The schemas Surety owns, in the order their migrations run. */
 export const schemas = ['orders', 'payments', 'inventory', 'notifications', 'gateway', 'ops'] as const;
@@ -20,17 +23,25 @@ const migrationsRoot = fileURLToPath(new URL('../migrations/', import.meta.url))
  * service's schema can move on its own. Concurrent callers wait on the advisory lock.
  */
 export async function migrate(databaseUrl: string, log: (message: string) => void = () => undefined): Promise<void> {
-  for (const schema of schemas) {
-    await runner({
-      databaseUrl,
-      dir: `${migrationsRoot}${schema}`,
-      schema,
-      createSchema: true,
-      migrationsTable: 'pgmigrations',
-      direction: 'up',
-      advisoryLockMode: 'wait',
-      checkOrder: true,
-      log: (message) => log(`[${schema}] ${message}`),
-    });
+  // Through the project's pool, which finds the primary of a multi-host URL; node-pg-migrate's own client would not.
+  const pool = createPool(databaseUrl, createLogger('migrate', 'silent'), { max: 1 });
+  const client = await checkOut(pool, databaseUrl);
+  try {
+    for (const schema of schemas) {
+      await runner({
+        dbClient: client,
+        dir: `${migrationsRoot}${schema}`,
+        schema,
+        createSchema: true,
+        migrationsTable: 'pgmigrations',
+        direction: 'up',
+        advisoryLockMode: 'wait',
+        checkOrder: true,
+        log: (message) => log(`[${schema}] ${message}`),
+      });
+    }
+  } finally {
+    client.release();
+    await pool.end();
   }
 }

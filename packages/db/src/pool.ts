@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '@surety/telemetry';
-import { hostListOf, hostRotation } from './host-list.js';
+import { clientClassFor } from './host-list.js';
 import { coalesceQueryWrites } from './query-coalescing.js';
 
 export type Pool = pg.Pool;
@@ -13,17 +13,16 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value,
  * createPool opens a pool whose connection errors are logged instead of crashing the process:
  * without a listener, an error on a connection (a Postgres restart) is an uncaught exception. A
  * multi-host URL (a primary and its standbys, `target_session_attrs=read-write`) connects to
- * whichever host takes writes (hostRotation).
+ * whichever host takes writes (host-list.ts).
  */
 export function createPool(
   connectionString: string,
   logger: Logger,
   options: { max?: number; applicationName?: string } = {},
 ): Pool {
-  const hosts = hostListOf(connectionString);
   const pool = new pg.Pool({
     connectionString,
-    ...(hosts ? hostRotation(hosts) : {}),
+    Client: clientClassFor(connectionString),
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'surety',
     connectionTimeoutMillis: 5_000,

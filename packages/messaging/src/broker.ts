@@ -167,3 +167,16 @@ export class Broker {
     for (const attachment of this.attachments) attachment.detach();
   }
 }
+
+/** connectAny opens a plain connection to the first node of a broker address that answers. */
+export async function connectAny(urls: string): Promise<ChannelModel> {
+  let failure: unknown;
+  for (const url of brokerUrls(urls)) {
+    try {
+      return await connect(url, { timeout: 5_000 });
+    } catch (error) {
+      failure = error;
+    }
+  }
+  throw failure;
+}

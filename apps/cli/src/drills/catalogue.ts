@@ -30,6 +30,24 @@ export interface FaultContext {
   poison: string[];
   /** Starts the local Prometheus when it is not running, and answers with its URL. */
   prometheus: () => Promise<string>;
+  /** scripts/cluster.sh, when the drill runs on the local cluster (three RabbitMQ nodes, a Postgres primary and standby). */
+  cluster?: ClusterControl;
+}
+
+/** Runs a scripts/cluster.sh command, on a node when it names one, and answers its output. */
+export type ClusterControl = (command: ClusterCommand, node?: number) => Promise<string>;
+export type ClusterCommand = 'up' | 'kill' | 'pg-primary' | 'pg-kill' | 'pg-promote' | 'pg-rejoin';
+
+function onCluster(context: FaultContext): ClusterControl {
+  if (!context.cluster) throw new Error('this drill runs on the local cluster only: make drill NAME=<drill> CLUSTER=3');
+  return context.cluster;
+}
+
+/** nodeNumberOf reads `rabbit@10.231.0.12` (scripts/cluster.sh's node names) as 2. */
+export function nodeNumberOf(name: string | undefined): number {
+  const node = Number(/^rabbit@10\.231\.0\.1(\d)$/.exec(name ?? '')?.[1]);
+  if (!node) throw new Error(`not a node of the local cluster: ${name}`);
+  return node;
 }
 
 /** What a fault saw, judged once the stack is quiet: verdicts beside the invariants'. */
@@ -57,6 +75,8 @@ export const drillNames = [
   'poison-message',
   'duplicate-storm',
   'consumer-freeze',
+  'quorum-leader-kill',
+  'postgres-failover',
 ] as const;
 export type DrillName = (typeof drillNames)[number];
 
@@ -79,6 +99,8 @@ export interface Drill {
   inject?: (context: FaultContext) => Promise<Heal>;
   /** Heal as soon as the load is placed, not after the fault's time. */
   healWithLoad?: boolean;
+  /** Runs on the local cluster only (scripts/cluster.sh), where a broker node or the database primary can die alone. */
+  needsCluster?: boolean;
   expectPoison?: boolean;
 }
 
@@ -350,6 +372,42 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
       return async () => {
         env.supervisor.signal('payment-1', 'SIGCONT');
         say('  thawed payment-1');
+      };
+    },
+  },
+  'quorum-leader-kill': {
+    fault:
+      'kill -9 of the RabbitMQ node that leads payment.orders (the busiest queue), under load; started again after the fault time',
+    targets: '1, 2 and 5: what the broker confirmed survives on the other two; every app reconnects to another node',
+    needsCluster: true,
+    inject: async (context) => {
+      const cluster = onCluster(context);
+      const queue = await context.env.management(
+        `/queues/${encodeURIComponent(context.env.vhost)}/${encodeURIComponent('payment.orders')}`,
+      );
+      const node = nodeNumberOf(((await queue.json()) as { leader?: string }).leader);
+      context.say(`killing node ${node}, the leader of payment.orders`);
+      await cluster('kill', node);
+      return async () => {
+        await cluster('up');
+      };
+    },
+  },
+  'postgres-failover': {
+    fault:
+      'kill -9 of the Postgres primary under load, its synchronous standby promoted; the old primary rewound back in as a standby after the fault time',
+    targets: '1, 2 and 5: nothing acknowledged is lost; every app finds the new primary without a restart',
+    needsCluster: true,
+    everyApp: { RETRY_DELAYS_MS: '1000,2000,5000', RETRY_BUDGET: '10' },
+    inject: async (context) => {
+      const cluster = onCluster(context);
+      const primary = Number(await cluster('pg-primary'));
+      const standby = primary === 1 ? 2 : 1;
+      context.say(`killing Postgres node ${primary}, promoting node ${standby}`);
+      await cluster('pg-kill', primary);
+      await cluster('pg-promote', standby);
+      return async () => {
+        await cluster('pg-rejoin', primary);
       };
     },
   },

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import amqp from 'amqplib';
 import { createPool, type Pool } from '@surety/db';
-import { managementClient } from '@surety/messaging';
+import { brokerUrls, connectAny, managementClient } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
 import { appSpecs, replicaPort, type AppName } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
@@ -50,7 +49,7 @@ export function brokerProbe(managementUrl: string, amqpUrl: string, vhost: strin
     management,
     queueNames,
     async queueDepths() {
-      const connection = await amqp.connect(amqpUrl);
+      const connection = await connectAny(amqpUrl);
       try {
         const channel = await connection.createChannel();
         const depths: Record<string, number> = {};
@@ -84,7 +83,11 @@ export async function createDrillEnvironment(options: {
   );
   const resources = await createIsolatedResources(options.endpoints, name);
   const { databaseUrl, amqpUrl } = resources;
-  const appAmqpUrl = options.heartbeatSeconds ? `${amqpUrl}?heartbeat=${options.heartbeatSeconds}` : amqpUrl;
+  const appAmqpUrl = options.heartbeatSeconds
+    ? brokerUrls(amqpUrl)
+        .map((url) => `${url}?heartbeat=${options.heartbeatSeconds}`)
+        .join(',')
+    : amqpUrl;
 
   const port = (app: AppName, replica = 0) =>
     replicaPort((appSpecs.find((s) => s.name === app)?.basePort ?? 0) + DRILL_PORT_OFFSET, replica);

@@ -83,7 +83,7 @@ export const clusterFaults: Record<DrillName, ClusterFault> = {
     experiment: 'kill-postgres-primary',
     how: 'Chaos Mesh pod-kill of the CloudNativePG primary',
     differs:
-      'CloudNativePG fails over to a replica instead of restarting in place; replication is asynchronous, so a commit the old primary had not shipped would be missing, and the judge would say so',
+      'CloudNativePG fails over to a replica instead of restarting in place (the postgres-failover drill, locally); replication is synchronous (k8s/postgres.yaml), so a commit the apps saw acknowledged is on the replica promoted',
   },
   'gateway-outage': {
     kind: 'gateway',
@@ -115,6 +115,20 @@ export const clusterFaults: Record<DrillName, ClusterFault> = {
       'Chaos Mesh has no action that stops a process (SIGSTOP) and resumes it, and a signal sent from inside the container cannot stop its PID 1; ' +
       'the drill also needs a 2 s AMQP heartbeat, which is part of the AMQP URL the apps read from the RabbitMQ operator’s secret. ' +
       'A network partition would be another fault (the process keeps working), so it is not offered in its place',
+  },
+  'quorum-leader-kill': {
+    kind: 'experiment',
+    experiment: 'kill-rabbitmq',
+    how: 'Chaos Mesh pod-kill (no grace) of one RabbitMQ pod; the StatefulSet starts it again',
+    differs:
+      'Chaos Mesh picks the pod, which leads the busiest queues only by chance, where the local drill kills the leader of payment.orders; the pod comes back when the StatefulSet restarts it, not after the fault time',
+  },
+  'postgres-failover': {
+    kind: 'experiment',
+    experiment: 'kill-postgres-primary',
+    how: 'Chaos Mesh pod-kill of the CloudNativePG primary; the operator promotes a synchronous replica and brings the old primary back as a replica',
+    differs:
+      'the operator decides when to promote and rejoins the old primary itself, where the local drill promotes at once and rewinds after the fault time; the apps reach the primary through the surety-pg-rw Service rather than a multi-host URL',
   },
 };
 

@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterEndpoints, drills, drillSizes, localBackend, runCluster, runDrill } from '@surety/cli';
+
+// The drills that break one node of a replicated server: three RabbitMQ nodes and a Postgres
+// primary with its synchronous standby, each a host of its own (scripts/cluster.sh).
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const lines: string[] = [];
+
+function leftovers(): string[] {
+  const namespaces = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+  return [...`${namespaces}\n${links}`.matchAll(/surety-(rmq|pg)\d|suretybr0/g)].map((match) => match[0]);
+}
+
+describe('crash drills on the local cluster (short)', () => {
+  let backend: ReturnType<typeof localBackend>;
+
+  beforeAll(async () => {
+    await runCluster(root, 'reset');
+    await runCluster(root, 'up');
+    await runCluster(root, 'pg-up');
+    const endpoints = clusterEndpoints(await runCluster(root, 'amqp-urls'), await runCluster(root, 'pg-url'));
+    backend = localBackend({ root, endpoints, cluster: true });
+  }, 300_000);
+
+  afterAll(async () => {
+    await runCluster(root, 'reset');
+    expect(leftovers(), 'namespaces and bridge removed').toEqual([]);
+  }, 120_000);
+
+  it.each(drills.filter((drill) => drill.needsCluster).map((drill) => [drill.name, drill] as const))(
+    '%s holds every invariant',
+    async (_name, drill) => {
+      const report = await runDrill(drill, { backend, size: drillSizes.short, say: (line) => lines.push(line) });
+      const failed = report.verdicts.filter((v) => v.verdict === 'FAIL');
+      expect(failed, lines.slice(-20).join('\n')).toEqual([]);
+      expect(report.ordersPlaced).toBe(drillSizes.short.orders);
+    },
+  );
+});
