@@ -12,6 +12,8 @@
 #   partition|heal <n> cut node n off from the others (its link down), and back
 #   kill <n>           SIGKILL node n's Erlang VM; `up` starts it again
 #   pause|resume <n>   SIGSTOP and SIGCONT node n's Erlang VM
+#   restart <n>        stops node n cleanly and starts it again, as an upgrade does, and waits
+#                      until the cluster has all its nodes back
 #   amqp-urls          the AMQP URL of every node, comma separated
 # PostgreSQL, a primary and a streaming standby, each a host of its own on the same bridge
 # (surety-pg<n>, 10.231.0.2<n>, data in .local/cluster/pg-<n>), replicating synchronously: a commit
@@ -373,6 +375,15 @@ pg_rejoin() {
   say "postgres node $n is node $source's standby again; commits wait for it"
 }
 
+restart_node() {
+  local n=$1
+  say "restarting $(node_name "$n")"
+  in_node "$n" rabbitmqctl shutdown >/dev/null 2>&1 || true
+  start_node "$n"
+  wait_for "$(node_name "$n")" 120 answers "$n"
+  wait_for "one cluster of ${#NODES[@]} running nodes" 120 all_clustered
+}
+
 signal_node() {
   local pid
   pid=$(beam_pid "$1") || die "$(node_name "$1") is not running"
@@ -388,6 +399,7 @@ case "${1:-}" in
   heal) require_node "${2:-}"; ip link set "$(veth "$2")" up; say "node $2 reconnected" ;;
   kill) require_node "${2:-}"; signal_node "$2" KILL; say "node $2 killed" ;;
   pause) require_node "${2:-}"; signal_node "$2" STOP; say "node $2 paused" ;;
+  restart) require_node "${2:-}"; restart_node "$2" ;;
   resume) require_node "${2:-}"; signal_node "$2" CONT; say "node $2 resumed" ;;
   pg-up) pg_up ;;
   pg-kill)
@@ -405,5 +417,5 @@ case "${1:-}" in
     for n in "${NODES[@]}"; do urls+=("amqp://guest:guest@$(address "$n"):5672"); done
     (IFS=,; echo "${urls[*]}")
     ;;
-  *) die "usage: $0 up|down|reset|status|partition|heal|kill|pause|resume <node>|amqp-urls|pg-up|pg-kill|pg-promote|pg-rejoin <node>|pg-primary|pg-url" ;;
+  *) die "usage: $0 up|down|reset|status|partition|heal|kill|pause|resume|restart <node>|amqp-urls|pg-up|pg-kill|pg-promote|pg-rejoin <node>|pg-primary|pg-url" ;;
 esac

@@ -45,6 +45,8 @@ export class Broker {
   private current: ChannelModel | undefined;
   private readonly attachments = new Set<Attachment>();
   private closed = false;
+  /** A loop of attempts is running: a connection lost meanwhile is its business, not a second loop's. */
+  private reconnecting = false;
   /** The URL the next attempt uses, modulo their number. */
   private next = 0;
 
@@ -106,21 +108,26 @@ export class Broker {
   }
 
   private async connectWithRetries(maxAttempts: number): Promise<void> {
-    for (let attempt = 1; !this.closed; attempt++) {
-      const url = this.urls[this.next % this.urls.length]!;
-      try {
-        await this.open(url);
-        return;
-      } catch (error) {
-        this.next += 1;
-        if (attempt >= maxAttempts) throw error;
-        const delay = Math.round(retryDelayMs(attempt));
-        this.logger.warn(
-          { err: error, attempt, delay, node: nodeOf(url), next: nodeOf(this.urls[this.next % this.urls.length]!) },
-          'reconnecting to rabbitmq',
-        );
-        await sleep(delay);
+    this.reconnecting = true;
+    try {
+      for (let attempt = 1; !this.closed; attempt++) {
+        const url = this.urls[this.next % this.urls.length]!;
+        try {
+          await this.open(url);
+          return;
+        } catch (error) {
+          this.next += 1;
+          if (attempt >= maxAttempts) throw error;
+          const delay = Math.round(retryDelayMs(attempt));
+          this.logger.warn(
+            { err: error, attempt, delay, node: nodeOf(url), next: nodeOf(this.urls[this.next % this.urls.length]!) },
+            'reconnecting to rabbitmq',
+          );
+          await sleep(delay);
+        }
       }
+    } finally {
+      this.reconnecting = false;
     }
   }
 
@@ -137,7 +144,8 @@ export class Broker {
       this.onDisconnected(error);
       // The node that dropped us may be the one going away: the first attempt goes to the next.
       this.next += 1;
-      if (!this.closed) void this.connectWithRetries(Number.POSITIVE_INFINITY);
+      // Lost while an attempt was still attaching, the attempt fails and its loop tries again.
+      if (!this.closed && !this.reconnecting) void this.connectWithRetries(Number.POSITIVE_INFINITY);
     });
     try {
       await this.onConnected(model, url);

@@ -36,11 +36,43 @@ export interface FaultContext {
 
 /** Runs a scripts/cluster.sh command, on a node when it names one, and answers its output. */
 export type ClusterControl = (command: ClusterCommand, node?: number) => Promise<string>;
-export type ClusterCommand = 'up' | 'kill' | 'pg-primary' | 'pg-kill' | 'pg-promote' | 'pg-rejoin';
+export type ClusterCommand =
+  | 'up'
+  | 'kill'
+  | 'partition'
+  | 'heal'
+  | 'pause'
+  | 'resume'
+  | 'restart'
+  | 'pg-primary'
+  | 'pg-kill'
+  | 'pg-promote'
+  | 'pg-rejoin';
 
 function onCluster(context: FaultContext): ClusterControl {
   if (!context.cluster) throw new Error('this drill runs on the local cluster only: make drill NAME=<drill> CLUSTER=3');
   return context.cluster;
+}
+
+/** leaderOf answers the node that leads payment.orders, the busiest queue: every placed order goes through it. */
+async function leaderOf(context: FaultContext): Promise<number> {
+  const queue = await context.env.management(
+    `/queues/${encodeURIComponent(context.env.vhost)}/${encodeURIComponent('payment.orders')}`,
+  );
+  return nodeNumberOf(((await queue.json()) as { leader?: string }).leader);
+}
+
+/** failOverPostgres kills the primary and promotes its standby; the heal rewinds the old primary back in. */
+async function failOverPostgres(context: FaultContext): Promise<Heal> {
+  const cluster = onCluster(context);
+  const primary = Number(await cluster('pg-primary'));
+  const standby = primary === 1 ? 2 : 1;
+  context.say(`killing Postgres node ${primary}, promoting node ${standby}`);
+  await cluster('pg-kill', primary);
+  await cluster('pg-promote', standby);
+  return async () => {
+    await cluster('pg-rejoin', primary);
+  };
 }
 
 /** nodeNumberOf reads `rabbit@10.231.0.12` (scripts/cluster.sh's node names) as 2. */
@@ -76,7 +108,11 @@ export const drillNames = [
   'duplicate-storm',
   'consumer-freeze',
   'quorum-leader-kill',
+  'broker-leader-partition',
+  'broker-node-pause',
+  'broker-rolling-restart',
   'postgres-failover',
+  'broker-and-db',
 ] as const;
 export type DrillName = (typeof drillNames)[number];
 
@@ -382,14 +418,66 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
     needsCluster: true,
     inject: async (context) => {
       const cluster = onCluster(context);
-      const queue = await context.env.management(
-        `/queues/${encodeURIComponent(context.env.vhost)}/${encodeURIComponent('payment.orders')}`,
-      );
-      const node = nodeNumberOf(((await queue.json()) as { leader?: string }).leader);
+      const node = await leaderOf(context);
       context.say(`killing node ${node}, the leader of payment.orders`);
       await cluster('kill', node);
       return async () => {
         await cluster('up');
+      };
+    },
+  },
+  'broker-leader-partition': {
+    fault:
+      'the RabbitMQ node that leads payment.orders cut off from the others and from the apps (its link down) for the fault time, at least 30 s, then healed',
+    targets:
+      '1, 2 and 5: the majority elects new leaders and serves; the apps see their connection go silent (5 s heartbeat) and move on',
+    needsCluster: true,
+    heartbeatSeconds: 5,
+    inject: async (context) => {
+      const cluster = onCluster(context);
+      const node = await leaderOf(context);
+      context.say(`cutting node ${node} off, the leader of payment.orders`);
+      await cluster('partition', node);
+      const cut = Date.now();
+      return async () => {
+        // Long enough for the others to see it gone (net_ticktime 10 s) and for pause_minority to act.
+        await sleep(Math.max(0, 30_000 - (Date.now() - cut)));
+        await cluster('heal', node);
+        await cluster('up');
+      };
+    },
+  },
+  'broker-node-pause': {
+    fault:
+      'the RabbitMQ node that leads payment.orders paused (SIGSTOP) past the apps’ 5 s heartbeat and the cluster’s 10 s tick, at least 20 s, then resumed',
+    targets: '1, 2 and 5: a frozen node is a dead one to its peers and its clients; nothing it confirmed is lost',
+    needsCluster: true,
+    heartbeatSeconds: 5,
+    inject: async (context) => {
+      const cluster = onCluster(context);
+      const node = await leaderOf(context);
+      context.say(`pausing node ${node}, the leader of payment.orders`);
+      await cluster('pause', node);
+      const paused = Date.now();
+      return async () => {
+        await sleep(Math.max(0, 20_000 - (Date.now() - paused)));
+        await cluster('resume', node);
+        await cluster('up');
+      };
+    },
+  },
+  'broker-rolling-restart': {
+    fault:
+      'every RabbitMQ node restarted cleanly, one at a time, each back in the cluster before the next goes, as an upgrade does, under load',
+    targets: '1, 2 and 5: quorum queues keep a majority throughout; every app follows the nodes that stay up',
+    needsCluster: true,
+    inject: async (context) => {
+      const cluster = onCluster(context);
+      const rolling = (async () => {
+        for (const node of [1, 2, 3]) await cluster('restart', node);
+      })();
+      return async () => {
+        await rolling;
       };
     },
   },
@@ -399,15 +487,23 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
     targets: '1, 2 and 5: nothing acknowledged is lost; every app finds the new primary without a restart',
     needsCluster: true,
     everyApp: { RETRY_DELAYS_MS: '1000,2000,5000', RETRY_BUDGET: '10' },
+    inject: failOverPostgres,
+  },
+  'broker-and-db': {
+    fault:
+      'the RabbitMQ node that leads payment.orders and the Postgres primary both killed at once under load; the standby promoted, the node and the old primary back after the fault time',
+    targets: '1, 2 and 5: the two recoveries overlap and still lose nothing',
+    needsCluster: true,
+    everyApp: { RETRY_DELAYS_MS: '1000,2000,5000', RETRY_BUDGET: '10' },
     inject: async (context) => {
       const cluster = onCluster(context);
-      const primary = Number(await cluster('pg-primary'));
-      const standby = primary === 1 ? 2 : 1;
-      context.say(`killing Postgres node ${primary}, promoting node ${standby}`);
-      await cluster('pg-kill', primary);
-      await cluster('pg-promote', standby);
+      const node = await leaderOf(context);
+      context.say(`killing node ${node}, the leader of payment.orders`);
+      await cluster('kill', node);
+      const healDatabase = await failOverPostgres(context);
       return async () => {
-        await cluster('pg-rejoin', primary);
+        await cluster('up');
+        await healDatabase();
       };
     },
   },

@@ -1,4 +1,4 @@
-import { countUnpublished, type Pool } from '@surety/db';
+import { countUnpublished, emittingSchemas, type Pool } from '@surety/db';
 import type { DeadLetter } from '@surety/messaging';
 
 export type StockLevels = Record<string, { available: number; reserved: number }>;
@@ -79,5 +79,30 @@ export async function readLedgers(pool: Pool, orderIds: string[]) {
     refunds: refunds.rows,
     notifications: notifications.rows,
     unpublishedOutboxRows,
+  };
+}
+
+/**
+ * readMessageCounts counts, across the schemas that emit events, the outbox rows of the given orders
+ * (and those published: the broker confirmed them) and the deliveries the consumers took in (inbox
+ * rows: all of the database, which a local run has to itself).
+ */
+export async function readMessageCounts(
+  pool: Pool,
+  orderIds: string[],
+): Promise<{ outboxRows: number; confirmedPublishes: number; deliveriesTakenIn: number }> {
+  const outbox = await pool.query<{ rows: number; published: number }>(
+    `SELECT count(*)::int AS rows, count(*) FILTER (WHERE published_at IS NOT NULL)::int AS published FROM (${emittingSchemas
+      .map((schema) => `SELECT published_at FROM ${schema}.outbox WHERE order_id = ANY($1)`)
+      .join(' UNION ALL ')}) o`,
+    [orderIds],
+  );
+  const inbox = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (${emittingSchemas.map((schema) => `SELECT 1 FROM ${schema}.inbox`).join(' UNION ALL ')}) i`,
+  );
+  return {
+    outboxRows: outbox.rows[0]?.rows ?? 0,
+    confirmedPublishes: outbox.rows[0]?.published ?? 0,
+    deliveriesTakenIn: inbox.rows[0]?.n ?? 0,
   };
 }

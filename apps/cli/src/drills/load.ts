@@ -7,6 +7,8 @@ export interface LoadResult {
   /** Requests sent again with the same Idempotency-Key on purpose, and answers other than 202. */
   deliberateRetries: number;
   refusals: number;
+  /** When each refusal came, in ms from the start of the load. */
+  refusedAtMs: number[];
 }
 
 async function placeUntilAccepted(
@@ -14,6 +16,7 @@ async function placeUntilAccepted(
   key: string,
   body: string,
   deadline: number,
+  onRefused: () => void,
 ): Promise<{ id?: string; refusals: number }> {
   let refusals = 0;
   while (Date.now() < deadline) {
@@ -31,6 +34,7 @@ async function placeUntilAccepted(
       if (error instanceof Error && error.message.startsWith('order refused')) throw error;
     }
     refusals += 1;
+    onRefused();
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return { refusals };
@@ -51,9 +55,10 @@ export async function placeOrders(
     customerOf?: (i: number) => string;
   },
 ): Promise<LoadResult> {
-  const result: LoadResult = { accepted: [], deliberateRetries: 0, refusals: 0 };
+  const result: LoadResult = { accepted: [], deliberateRetries: 0, refusals: 0, refusedAtMs: [] };
   const deadline = Date.now() + Math.max(120_000, (options.count / options.ratePerSecond) * 4_000);
   const started = Date.now();
+  const onRefused = () => result.refusedAtMs.push(Date.now() - started);
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < options.count; i++) {
     const due = started + (i * 1000) / options.ratePerSecond;
@@ -65,11 +70,11 @@ export async function placeOrders(
     });
     inFlight.push(
       (async () => {
-        const first = await placeUntilAccepted(apiUrl, key, body, deadline);
+        const first = await placeUntilAccepted(apiUrl, key, body, deadline, onRefused);
         result.refusals += first.refusals;
         if (i % 10 === 0) {
           result.deliberateRetries += 1;
-          const again = await placeUntilAccepted(apiUrl, key, body, deadline);
+          const again = await placeUntilAccepted(apiUrl, key, body, deadline, onRefused);
           if (again.id !== first.id)
             throw new Error(`a retried key created another order (${first.id} then ${again.id})`);
         }

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeLedger } from './ledger.js';
 import type { DrillReport } from './runner.js';
 
 function facts(report: DrillReport): [string, string][] {
@@ -25,6 +26,7 @@ function facts(report: DrillReport): [string, string][] {
       'time to recover',
       report.secondsToRecover === null ? 'did not recover' : `${report.secondsToRecover.toFixed(1)} s`,
     ],
+    ...describeLedger(report.ledger),
     ['target', report.target],
     ['gateway honours idempotency keys', report.gatewayHonoursIdempotencyKeys ? 'yes' : 'NO (contrast run)'],
   ];

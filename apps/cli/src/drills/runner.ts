@@ -7,7 +7,8 @@ import type { ServerEndpoints } from '../isolated-resources.js';
 import type { DrillStack } from './environment.js';
 import { countUnpublished } from '@surety/db';
 import { localBackend } from './local.js';
-import { pendingCount, readLedgers, readStock, type Evidence } from './evidence.js';
+import { pendingCount, readLedgers, readMessageCounts, readStock, type Evidence } from './evidence.js';
+import { ledgerOf, type Ledger } from './ledger.js';
 import { judge, type Verdict } from './judge.js';
 import { placeOrders } from './load.js';
 
@@ -31,6 +32,7 @@ export interface DrillReport {
   deadLetters: number;
   maxQueueDepth: number;
   secondsToRecover: number | null;
+  ledger: Ledger;
   verdicts: Verdict[];
   passed: boolean;
 }
@@ -175,6 +177,11 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       deadLetters: deadLetters.length,
       maxQueueDepth,
       secondsToRecover,
+      ledger: ledgerOf(
+        evidence,
+        { ...(await readMessageCounts(env.pool, placed.accepted)), redeliveries: stats.redeliveries },
+        placed.refusedAtMs,
+      ),
       verdicts,
       passed: verdicts.every((v) => v.verdict === 'PASS'),
     };

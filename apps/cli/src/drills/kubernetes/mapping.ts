@@ -123,12 +123,35 @@ export const clusterFaults: Record<DrillName, ClusterFault> = {
     differs:
       'Chaos Mesh picks the pod, which leads the busiest queues only by chance, where the local drill kills the leader of payment.orders; the pod comes back when the StatefulSet restarts it, not after the fault time',
   },
+  'broker-leader-partition': {
+    kind: 'experiment',
+    experiment: 'partition-rabbitmq-node',
+    how: 'Chaos Mesh NetworkChaos: one RabbitMQ pod partitioned from the two others, both ways, for the fault time',
+    differs:
+      'the pod is cut off from its peers only, and chosen by Chaos Mesh; its clients lose it when pause_minority pauses it, where locally its link goes down for everyone',
+  },
+  'broker-node-pause': {
+    kind: 'unsupported',
+    reason:
+      'Chaos Mesh has no action that stops a process and resumes it (SIGSTOP), and a signal from inside the container cannot stop its PID 1',
+  },
+  'broker-rolling-restart': {
+    kind: 'unsupported',
+    reason:
+      'a rolling restart is the RabbitMQ cluster operator’s (a change to the RabbitmqCluster, or kubectl rollout restart of its StatefulSet), not a Chaos Mesh experiment; run it by hand under make load',
+  },
   'postgres-failover': {
     kind: 'experiment',
     experiment: 'kill-postgres-primary',
     how: 'Chaos Mesh pod-kill of the CloudNativePG primary; the operator promotes a synchronous replica and brings the old primary back as a replica',
     differs:
       'the operator decides when to promote and rejoins the old primary itself, where the local drill promotes at once and rewinds after the fault time; the apps reach the primary through the surety-pg-rw Service rather than a multi-host URL',
+  },
+  'broker-and-db': {
+    kind: 'experiment',
+    experiment: 'workflow-broker-and-db',
+    how: 'a Chaos Mesh Workflow kills one RabbitMQ pod and the CloudNativePG primary at the same moment',
+    differs: 'Chaos Mesh picks the RabbitMQ pod; the operators bring both back on their own time',
   },
 };
 
