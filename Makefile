@@ -27,10 +27,11 @@ infra-status: ## are RabbitMQ and PostgreSQL up?
 migrate: bootstrap ## bring every schema up to date
 	@$(SURETY) migrate
 
-run: bootstrap ## run the whole pipeline with Jaeger and Prometheus (JAEGER=0, PROMETHEUS=0 start neither), consumers autoscaled by keda/; REPLICAS=payment=2 pins one; RELAY_MODE=cdc reads the outbox from the WAL
+run: bootstrap ## run the whole pipeline with Jaeger and Prometheus (JAEGER=0, PROMETHEUS=0 start neither), consumers autoscaled by keda/; REPLICAS=payment=2 pins one; RELAY_MODE=cdc reads the outbox from the WAL; CLUSTER=3 runs it on three RabbitMQ nodes and a Postgres primary and standby (scripts/cluster.sh)
 	@if [ "$(JAEGER)" != 0 ]; then bash scripts/jaeger.sh up || echo "[surety] Jaeger did not start: traces are not exported"; fi
 	@if [ "$(PROMETHEUS)" != 0 ]; then bash scripts/prometheus.sh up || echo "[surety] Prometheus did not start: alerts are not evaluated"; fi
-	@$(SURETY) run $(if $(REPLICAS),--replicas $(REPLICAS)) $(ARGS)
+	@if [ "$(CLUSTER)" = 3 ]; then bash scripts/cluster.sh up && bash scripts/cluster.sh pg-up; fi
+	@$(if $(filter 3,$(CLUSTER)),DATABASE_URL="$$(bash scripts/cluster.sh pg-url)" AMQP_URL="$$(bash scripts/cluster.sh amqp-urls)" RABBITMQ_MANAGEMENT_URL=$$(bash scripts/cluster.sh management-url)) $(SURETY) run $(if $(REPLICAS),--replicas $(REPLICAS)) $(ARGS)
 
 test: bootstrap check ## lint, type-check, then every test against the real RabbitMQ and PostgreSQL
 	@bash scripts/test.sh

@@ -15,6 +15,7 @@
 #   restart <n>        stops node n cleanly and starts it again, as an upgrade does, and waits
 #                      until the cluster has all its nodes back
 #   amqp-urls          the AMQP URL of every node, comma separated
+#   management-url     node 1's management API
 # PostgreSQL, a primary and a streaming standby, each a host of its own on the same bridge
 # (surety-pg<n>, 10.231.0.2<n>, data in .local/cluster/pg-<n>), replicating synchronously: a commit
 # is acknowledged once the standby has it too.
@@ -412,6 +413,7 @@ case "${1:-}" in
   pg-rejoin) require_pg_node "${2:-}"; pg_rejoin "$2" ;;
   pg-primary) for n in "${PG_NODES[@]}"; do if pg_is_primary "$n"; then echo "$n"; fi; done ;;
   pg-url) echo "postgres://postgres@$(pg_address 1):5432,$(pg_address 2):5432/surety?target_session_attrs=read-write" ;;
+  management-url) echo "http://guest:guest@$(address 1):15672" ;;
   amqp-urls)
     urls=()
     for n in "${NODES[@]}"; do urls+=("amqp://guest:guest@$(address "$n"):5672"); done

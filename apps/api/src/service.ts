@@ -1,6 +1,6 @@
 import { TransientError } from '@surety/contracts';
 import { createPool, notifyOutboxSoon, type Pool } from '@surety/db';
-import { Broker, ConfirmPublisher, DeadLetterBox, OutboxDispatcher } from '@surety/messaging';
+import { Broker, ConfirmPublisher, DeadLetterBox, OutboxDispatcher, vhostOf } from '@surety/messaging';
 import {
   createLogger,
   createRegistry,
@@ -15,7 +15,7 @@ import type { ApiConfig } from './config.js';
 import { OrderChanges } from './orders/order-changes.js';
 import { registerOrderStateMetrics } from './orders/order-state-metrics.js';
 import { gaugesReader } from './ops/gauges.js';
-import { queueStatsReader, vhostOf } from './ops/queue-stats.js';
+import { queueStatsReader } from './ops/queue-stats.js';
 
 export interface ApiService extends RunningService {
   url: string;

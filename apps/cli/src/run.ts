@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { createLogger, createRegistry, startOpsServer } from '@surety/telemetry';
+import { vhostOf } from '@surety/messaging';
 import { removeScrapeTargets, writeScrapeTargets } from './scrape-targets.js';
 import { backgroundNice, DEFAULT_BACKGROUND_NICE, relayModeEnv, type AppName } from './apps.js';
 import { Autoscaler, queueLengthReader } from './autoscaling/autoscaler.js';
@@ -49,7 +50,7 @@ async function localTracing(
 }
 
 function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+  return url.replace(/\/\/([^:/@]+):([^@,]+)@/g, '//$1:***@');
 }
 
 /**
@@ -145,7 +146,7 @@ export async function run(options: RunOptions): Promise<void> {
     replicas: new ReplicaSet(supervisor, { env: appEnv, nice }),
     queueLength: queueLengthReader(
       env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
-      decodeURIComponent(new URL(env.AMQP_URL ?? defaults.amqpUrl).pathname.slice(1)) || '/',
+      vhostOf(env.AMQP_URL ?? defaults.amqpUrl),
     ),
     registry,
     say,

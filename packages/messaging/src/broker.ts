@@ -24,6 +24,11 @@ export function brokerUrls(urls: string): string[] {
   return list;
 }
 
+/** vhostOf reads the vhost a broker address names (the first URL's: every node's is the same); no path means `/`. */
+export function vhostOf(urls: string): string {
+  return decodeURIComponent(new URL(brokerUrls(urls)[0]!).pathname.slice(1)) || '/';
+}
+
 /** nodeOf names a URL's node without its credentials, for logs. */
 function nodeOf(url: string): string {
   const { hostname, port } = new URL(url);

@@ -1,4 +1,4 @@
-import { deadLetterQueueName, managementClient, queues } from '@surety/messaging';
+import { deadLetterQueueName, managementClient, queues, vhostOf } from '@surety/messaging';
 
 export interface QueueStats {
   queue: string;
@@ -15,11 +15,6 @@ interface ManagementQueue {
   messages_ready?: number;
   messages_unacknowledged?: number;
   consumers?: number;
-}
-
-/** vhostOf reads the vhost an AMQP URL addresses; no path means the default vhost `/`. */
-export function vhostOf(amqpUrl: string): string {
-  return decodeURIComponent(new URL(amqpUrl).pathname.slice(1)) || '/';
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createPool } from '@surety/db';
 import { createLogger } from '@surety/telemetry';
+import { vhostOf } from '@surety/messaging';
 import type { AppName } from '../../apps.js';
 import type { DrillBackend, FaultRun } from '../backend.js';
 import type { Drill, Heal } from '../catalogue.js';
@@ -194,7 +195,7 @@ export function kubernetesBackend(options: KubernetesOptions): DrillBackend {
       try {
         const urls = await reach(cluster, options.urls, cleanup);
         if (fault.kind === 'gateway') await requireOneGateway(cluster);
-        const vhost = decodeURIComponent(new URL(urls.amqpUrl).pathname.slice(1)) || '/';
+        const vhost = vhostOf(urls.amqpUrl);
         const probe = brokerProbe(urls.managementUrl, urls.amqpUrl, vhost);
         await requireEmptyDeadLetterQueues(probe);
         await armSettings(cluster, drillSettings(drill, { gatewayIgnoresKeys }), timeoutMs, cleanup, say);
