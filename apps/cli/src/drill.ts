@@ -27,18 +27,27 @@ async function kubernetes(options: KubernetesOptions): Promise<DrillBackend> {
   return kubernetesBackend(options);
 }
 
+/**
+ * localReportDir answers where a comparison run locally writes its report, or refuses (exit 2) a
+ * run aimed elsewhere: relay-ab and hot-key start the pipeline on a database of their own.
+ */
+function localReportDir(values: { target?: string }, root: string, name: string, say: (line: string) => void) {
+  if (values.target !== 'local') {
+    say(`${name} runs locally only: it starts the pipeline on a database of its own`);
+    process.exitCode = 2;
+    return undefined;
+  }
+  return join(root, 'reports', 'drills', `${new Date().toISOString().replace(/[:.]/g, '-')}-${name}`);
+}
+
 /** relayAb runs the relay A/B comparison: two rounds of 100 orders/s for 20 s through each relay, or one of 30 for 5 s with --short. */
 async function relayAb(
   values: { short?: boolean; rate?: string; target?: string },
   root: string,
   say: (line: string) => void,
 ) {
-  if (values.target !== 'local') {
-    say('relay-ab runs locally only: it starts each relay on a database of its own');
-    process.exitCode = 2;
-    return;
-  }
-  const outDir = join(root, 'reports', 'drills', `${new Date().toISOString().replace(/[:.]/g, '-')}-relay-ab`);
+  const outDir = localReportDir(values, root, 'relay-ab', say);
+  if (!outDir) return;
   const result = await runRelayAb({
     root,
     endpoints: serverEndpointsFromEnv(process.env),
@@ -60,12 +69,8 @@ async function hotKey(
   root: string,
   say: (line: string) => void,
 ) {
-  if (values.target !== 'local') {
-    say('hot-key runs locally only: it runs the pipeline on a database of its own');
-    process.exitCode = 2;
-    return;
-  }
-  const outDir = join(root, 'reports', 'drills', `${new Date().toISOString().replace(/[:.]/g, '-')}-hot-key`);
+  const outDir = localReportDir(values, root, 'hot-key', say);
+  if (!outDir) return;
   const result = await runHotKey({
     root,
     endpoints: serverEndpointsFromEnv(process.env),

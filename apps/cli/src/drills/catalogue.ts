@@ -62,6 +62,26 @@ async function leaderOf(context: FaultContext): Promise<number> {
   return nodeNumberOf(((await queue.json()) as { leader?: string }).leader);
 }
 
+/**
+ * onLeaderFor does `fault` to the node leading payment.orders; the heal waits until the fault has
+ * lasted `atLeastMs`, mends it, and starts whatever is down and waits for every node to be back.
+ */
+async function onLeaderFor(
+  context: FaultContext,
+  { fault, mend, atLeastMs = 0 }: { fault: ClusterCommand; mend?: ClusterCommand; atLeastMs?: number },
+): Promise<Heal> {
+  const cluster = onCluster(context);
+  const node = await leaderOf(context);
+  context.say(`${fault}: node ${node}, the leader of payment.orders`);
+  await cluster(fault, node);
+  const started = Date.now();
+  return async () => {
+    await sleep(Math.max(0, atLeastMs - (Date.now() - started)));
+    if (mend) await cluster(mend, node);
+    await cluster('up');
+  };
+}
+
 /** failOverPostgres kills the primary and promotes its standby; the heal rewinds the old primary back in. */
 async function failOverPostgres(context: FaultContext): Promise<Heal> {
   const cluster = onCluster(context);
@@ -416,15 +436,8 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
       'kill -9 of the RabbitMQ node that leads payment.orders (the busiest queue), under load; started again after the fault time',
     targets: '1, 2 and 5: what the broker confirmed survives on the other two; every app reconnects to another node',
     needsCluster: true,
-    inject: async (context) => {
-      const cluster = onCluster(context);
-      const node = await leaderOf(context);
-      context.say(`killing node ${node}, the leader of payment.orders`);
-      await cluster('kill', node);
-      return async () => {
-        await cluster('up');
-      };
-    },
+    // Started again by up.
+    inject: (context) => onLeaderFor(context, { fault: 'kill' }),
   },
   'broker-leader-partition': {
     fault:
@@ -433,19 +446,8 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
       '1, 2 and 5: the majority elects new leaders and serves; the apps see their connection go silent (5 s heartbeat) and move on',
     needsCluster: true,
     heartbeatSeconds: 5,
-    inject: async (context) => {
-      const cluster = onCluster(context);
-      const node = await leaderOf(context);
-      context.say(`cutting node ${node} off, the leader of payment.orders`);
-      await cluster('partition', node);
-      const cut = Date.now();
-      return async () => {
-        // Long enough for the others to see it gone (net_ticktime 10 s) and for pause_minority to act.
-        await sleep(Math.max(0, 30_000 - (Date.now() - cut)));
-        await cluster('heal', node);
-        await cluster('up');
-      };
-    },
+    // Long enough for the others to see it gone (net_ticktime 10 s) and for pause_minority to act.
+    inject: (context) => onLeaderFor(context, { fault: 'partition', mend: 'heal', atLeastMs: 30_000 }),
   },
   'broker-node-pause': {
     fault:
@@ -453,18 +455,7 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
     targets: '1, 2 and 5: a frozen node is a dead one to its peers and its clients; nothing it confirmed is lost',
     needsCluster: true,
     heartbeatSeconds: 5,
-    inject: async (context) => {
-      const cluster = onCluster(context);
-      const node = await leaderOf(context);
-      context.say(`pausing node ${node}, the leader of payment.orders`);
-      await cluster('pause', node);
-      const paused = Date.now();
-      return async () => {
-        await sleep(Math.max(0, 20_000 - (Date.now() - paused)));
-        await cluster('resume', node);
-        await cluster('up');
-      };
-    },
+    inject: (context) => onLeaderFor(context, { fault: 'pause', mend: 'resume', atLeastMs: 20_000 }),
   },
   'broker-rolling-restart': {
     fault:
