@@ -41,7 +41,8 @@ pid_of() {
   local name=$1 pid
   [ -f "$C/$name.pid" ] || return 1
   pid=$(cat "$C/$name.pid")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$BIN/$name" ]; then
+  # The kernel names the binary by its real path: .tools may be a link (a worktree sharing the builds).
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$BIN/$name")" ]; then
     printf '%s\n' "$pid"
     return 0
   fi

@@ -14,14 +14,23 @@ function alive(pid: number): boolean {
 /** supervise starts a fixture that supervises one child, and answers once the child runs. */
 async function supervise(fixture: string, env: NodeJS.ProcessEnv = {}) {
   const supervisor = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'ignore'],
     env: { ...process.env, ...env },
   });
   const exited = new Promise<number | null>((resolve) => supervisor.once('exit', (code) => resolve(code)));
+  let output = '';
+  supervisor.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // A signal sent before the supervisor exists would find node's default action, not the supervisor.
+  await waitFor(
+    'the fixture to supervise',
+    async () => output,
+    (text) => text.includes('supervising'),
+  );
   const children = await waitFor(
     'the supervised child',
     async () =>
-      spawnSync('pgrep', ['-P', String(supervisor.pid)], { encoding: 'utf8' })
+      // Only the supervised node, whatever else the fixture's runtime starts.
+      spawnSync('pgrep', ['-P', String(supervisor.pid), '-f', 'max-semi-space-size'], { encoding: 'utf8' })
         .stdout.split('\n')
         .filter(Boolean)
         .map(Number),
