@@ -14,6 +14,9 @@
 #   pause|resume <n>   SIGSTOP and SIGCONT node n's Erlang VM
 #   restart <n>        stops node n cleanly and starts it again, as an upgrade does, and waits
 #                      until the cluster has all its nodes back
+#   rejoin <n>         after heal or resume: waits 30 s for the cluster to have node n back, and
+#                      restarts the node if it has not (a node that paused itself in a minority, or
+#                      that was frozen, does not always come back on its own)
 #   amqp-urls          the AMQP URL of every node, comma separated
 #   management-url     node 1's management API
 # PostgreSQL, a primary and a streaming standby, each a host of its own on the same bridge
@@ -148,6 +151,12 @@ configure() {
 start_node() {
   local n=$1
   if answers "$n"; then return 0; fi
+  # A node that paused itself in a minority (pause_minority) resumes on its own once it sees the
+  # majority again; a second VM of the same name would only fail.
+  if beam_pid "$n" >/dev/null; then
+    say "$(node_name "$n") is running, not answering yet: waiting for it"
+    return 0
+  fi
   configure "$n"
   say "starting $(node_name "$n") in $(namespace "$n")"
   in_node "$n" rabbitmq-server -detached
@@ -377,12 +386,20 @@ pg_rejoin() {
 }
 
 restart_node() {
-  local n=$1
+  local n=$1 pid
   say "restarting $(node_name "$n")"
-  in_node "$n" rabbitmqctl shutdown >/dev/null 2>&1 || true
+  in_node "$n" timeout 60 rabbitmqctl shutdown >/dev/null 2>&1 || true
+  if pid=$(beam_pid "$n"); then kill -KILL "$pid"; fi
   start_node "$n"
   wait_for "$(node_name "$n")" 120 answers "$n"
   wait_for "one cluster of ${#NODES[@]} running nodes" 120 all_clustered
+}
+
+rejoin_node() {
+  local n=$1
+  if wait_until 30 all_clustered; then return 0; fi
+  say "$(node_name "$n") is not back in the cluster after 30 s: restarting it"
+  restart_node "$n"
 }
 
 signal_node() {
@@ -401,6 +418,7 @@ case "${1:-}" in
   kill) require_node "${2:-}"; signal_node "$2" KILL; say "node $2 killed" ;;
   pause) require_node "${2:-}"; signal_node "$2" STOP; say "node $2 paused" ;;
   restart) require_node "${2:-}"; restart_node "$2" ;;
+  rejoin) require_node "${2:-}"; rejoin_node "$2" ;;
   resume) require_node "${2:-}"; signal_node "$2" CONT; say "node $2 resumed" ;;
   pg-up) pg_up ;;
   pg-kill)
@@ -419,5 +437,5 @@ case "${1:-}" in
     for n in "${NODES[@]}"; do urls+=("amqp://guest:guest@$(address "$n"):5672"); done
     (IFS=,; echo "${urls[*]}")
     ;;
-  *) die "usage: $0 up|down|reset|status|partition|heal|kill|pause|resume|restart <node>|amqp-urls|pg-up|pg-kill|pg-promote|pg-rejoin <node>|pg-primary|pg-url" ;;
+  *) die "usage: $0 up|down|reset|status|partition|heal|kill|pause|resume|restart|rejoin <node>|amqp-urls|pg-up|pg-kill|pg-promote|pg-rejoin <node>|pg-primary|pg-url" ;;
 esac

@@ -44,6 +44,7 @@ export type ClusterCommand =
   | 'pause'
   | 'resume'
   | 'restart'
+  | 'rejoin'
   | 'pg-primary'
   | 'pg-kill'
   | 'pg-promote'
@@ -64,7 +65,8 @@ async function leaderOf(context: FaultContext): Promise<number> {
 
 /**
  * onLeaderFor does `fault` to the node leading payment.orders; the heal waits until the fault has
- * lasted `atLeastMs`, mends it, and starts whatever is down and waits for every node to be back.
+ * lasted `atLeastMs`, mends it and sees the node back in the cluster (restarting it when it does
+ * not come back on its own), or starts it again when the fault was a kill.
  */
 async function onLeaderFor(
   context: FaultContext,
@@ -77,8 +79,13 @@ async function onLeaderFor(
   const started = Date.now();
   return async () => {
     await sleep(Math.max(0, atLeastMs - (Date.now() - started)));
-    if (mend) await cluster(mend, node);
-    await cluster('up');
+    if (!mend) {
+      await cluster('up');
+      return;
+    }
+    await cluster(mend, node);
+    // A node cut off or frozen does not always come back on its own (docs/failure-semantics.md).
+    await cluster('rejoin', node);
   };
 }
 
