@@ -14,7 +14,7 @@
 #   pause|resume <n>   SIGSTOP and SIGCONT node n's Erlang VM
 #   restart <n>        stops node n cleanly and starts it again, as an upgrade does, and waits
 #                      until the cluster has all its nodes back
-#   rejoin <n>         after heal or resume: waits 30 s for the cluster to have node n back, and
+#   rejoin <n>         after heal or resume: waits 60 s for the cluster to have node n back, and
 #                      restarts the node if it has not (a node that paused itself in a minority, or
 #                      that was frozen, does not always come back on its own)
 #   amqp-urls          the AMQP URL of every node, comma separated
@@ -391,14 +391,15 @@ restart_node() {
   in_node "$n" timeout 60 rabbitmqctl shutdown >/dev/null 2>&1 || true
   if pid=$(beam_pid "$n"); then kill -KILL "$pid"; fi
   start_node "$n"
-  wait_for "$(node_name "$n")" 120 answers "$n"
-  wait_for "one cluster of ${#NODES[@]} running nodes" 120 all_clustered
+  # A node rejoining after a partition recovers its quorum queues' logs first: minutes, not seconds.
+  wait_for "$(node_name "$n")" 300 answers "$n"
+  wait_for "one cluster of ${#NODES[@]} running nodes" 300 all_clustered
 }
 
 rejoin_node() {
   local n=$1
-  if wait_until 30 all_clustered; then return 0; fi
-  say "$(node_name "$n") is not back in the cluster after 30 s: restarting it"
+  if wait_until 60 all_clustered; then return 0; fi
+  say "$(node_name "$n") is not back in the cluster after 60 s: restarting it"
   restart_node "$n"
 }
 
