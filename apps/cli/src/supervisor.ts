@@ -7,6 +7,16 @@ import { appNodeFlags, compiledEntryOf, ensureCompiled } from './compiled.js';
 /** The signals that end a process by default, and so must take its children with it. */
 const endingSignals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
+/**
+ * exitOnSignal ends the process through exit, so that every supervisor's exit hook kills its
+ * children (node's default action would skip them), unless the command handles the signal itself
+ * (`make run` stops its processes in order). One handler per process, however many supervisors.
+ */
+function exitOnSignal(signal: NodeJS.Signals): void {
+  if (process.listeners(signal).some((listener) => listener !== exitOnSignal)) return;
+  process.exit(128 + constants.signals[signal]);
+}
+
 export interface ProcessSpec {
   /** e.g. `payment-1` */
   id: string;
@@ -43,12 +53,6 @@ export class Supervisor {
   private readonly killOnExit = () => {
     for (const { child } of this.processes.values()) child?.kill('SIGKILL');
   };
-  // A signal that would end this process while its command has no handler of its own (a bench, a
-  // drill) ends it through exit, so that killOnExit runs: node's default action would skip it.
-  private readonly exitOnSignal = (signal: NodeJS.Signals) => {
-    if (process.listenerCount(signal) > 1) return;
-    process.exit(128 + constants.signals[signal]);
-  };
 
   constructor(
     private readonly options: {
@@ -66,7 +70,9 @@ export class Supervisor {
   ) {
     mkdirSync(options.logDir, { recursive: true });
     process.on('exit', this.killOnExit);
-    for (const signal of endingSignals) process.on(signal, this.exitOnSignal);
+    for (const signal of endingSignals) {
+      if (!process.listeners(signal).includes(exitOnSignal)) process.on(signal, exitOnSignal);
+    }
   }
 
   start(spec: ProcessSpec): void {
@@ -110,7 +116,6 @@ export class Supervisor {
     await Promise.all(all.map((p) => this.terminate(p, graceMs)));
     for (const p of all) endLog(p);
     process.off('exit', this.killOnExit);
-    for (const signal of endingSignals) process.off(signal, this.exitOnSignal);
   }
 
   private launch(supervised: Supervised): void {
