@@ -183,10 +183,16 @@ all_clustered() {
   for n in "${NODES[@]}"; do [ "$(running_nodes "$n")" -eq "${#NODES[@]}" ] || return 1; done
 }
 
+# alive answers whether a process runs: a killed one nobody has reaped yet (a zombie) does not.
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$state" ] && [ "$state" != Z ]
+}
+
 beam_pid() {
   local file
   file="$(node_dir "$1")/rabbit.pid"
-  [ -f "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null && cat "$file"
+  [ -f "$file" ] && alive "$(cat "$file")" && cat "$file"
 }
 
 down() {
@@ -251,7 +257,7 @@ pg_sql() {
 pg_pid() {
   local file
   file="$(pg_dir "$1")/data/postmaster.pid"
-  [ -f "$file" ] && kill -0 "$(head -1 "$file")" 2>/dev/null && head -1 "$file"
+  [ -f "$file" ] && alive "$(head -1 "$file")" && head -1 "$file"
 }
 
 # pg_configure writes what both nodes run with; a base backup and pg_rewind carry it to the standby.

@@ -90,7 +90,7 @@ describe('the cluster mapping', () => {
         .filter(([, f]) => f.kind === 'unsupported')
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['cdc-slot-invalidated', 'cdc-stall', 'consumer-freeze']);
+    ).toEqual(['broker-node-pause', 'broker-rolling-restart', 'cdc-slot-invalidated', 'cdc-stall', 'consumer-freeze']);
   });
 
   it('refuses the slot drills, naming the server setting CloudNativePG owns', () => {
