@@ -48,6 +48,17 @@ function runSchemathesis(args: string[], cwd: string): Promise<Run> {
   });
 }
 
+/**
+ * A CPython bug (gh-106905) now and then stops one of schemathesis's workers with this SystemError
+ * (twice in the full runs of 2026-12-06): it says nothing of the api, so such a run is run once more.
+ */
+const interpreterFault = 'AST constructor recursion depth mismatch';
+
+async function runSchemathesisOnce(args: string[], cwd: string): Promise<Run> {
+  const run = await runSchemathesis(args, cwd);
+  return run.code !== 0 && run.output.includes(interpreterFault) ? runSchemathesis(args, cwd) : run;
+}
+
 const eventsPath = '/orders/{id}/events';
 
 describe('the OpenAPI document at /docs/json', () => {
@@ -69,8 +80,8 @@ describe('the OpenAPI document at /docs/json', () => {
     // An order's live stream answers 200 and never ends: the stateful phase, which follows a placed
     // order to it, would wait on it forever. It is fuzzed on its own, where its ids are made up.
     const runs = [
-      await runSchemathesis(['run', ...common, '--max-examples', '150', '--exclude-path', eventsPath], reports),
-      await runSchemathesis(
+      await runSchemathesisOnce(['run', ...common, '--max-examples', '150', '--exclude-path', eventsPath], reports),
+      await runSchemathesisOnce(
         [
           'run',
           ...common,
