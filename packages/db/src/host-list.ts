@@ -64,29 +64,30 @@ function hostRotation(hosts: HostList): new (config?: pg.ClientConfig) => pg.Cli
     private async connectToWritable(): Promise<pg.Client> {
       try {
         await super.connect();
+        if (hosts.readWrite && !(await this.takesWrites())) {
+          await this.end().catch(() => undefined);
+          throw new Error(
+            `${this.host}:${this.port} takes no writes (a standby): the next connection tries the next host`,
+          );
+        }
+        return this;
       } catch (error) {
         moveOn(this.hostIndex);
         throw error;
       }
-      if (!hosts.readWrite) return this;
+    }
+
+    private async takesWrites(): Promise<boolean> {
       // Connected, the client reports a lost server as an 'error' event, and its owner (a pool)
       // listens only once connect has answered: until then the query's rejection reports it.
       const heard = () => undefined;
       this.on('error', heard);
-      let readOnly: string | undefined;
       try {
         const { rows } = await this.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
-        readOnly = rows[0]?.transaction_read_only;
-      } catch (error) {
-        moveOn(this.hostIndex);
-        throw error;
+        return rows[0]?.transaction_read_only === 'off';
       } finally {
         this.off('error', heard);
       }
-      if (readOnly === 'off') return this;
-      moveOn(this.hostIndex);
-      await this.end().catch(() => undefined);
-      throw new Error(`${this.host}:${this.port} takes no writes (a standby): the next connection tries the next host`);
     }
   };
 }

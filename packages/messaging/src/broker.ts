@@ -65,12 +65,8 @@ export class Broker {
    * most `initialMaxRetries` retries (every node is tried at least once); from then on it reconnects
    * for as long as it lives.
    */
-  static async connect(
-    urls: string | readonly string[],
-    logger: Logger,
-    options: { initialMaxRetries?: number } = {},
-  ): Promise<Broker> {
-    const list = typeof urls === 'string' ? brokerUrls(urls) : urls;
+  static async connect(urls: string, logger: Logger, options: { initialMaxRetries?: number } = {}): Promise<Broker> {
+    const list = brokerUrls(urls);
     const broker = new Broker(list, logger);
     await broker.connectWithRetries(Math.max((options.initialMaxRetries ?? 10) + 1, list.length));
     return broker;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { brokerUrls } from '@surety/messaging';
 import type { DrillBackend } from './backend.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
 import { createDrillEnvironment } from './environment.js';
@@ -22,7 +23,7 @@ export async function runCluster(root: string, command: string, node?: number): 
  * the Postgres primary and standby in one multi-host URL, and node 1's management API.
  */
 export function clusterEndpoints(amqpUrls: string, databaseUrl: string): ServerEndpoints {
-  const first = new URL(amqpUrls.split(',')[0] ?? '');
+  const first = new URL(brokerUrls(amqpUrls)[0]!);
   return { amqpUrl: amqpUrls, databaseUrl, managementUrl: `http://guest:guest@${first.hostname}:15672` };
 }
 
