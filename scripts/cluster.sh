@@ -257,7 +257,7 @@ pg_sql() {
 pg_pid() {
   local file
   file="$(pg_dir "$1")/data/postmaster.pid"
-  [ -f "$file" ] && alive "$(head -1 "$file")" && head -1 "$file"
+  [ -f "$file" ] && kill -0 "$(head -1 "$file")" 2>/dev/null && head -1 "$file"
 }
 
 # pg_configure writes what both nodes run with; a base backup and pg_rewind carry it to the standby.
