@@ -227,9 +227,10 @@ export class DeadLetterBox {
     work: (channel: ConfirmChannel, letters: { letter: DeadLetter; message: GetMessage }[]) => Promise<GetMessage[]>,
   ): Promise<void> {
     await this.broker.withConfirmChannel(async (channel) => {
-      const { messageCount } = await channel.checkQueue(dlq);
+      // Read until the queue answers empty, not up to its message count: a quorum queue's count can
+      // still miss a message the last pass has just put back, while a get is ordered after it.
       const letters: { letter: DeadLetter; message: GetMessage }[] = [];
-      for (let i = 0; i < Math.min(messageCount, this.limit); i++) {
+      while (letters.length < this.limit) {
         const message = await channel.get(dlq, { noAck: false });
         if (message === false) break;
         letters.push({ letter: describeDeadLetter(dlq, message), message });
