@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterEndpoints, drills, drillSizes, localBackend, runCluster, runDrill } from '@surety/cli';
+import {
+  clusterEndpoints,
+  drills,
+  drillSizes,
+  localBackend,
+  runCluster,
+  runDrill,
+  withRelaySkippingConfirms,
+} from '@surety/cli';
 
 // The drills that break one node of a replicated server: three RabbitMQ nodes and a Postgres
 // primary with its synchronous standby, each a host of its own (scripts/cluster.sh).
@@ -46,4 +54,22 @@ describe('crash drills on the local cluster (short)', () => {
     },
     600_000,
   );
+
+  it('the contrast: a relay that does not wait for confirms loses events across the partition, and the judge FAILs', async () => {
+    const partition = drills.find((drill) => drill.name === 'broker-leader-partition')!;
+    const report = await runDrill(withRelaySkippingConfirms(partition), {
+      backend,
+      size: drillSizes.short,
+      say: (line) => lines.push(line),
+      // The lost orders never settle: waiting longer shows nothing more.
+      quiescenceTimeoutMs: 30_000,
+    });
+    const log = lines.slice(-20).join('\n');
+    expect(report.passed, log).toBe(false);
+    expect(report.ledger.publishedThenLost, log).toBeGreaterThan(0);
+    expect(report.verdicts, log).toContainEqual(
+      expect.objectContaining({ invariant: 'ledger: published, then lost', verdict: 'FAIL' }),
+    );
+    expect(report.ledger.duplicatedEffects).toBe(0);
+  }, 600_000);
 });

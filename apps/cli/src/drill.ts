@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DrillBackend } from './drills/backend.js';
 import type { KubernetesOptions } from './drills/kubernetes/backend.js';
-import { drills, drillSizes, withCdcRelay } from './drills/catalogue.js';
+import { drills, drillSizes, withCdcRelay, withRelaySkippingConfirms } from './drills/catalogue.js';
 import { clusterEndpoints, localBackend, runCluster } from './drills/local.js';
 import { hotKeySizes, runHotKey } from './drills/hot-key.js';
 import { runRelayAb } from './drills/relay-ab.js';
@@ -11,13 +11,14 @@ import { drillPrefix } from './drills/environment.js';
 import { formatReport, writeReports } from './drills/report.js';
 import { runDrill, type DrillReport } from './drills/runner.js';
 
-export const drillUsage = `usage: surety drill <name|all> [--short] [--orders N] [--rate R] [--fault-seconds S] [--gateway-ignores-keys] [--relay polling|cdc] [--cluster]
+export const drillUsage = `usage: surety drill <name|all> [--short] [--orders N] [--rate R] [--fault-seconds S] [--gateway-ignores-keys] [--relay-skips-confirms] [--relay polling|cdc] [--cluster]
        [--target local|kubernetes] [--namespace surety] [--context NAME]
        [--api-url U] [--gateway-url U] [--database-url U] [--amqp-url U] [--management-url U]
 drills: ${drills.map((d) => d.name).join(', ')}
 and relay-ab, which offers one rate through the polling relay, then through the CDC relay, and compares them (local only),
 and hot-key, a consumer needing per-key order partitioned by customer, then by order, while one customer places half the orders (local only)
 --cluster runs them locally on three RabbitMQ nodes and a Postgres primary and standby, each a host of its own (scripts/cluster.sh), which quorum-leader-kill and postgres-failover need;
+--gateway-ignores-keys and --relay-skips-confirms are contrast runs: a guarantee taken away, which the judge must catch (a FAIL is their expected outcome);
 --target kubernetes runs them on the cluster of the current kubeconfig context (docs/drills.md, "On Kubernetes");
 each URL not given is forwarded to its Service.`;
 
@@ -107,6 +108,7 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
       rate: { type: 'string' },
       'fault-seconds': { type: 'string' },
       'gateway-ignores-keys': { type: 'boolean' },
+      'relay-skips-confirms': { type: 'boolean' },
       relay: { type: 'string', default: 'polling' },
       cluster: { type: 'boolean' },
       target: { type: 'string', default: 'local' },
@@ -133,9 +135,9 @@ export async function drill(argv: string[], root: string, say: (line: string) =>
     await hotKey(values, root, say);
     return;
   }
-  const selected = (name === 'all' ? drills : drills.filter((d) => d.name === name)).map((d) =>
-    values.relay === 'cdc' ? withCdcRelay(d) : d,
-  );
+  const selected = (name === 'all' ? drills : drills.filter((d) => d.name === name))
+    .map((d) => (values.relay === 'cdc' ? withCdcRelay(d) : d))
+    .map((d) => (values['relay-skips-confirms'] ? withRelaySkippingConfirms(d) : d));
   if (!name || selected.length === 0 || (values.target !== 'local' && values.target !== 'kubernetes')) {
     say(drillUsage);
     process.exitCode = 2;

@@ -15,6 +15,7 @@ const Env = Type.Object({
   RELAY_POLL_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
   RELAY_IDLE_POLL_MAX_MS: Type.Integer({ default: 5_000, minimum: 10 }),
   RELAY_SWEEP_AFTER_MS: Type.Integer({ default: 2_000, minimum: 0 }),
+  RELAY_CONFIRMS: Type.Union([Type.Literal('wait'), Type.Literal('skip')], { default: 'wait' }),
   SURETY_FAILPOINTS: Type.String({ default: '' }),
   LOG_LEVEL: Type.String({ default: 'info' }),
 });
@@ -44,6 +45,12 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     idlePollMaxMs: Math.max(parsed.RELAY_POLL_INTERVAL_MS, parsed.RELAY_IDLE_POLL_MAX_MS),
     /** Rows younger than this are left to the writer that publishes them after its commit. */
     sweepAfterMs: parsed.RELAY_SWEEP_AFTER_MS,
+    /**
+     * wait: a row is marked published once the broker confirmed it. skip marks it as soon as it is
+     * written to the socket, and loses what the broker never got: it exists for the contrast drill
+     * (surety drill --relay-skips-confirms), never for use.
+     */
+    confirms: parsed.RELAY_CONFIRMS,
     failpoints: parsed.SURETY_FAILPOINTS,
     logLevel: parsed.LOG_LEVEL,
   });

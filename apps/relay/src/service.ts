@@ -31,7 +31,9 @@ export async function startRelay(config: RelayConfig): Promise<RelayService> {
   const registry = createRegistry('relay');
   const pool = createPool(config.databaseUrl, logger, { applicationName: 'surety-relay', max: 4 });
   const broker = await Broker.connect(config.amqpUrl, logger);
-  const publisher = await ConfirmPublisher.create(broker);
+  const publisher = await ConfirmPublisher.create(broker, { awaitConfirms: config.confirms === 'wait' });
+  if (config.confirms === 'skip')
+    logger.warn('RELAY_CONFIRMS=skip: rows are marked published unconfirmed, and can be lost');
   registerConnectionMetrics(registry, { broker, pool });
   registerReplicationSlotMetrics(registry, pool);
   const rowPublisher = new RowPublisher({ publisher, logger, registry });

@@ -54,11 +54,16 @@ export class Broker {
   private reconnecting = false;
   /** The URL the next attempt uses, modulo their number. */
   private next = 0;
+  /** `<service> <pid>`: the service that made the logger, and this process. */
+  private readonly connectionName: string;
 
   private constructor(
     private readonly urls: readonly string[],
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const { service } = logger.bindings() as { service?: unknown };
+    this.connectionName = `${typeof service === 'string' ? service : 'surety'} ${process.pid}`;
+  }
 
   /**
    * Broker.connect resolves once the first connection is up and the topology declared, after at
@@ -134,7 +139,11 @@ export class Broker {
 
   private async open(url: string): Promise<void> {
     // A node cut off by a partition never answers: give up on it and try the next.
-    const model = await connect(url, { timeout: 5_000 });
+    const model = await connect(url, {
+      timeout: 5_000,
+      // Named in the management UI and API: which service, which process.
+      clientProperties: { connection_name: this.connectionName },
+    });
     if (this.closed) {
       await model.close().catch(() => undefined);
       return;

@@ -28,10 +28,18 @@ export class ConfirmPublisher implements Attachment {
   private channel: ConfirmChannel | undefined;
   private readonly returned = new Set<string>();
 
-  private constructor(private readonly broker: Broker) {}
+  private constructor(
+    private readonly broker: Broker,
+    private readonly awaitConfirms: boolean,
+  ) {}
 
-  static async create(broker: Broker): Promise<ConfirmPublisher> {
-    const publisher = new ConfirmPublisher(broker);
+  /**
+   * create attaches a publisher to the broker. `awaitConfirms: false` reports every message sent
+   * as soon as it is written to the socket, as a publisher without confirms would: only the
+   * contrast drill asks for it, to show the loss confirms prevent.
+   */
+  static async create(broker: Broker, { awaitConfirms = true } = {}): Promise<ConfirmPublisher> {
+    const publisher = new ConfirmPublisher(broker, awaitConfirms);
     await broker.attach(publisher);
     return publisher;
   }
@@ -126,6 +134,7 @@ export class ConfirmPublisher implements Attachment {
           }
         },
       );
+      if (!this.awaitConfirms) resolve({ messageId, ok: true });
     });
     return { accepted, outcome };
   }

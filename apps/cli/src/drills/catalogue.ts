@@ -32,6 +32,8 @@ export interface FaultContext {
   prometheus: () => Promise<string>;
   /** scripts/cluster.sh, when the drill runs on the local cluster (three RabbitMQ nodes, a Postgres primary and standby). */
   cluster?: ClusterControl;
+  /** Where a broker node's fault falls: the leader of payment.orders (the default), or the node the relay publishes through. */
+  brokerTarget?: 'leader' | 'relay';
 }
 
 /** Runs a scripts/cluster.sh command, on a node when it names one, and answers its output. */
@@ -64,6 +66,27 @@ async function leaderOf(context: FaultContext): Promise<number> {
 }
 
 /**
+ * relayNodeOf answers the node the relay's connection is on (its connection is named `relay <pid>`);
+ * the management API lists a connection once its first statistics are in, up to 5 s after it opened.
+ */
+async function relayNodeOf(context: FaultContext): Promise<number> {
+  for (const deadline = Date.now() + 15_000; ; await sleep(500)) {
+    const response = await context.env.management(`/vhosts/${encodeURIComponent(context.env.vhost)}/connections`);
+    const connections = (await response.json()) as { node: string; client_properties?: { connection_name?: string } }[];
+    const relay = connections.find((c) => c.client_properties?.connection_name?.startsWith('relay '));
+    if (relay) return nodeNumberOf(relay.node);
+    if (Date.now() > deadline) throw new Error('no connection of the relay found on the broker in 15 s');
+  }
+}
+
+/** targetOf answers the node a broker fault falls on, and what it is to the drill. */
+async function targetOf(context: FaultContext): Promise<{ node: number; role: string }> {
+  return context.brokerTarget === 'relay'
+    ? { node: await relayNodeOf(context), role: 'the node the relay publishes through' }
+    : { node: await leaderOf(context), role: 'the leader of payment.orders' };
+}
+
+/**
  * onLeaderFor does `fault` to the node leading payment.orders; the heal waits until the fault has
  * lasted `atLeastMs`, mends it and sees the node back in the cluster (restarting it when it does
  * not come back on its own), or starts it again when the fault was a kill.
@@ -73,8 +96,8 @@ async function onLeaderFor(
   { fault, mend, atLeastMs = 0 }: { fault: ClusterCommand; mend?: ClusterCommand; atLeastMs?: number },
 ): Promise<Heal> {
   const cluster = onCluster(context);
-  const node = await leaderOf(context);
-  context.say(`${fault}: node ${node}, the leader of payment.orders`);
+  const { node, role } = await targetOf(context);
+  context.say(`${fault}: node ${node}, ${role}`);
   await cluster(fault, node);
   const started = Date.now();
   return async () => {
@@ -164,6 +187,8 @@ export interface Drill {
   healWithLoad?: boolean;
   /** Runs on the local cluster only (scripts/cluster.sh), where a broker node or the database primary can die alone. */
   needsCluster?: boolean;
+  /** Why the drill runs locally only, when it does. */
+  localOnly?: string;
   expectPoison?: boolean;
 }
 
@@ -495,8 +520,8 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
     everyApp: { RETRY_DELAYS_MS: '1000,2000,5000', RETRY_BUDGET: '10' },
     inject: async (context) => {
       const cluster = onCluster(context);
-      const node = await leaderOf(context);
-      context.say(`killing node ${node}, the leader of payment.orders`);
+      const { node, role } = await targetOf(context);
+      context.say(`killing node ${node}, ${role}`);
       await cluster('kill', node);
       const healDatabase = await failOverPostgres(context);
       return async () => {
@@ -516,6 +541,30 @@ export function withCdcRelay(drill: Drill): Drill {
     ...drill,
     fault: `${drill.fault}; the relays read the WAL (RELAY_MODE=cdc)`,
     everyApp: { ...drill.everyApp, ...cdc },
+  };
+}
+
+/**
+ * withRelaySkippingConfirms is the contrast run of a drill: the relay marks a row published once it
+ * is written to the socket, not once the broker confirmed it (RELAY_CONFIRMS=skip); every event goes
+ * through it; a broker node's fault falls on the node it publishes through; and the reconciler,
+ * which republishes an order stuck for a minute, waits a day, so that the judge sees what the broker
+ * lost rather than what was repaired. Across a broker fault it must FAIL where the drill PASSes.
+ */
+export function withRelaySkippingConfirms(drill: Drill): Drill {
+  const { inject } = drill;
+  return {
+    ...drill,
+    fault: `${drill.fault}. CONTRAST: the relay does not wait for the broker's confirms, and the fault falls on the node it publishes through`,
+    targets: 'the judge itself: it must find the events the broker never got, and FAIL',
+    env: {
+      ...drill.env,
+      relay: { ...drill.env?.relay, RELAY_CONFIRMS: 'skip' },
+      reconciler: { ...drill.env?.reconciler, RECONCILE_AFTER_MS: String(24 * 3600 * 1000) },
+    },
+    everyApp: { ...drill.everyApp, OUTBOX_DISPATCH: 'relay' },
+    localOnly: 'the contrast run picks the node by the relay’s connection, which the cluster mapping does not',
+    ...(inject ? { inject: (context: FaultContext) => inject({ ...context, brokerTarget: 'relay' }) } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
-import { countUnpublished, emittingSchemas, type Pool } from '@surety/db';
-import type { DeadLetter } from '@surety/messaging';
+import { countUnpublished, emittingSchemas, type Pool, type SchemaName } from '@surety/db';
+import { queues, type ConsumerName, type DeadLetter } from '@surety/messaging';
 
 export type StockLevels = Record<string, { available: number; reserved: number }>;
 
@@ -105,4 +105,35 @@ export async function readMessageCounts(
     confirmedPublishes: outbox.rows[0]?.published ?? 0,
     deliveriesTakenIn: inbox.rows[0]?.n ?? 0,
   };
+}
+
+/** The schema each consumer keeps its inbox in (apps/<consumer>/src/service.ts). */
+const inboxSchemas: Record<ConsumerName, SchemaName> = {
+  payment: 'payments',
+  inventory: 'inventory',
+  saga: 'orders',
+  notification: 'notifications',
+};
+
+/**
+ * countPublishedThenLost counts, for every consumer, the given orders' outbox rows marked published
+ * whose event the consumer's queue is bound to, yet is neither in its inbox nor in a DLQ: what the
+ * broker was trusted with and never delivered.
+ */
+export async function countPublishedThenLost(pool: Pool, orderIds: string[], deadLetterIds: string[]): Promise<number> {
+  const published = emittingSchemas
+    .map((schema) => `SELECT id, type FROM ${schema}.outbox WHERE order_id = ANY($1) AND published_at IS NOT NULL`)
+    .join(' UNION ALL ');
+  const counts = await Promise.all(
+    (Object.keys(inboxSchemas) as ConsumerName[]).map(async (consumer) => {
+      const result = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (${published}) o
+          WHERE o.type = ANY($2) AND NOT (o.id = ANY($3::uuid[]))
+            AND NOT EXISTS (SELECT 1 FROM ${inboxSchemas[consumer]}.inbox i WHERE i.consumer = $4 AND i.message_id = o.id)`,
+        [orderIds, queues[consumer].bindings, deadLetterIds, consumer],
+      );
+      return result.rows[0]?.n ?? 0;
+    }),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
 }

@@ -1,4 +1,5 @@
 import type { Evidence } from './evidence.js';
+import type { Verdict } from './judge.js';
 
 /** A span in which clients were refused, from the start of the load. */
 export interface Unavailability {
@@ -19,6 +20,8 @@ export interface Ledger {
   /** Outbox rows of the drill's orders, and those marked published once the broker confirmed them. */
   outboxRows: number;
   confirmedPublishes: number;
+  /** Rows marked published whose event a consumer bound to it never took in, nor dead-lettered. */
+  publishedThenLost: number;
   /** Deliveries the consumers took in (inbox rows), and deliveries the broker made again. */
   deliveriesTakenIn: number;
   redeliveries: number;
@@ -52,7 +55,13 @@ function extraPerKey<T>(items: readonly T[], key: (item: T) => string): number {
 /** ledgerOf draws the ledger from the evidence, the message counts and the load's refusals. */
 export function ledgerOf(
   evidence: Pick<Evidence, 'accepted' | 'orders' | 'charges' | 'notifications'>,
-  messages: { outboxRows: number; confirmedPublishes: number; deliveriesTakenIn: number; redeliveries: number },
+  messages: {
+    outboxRows: number;
+    confirmedPublishes: number;
+    publishedThenLost: number;
+    deliveriesTakenIn: number;
+    redeliveries: number;
+  },
   refusedAtMs: readonly number[],
 ): Ledger {
   const found = new Set(evidence.orders.map((order) => order.id));
@@ -75,9 +84,36 @@ export function describeLedger(ledger: Ledger): [string, string][] {
   );
   return [
     ['acknowledged, then lost', `${ledger.acknowledgedThenLost} of ${ledger.acknowledged} acknowledged (202)`],
-    ['outbox rows', `${ledger.outboxRows}, ${ledger.confirmedPublishes} confirmed by the broker`],
+    ['outbox rows', `${ledger.outboxRows}, ${ledger.confirmedPublishes} marked published`],
+    ['published, then lost', `${ledger.publishedThenLost} deliveries never made of what was marked published`],
     ['deliveries', `${ledger.deliveriesTakenIn} taken in, ${ledger.redeliveries} delivered again (expected, deduped)`],
     ['duplicated effects', String(ledger.duplicatedEffects)],
     ['clients refused', spans.length > 0 ? spans.join(', ') : 'never'],
+  ];
+}
+
+/** ledgerVerdicts are the ledger's own verdicts: nothing acknowledged or published is lost, no effect doubled. */
+export function ledgerVerdicts(ledger: Ledger): Verdict[] {
+  const zero = (invariant: string, count: number, evidence: string): Verdict => ({
+    invariant,
+    verdict: count === 0 ? 'PASS' : 'FAIL',
+    evidence,
+  });
+  return [
+    zero(
+      'ledger: acknowledged, then lost',
+      ledger.acknowledgedThenLost,
+      `${ledger.acknowledgedThenLost} of ${ledger.acknowledged} acknowledged orders missing from the database`,
+    ),
+    zero(
+      'ledger: published, then lost',
+      ledger.publishedThenLost,
+      `${ledger.publishedThenLost} deliveries of ${ledger.confirmedPublishes} published events never reached their consumer or a DLQ`,
+    ),
+    zero(
+      'ledger: duplicated effects',
+      ledger.duplicatedEffects,
+      `${ledger.duplicatedEffects} charges or notifications beyond one per order`,
+    ),
   ];
 }

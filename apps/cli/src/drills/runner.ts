@@ -7,8 +7,15 @@ import type { ServerEndpoints } from '../isolated-resources.js';
 import type { DrillStack } from './environment.js';
 import { countUnpublished } from '@surety/db';
 import { localBackend } from './local.js';
-import { pendingCount, readLedgers, readMessageCounts, readStock, type Evidence } from './evidence.js';
-import { ledgerOf, type Ledger } from './ledger.js';
+import {
+  countPublishedThenLost,
+  pendingCount,
+  readLedgers,
+  readMessageCounts,
+  readStock,
+  type Evidence,
+} from './evidence.js';
+import { ledgerOf, ledgerVerdicts, type Ledger } from './ledger.js';
 import { judge, type Verdict } from './judge.js';
 import { placeOrders } from './load.js';
 
@@ -46,6 +53,13 @@ interface RunSettings {
   /** The contrast run: a provider that ignores idempotency keys. */
   gatewayIgnoresKeys?: boolean;
   quiescenceTimeoutMs?: number;
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** uuidsOf answers the dead letters' message ids that are event ids (poison may carry anything). */
+function uuidsOf(letters: readonly { messageId: string }[]): string[] {
+  return letters.map((letter) => letter.messageId).filter((id) => uuid.test(id));
 }
 
 /** waitForQuiescence waits until no order is pending, the outboxes are drained and the queues stay empty. */
@@ -152,7 +166,16 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     // The management API publishes its counters every 5 s: wait for the last ones.
     await sleep(5_500);
     const stats = await brokerStats(env);
-    const verdicts = judge(evidence, { expectPoison: drill.expectPoison === true });
+    const ledger = ledgerOf(
+      evidence,
+      {
+        ...(await readMessageCounts(env.pool, placed.accepted)),
+        publishedThenLost: await countPublishedThenLost(env.pool, placed.accepted, uuidsOf(deadLetters)),
+        redeliveries: stats.redeliveries,
+      },
+      placed.refusedAtMs,
+    );
+    const verdicts = [...judge(evidence, { expectPoison: drill.expectPoison === true }), ...ledgerVerdicts(ledger)];
     if (examine) verdicts.push(...(await examine()));
     if (!quiet) verdicts.push({ invariant: 'quiescence', verdict: 'FAIL', evidence: 'not quiet before the timeout' });
     const terminal: Record<string, number> = {};
@@ -177,11 +200,7 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
       deadLetters: deadLetters.length,
       maxQueueDepth,
       secondsToRecover,
-      ledger: ledgerOf(
-        evidence,
-        { ...(await readMessageCounts(env.pool, placed.accepted)), redeliveries: stats.redeliveries },
-        placed.refusedAtMs,
-      ),
+      ledger,
       verdicts,
       passed: verdicts.every((v) => v.verdict === 'PASS'),
     };

@@ -171,7 +171,7 @@ export function kubernetesBackend(options: KubernetesOptions): DrillBackend {
   const timeoutMs = options.rolloutTimeoutMs ?? 300_000;
   return {
     target: 'kubernetes',
-    refusal: (drill) => clusterRefusal(drill.name),
+    refusal: (drill) => drill.localOnly ?? clusterRefusal(drill.name),
     async prepare(drill, { gatewayIgnoresKeys, say }) {
       const fault = clusterFaultOf(drill.name);
       if (fault.kind === 'unsupported') throw new Error(`${drill.name} cannot run on a cluster: ${fault.reason}`);
