@@ -132,4 +132,31 @@ describe('two events about one order in one batch', () => {
     );
     expect(confirmations.rowCount).toBe(1);
   });
+
+  it('the saga retries a result that arrives before its order is visible, instead of dead-lettering it', async () => {
+    // Logical decoding sends a commit before the committing session has made it visible, so through
+    // the CDC relay a reservation can reach the saga before its order does (seen once in a drill).
+    const orderId = randomUUID();
+    await publish([
+      createEvent({ type: 'stock.reserved', orderId, payload: { items: [{ sku: 'MUG-WHITE', quantity: 1 }] } }),
+    ]);
+    const sagaMetrics = `${stack.urls().saga}/metrics`;
+    const failed = await waitFor(
+      'the saga to have failed the reservation once',
+      async () => (await (await fetch(sagaMetrics)).text()).split('\n'),
+      (lines) => lines.some((l) => /^surety_messages_consumed_total\{.*outcome="(retried|dead-lettered)"/.test(l)),
+    );
+    expect(failed.filter((l) => l.includes('outcome="dead-lettered"'))).toEqual([]);
+    await stack.pool.query(`INSERT INTO orders.orders (id, customer_id, total_cents) VALUES ($1, 'late-1', 650)`, [
+      orderId,
+    ]);
+    await waitFor(
+      'the reservation folded into the order',
+      () =>
+        stack.pool.query<{ stock_status: string | null }>('SELECT stock_status FROM orders.orders WHERE id = $1', [
+          orderId,
+        ]),
+      (result) => result.rows[0]?.stock_status === 'reserved',
+    );
+  });
 });

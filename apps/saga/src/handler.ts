@@ -1,4 +1,4 @@
-import { BusinessRuleError, type AnyEvent } from '@surety/contracts';
+import { BusinessRuleError, TransientError, type AnyEvent } from '@surety/contracts';
 import { channels } from '@surety/db';
 import { failpoint } from '@surety/failpoints';
 import type { TransactionQueries } from '@surety/db';
@@ -49,7 +49,10 @@ export const sagaHandler =
   (latency: OrderLatency): Handler<LockedOrders> =>
   async (event, ctx) => {
     const order = ctx.batch.get(event.orderId);
-    if (!order) throw new BusinessRuleError(`no order ${event.orderId}`);
+    // Not yet, rather than never: logical decoding sends a commit before the committing session has
+    // made it visible, so through the CDC relay a result can outrun its order. Retried through the
+    // delay tiers; about an order that never was, it reaches the DLQ once they are spent.
+    if (!order) throw new TransientError(`no order ${event.orderId}`);
     const step = applyResult(
       {
         status: order.status,
