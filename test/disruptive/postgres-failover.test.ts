@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, type Pool } from '@surety/db';
+import { createPool, currentHostOf, type Pool } from '@surety/db';
 import { createLogger } from '@surety/telemetry';
 import { cluster } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
@@ -64,10 +64,13 @@ describe('a Postgres primary and its synchronous standby, each in its own networ
   }, 120_000);
 
   it('an app given both hosts writes through a failover to the promoted standby, loses nothing acknowledged, and the old primary rejoins', async () => {
-    pool = createPool(await cluster('pg-url'), createLogger('failover-test', 'silent'), { max: 4 });
+    const url = await cluster('pg-url');
+    pool = createPool(url, createLogger('failover-test', 'silent'), { max: 4 });
     await pool.query('CREATE TABLE failover_test (id int PRIMARY KEY)');
     const serverOf = async () => (await pool!.query<{ a: string }>('SELECT host(inet_server_addr()) AS a')).rows[0]?.a;
     expect(await serverOf()).toBe('10.231.0.21');
+    // What a one-host connection (the CDC relay's replication) is given: the primary the pool found.
+    expect(currentHostOf(url)).toMatch(/@10\.231\.0\.21:5432\//);
 
     // Listed first, the standby is passed over: its connection is refused, and the next goes to the primary.
     const standbyFirst = createPool(
@@ -95,6 +98,7 @@ describe('a Postgres primary and its synchronous standby, each in its own networ
     expect(lost, 'acknowledged, then lost').toEqual([]);
     expect(stored.rows).toHaveLength(300);
     expect(await serverOf()).toBe('10.231.0.22');
+    expect(currentHostOf(url)).toMatch(/@10\.231\.0\.22:5432\//);
     // The pool found the new primary without a restart: a few writes were refused on the way.
     expect(writes.refusals).toBeGreaterThan(0);
     expect(writes.unavailableMs).toBeLessThan(30_000);

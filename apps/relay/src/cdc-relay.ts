@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  currentHostOf,
   markPublished,
   OutboxChangeStream,
   prepareOutboxSlot,
@@ -91,7 +92,8 @@ export class CdcRelay {
     const { databaseUrl, slot, schemas, logger, maxBufferedRows } = this.options;
     const queue = new TransactionQueue(maxBufferedRows);
     const stream = new OutboxChangeStream({
-      databaseUrl,
+      // Replication takes one host: the one the pool has just prepared the slot on, the primary.
+      databaseUrl: currentHostOf(databaseUrl),
       slot,
       schemas,
       logger,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostListOf } from './host-list.js';
+import { createClient, currentHostOf, hostListOf } from './host-list.js';
 
 describe('hostListOf', () => {
   it('reads a multi-host URL as one URL per host, keeping credentials, database and other parameters', () => {
@@ -29,5 +29,21 @@ describe('hostListOf', () => {
 
   it('refuses a target it does not implement', () => {
     expect(() => hostListOf('postgres://h1,h2/db?target_session_attrs=prefer-standby')).toThrow(/prefer-standby/);
+  });
+});
+
+describe('currentHostOf', () => {
+  it('names the host the next connection goes to: the first, then the next once the first refused', async () => {
+    // Port 1 refuses at once; nothing listens on 127.0.0.2:2 either, which is never tried here.
+    const url = 'postgres://app@127.0.0.1:1,127.0.0.2:2/surety?target_session_attrs=read-write';
+    expect(currentHostOf(url)).toBe('postgres://app@127.0.0.1:1/surety');
+    await expect(createClient(url).connect()).rejects.toThrow(/ECONNREFUSED/);
+    expect(currentHostOf(url)).toBe('postgres://app@127.0.0.2:2/surety');
+  });
+
+  it('answers a one-host URL as it is', () => {
+    expect(currentHostOf('postgres://postgres@127.0.0.1:55432/surety')).toBe(
+      'postgres://postgres@127.0.0.1:55432/surety',
+    );
   });
 });

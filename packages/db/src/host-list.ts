@@ -35,13 +35,19 @@ type ConnectCallback = ((err: Error) => void) | ((err: null, client: pg.Client) 
  * connection on to the next host. So a promoted standby is found without a restart, at the cost of
  * one failed connection per host passed over.
  */
-function hostRotation(hosts: HostList): new (config?: pg.ClientConfig) => pg.Client {
+interface Rotation {
+  Client: new (config?: pg.ClientConfig) => pg.Client;
+  /** The URL of the host the next connection goes to: the one that last worked. */
+  currentUrl(): string;
+}
+
+function hostRotation(hosts: HostList): Rotation {
   let current = 0;
   const moveOn = (index: number) => {
     if (current === index) current = (index + 1) % hosts.urls.length;
   };
 
-  return class HostClient extends pg.Client {
+  const Client = class HostClient extends pg.Client {
     private readonly hostIndex: number;
 
     constructor(config: pg.ClientConfig = {}) {
@@ -90,9 +96,22 @@ function hostRotation(hosts: HostList): new (config?: pg.ClientConfig) => pg.Cli
       }
     }
   };
+  return { Client, currentUrl: () => hosts.urls[current]! };
 }
 
-const rotations = new Map<string, new (config?: pg.ClientConfig) => pg.Client>();
+const rotations = new Map<string, Rotation>();
+
+/** rotationFor answers the one rotation of this process for a multi-host URL; undefined for one host. */
+function rotationFor(connectionString: string): Rotation | undefined {
+  const hosts = hostListOf(connectionString);
+  if (!hosts) return undefined;
+  let rotation = rotations.get(connectionString);
+  if (!rotation) {
+    rotation = hostRotation(hosts);
+    rotations.set(connectionString, rotation);
+  }
+  return rotation;
+}
 
 /**
  * clientClassFor answers the Client class that connects to `connectionString`: for a multi-host URL,
@@ -100,14 +119,16 @@ const rotations = new Map<string, new (config?: pg.ClientConfig) => pg.Client>()
  * connection learnt (which host is the primary) the next one starts from; otherwise node-postgres's.
  */
 export function clientClassFor(connectionString: string): new (config?: pg.ClientConfig) => pg.Client {
-  const hosts = hostListOf(connectionString);
-  if (!hosts) return pg.Client;
-  let rotation = rotations.get(connectionString);
-  if (!rotation) {
-    rotation = hostRotation(hosts);
-    rotations.set(connectionString, rotation);
-  }
-  return rotation;
+  return rotationFor(connectionString)?.Client ?? pg.Client;
+}
+
+/**
+ * currentHostOf answers the one-host URL that this process's connections to `connectionString` now
+ * go to (the host that last worked, the primary once a pool has found it), or the URL itself when
+ * it names one host: for a connection that can only take one host, such as logical replication's.
+ */
+export function currentHostOf(connectionString: string): string {
+  return rotationFor(connectionString)?.currentUrl() ?? connectionString;
 }
 
 /** createClient makes one connection's client (not pooled: a LISTEN, replication), multi-host URLs included. */

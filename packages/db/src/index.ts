@@ -7,4 +7,4 @@ export * from './listen.js';
 export * from './outbox-backlog.js';
 export * from './notifications.js';
 export * from './outbox-changes.js';
-export { checkOut, createClient, hostListOf } from './host-list.js';
+export { checkOut, createClient, currentHostOf, hostListOf } from './host-list.js';
