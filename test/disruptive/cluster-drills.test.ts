@@ -39,10 +39,7 @@ describe('crash drills on the local cluster (short)', () => {
     expect(leftovers(), 'namespaces and bridge removed').toEqual([]);
   }, 120_000);
 
-  // broker-rolling-restart runs by hand: a node shutting down cleanly resets AMQP handshakes in
-  // progress, and amqplib 2.3.1 then emits the socket's error with no listener, an uncaught
-  // exception in whichever process was connecting (this test's queue probe, once in a run).
-  const inCi = drills.filter((drill) => drill.needsCluster && drill.name !== 'broker-rolling-restart');
+  const inCi = drills.filter((drill) => drill.needsCluster);
   it.each(inCi.map((drill) => [drill.name, drill] as const))(
     '%s holds every invariant',
     async (_name, drill) => {

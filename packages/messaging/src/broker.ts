@@ -186,12 +186,18 @@ export class Broker {
   }
 }
 
-/** connectAny opens a plain connection to the first node of a broker address that answers. */
+/**
+ * connectAny opens a plain connection to the first node of a broker address that answers. A lost
+ * connection fails what its caller awaits on it; its 'error' event is heard, since amqplib emits
+ * one when the node goes away (a reset during a rolling restart), and unheard it would end the process.
+ */
 export async function connectAny(urls: string): Promise<ChannelModel> {
   let failure: unknown;
   for (const url of brokerUrls(urls)) {
     try {
-      return await connect(url, { timeout: 5_000 });
+      const model = await connect(url, { timeout: 5_000 });
+      model.on('error', () => undefined);
+      return model;
     } catch (error) {
       failure = error;
     }
