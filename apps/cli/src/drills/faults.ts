@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
-import { declareTopology, EVENTS_EXCHANGE } from '@surety/messaging';
+import { connectAny, declareTopology, EVENTS_EXCHANGE } from '@surety/messaging';
 import type { DrillSize } from './catalogue.js';
 
 /** The queues poison-message fills. */
@@ -13,7 +12,7 @@ export function poisonCount(size: DrillSize): number {
 
 /** injectPoison publishes malformed JSON and undecodable bytes straight into a queue; returns their message ids. */
 export async function injectPoison(amqpUrl: string, queue: string, count: number): Promise<string[]> {
-  const connection = await amqp.connect(amqpUrl);
+  const connection = await connectAny(amqpUrl);
   try {
     const channel = await connection.createConfirmChannel();
     const ids: string[] = [];
@@ -50,7 +49,7 @@ export interface DuplicateStorm {
  * is gone: with the drill's connection, however the drill ends.
  */
 export async function startDuplicateStorm(amqpUrl: string): Promise<DuplicateStorm> {
-  const connection = await amqp.connect(amqpUrl);
+  const connection = await connectAny(amqpUrl);
   let failure: Error | undefined;
   connection.on('error', (error: Error) => (failure ??= error));
   const channel = await connection.createConfirmChannel();

@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import amqp, { type Channel, type ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { keyHeaders, type PartitionKey } from '@surety/contracts';
 import {
+  connectAny,
   declarePartitionedRoute,
   deletePartitionedRoute,
   partitionQueueNames,
@@ -239,7 +240,7 @@ class PerKeyConsumer {
     private readonly queues: string[],
   ) {}
 
-  static async start(connection: amqp.ChannelModel, route: PartitionedRoute, workMs: number) {
+  static async start(connection: ChannelModel, route: PartitionedRoute, workMs: number) {
     const queues = partitionQueueNames(route);
     const channels = await Promise.all(queues.map(() => connection.createChannel()));
     const consumer = new PerKeyConsumer(channels, await connection.createChannel(), queues);
@@ -301,7 +302,7 @@ function orderings(handled: readonly Handled[]) {
 
 async function runPhase(
   stack: BenchStack,
-  connection: amqp.ChannelModel,
+  connection: ChannelModel,
   key: PartitionKey,
   settings: HotKeySettings,
   say: (line: string) => void,
@@ -405,7 +406,7 @@ export async function runHotKey(options: {
     backgroundNice: DEFAULT_BACKGROUND_NICE,
     say,
   });
-  const connection = await amqp.connect(stack.amqpUrl);
+  const connection = await connectAny(stack.amqpUrl);
   try {
     await setGatewayFaults(stack.gatewayUrl, { latencyMs: 0 });
     const byCustomer = await runPhase(stack, connection, 'customer', settings, say);
