@@ -87,7 +87,8 @@ async function targetOf(context: FaultContext): Promise<{ node: number; role: st
 }
 
 /**
- * onLeaderFor does `fault` to the node leading payment.orders; the heal waits until the fault has
+ * onLeaderFor does `fault` to the node leading payment.orders (in the contrast run, the node the
+ * relay publishes through); the heal waits until the fault has
  * lasted `atLeastMs`, mends it and sees the node back in the cluster (restarting it when it does
  * not come back on its own), or starts it again when the fault was a kill.
  */

@@ -84,13 +84,13 @@ export async function readLedgers(pool: Pool, orderIds: string[]) {
 
 /**
  * readMessageCounts counts, across the schemas that emit events, the outbox rows of the given orders
- * (and those published: the broker confirmed them) and the deliveries the consumers took in (inbox
+ * (and those marked published) and the deliveries the consumers took in (inbox
  * rows: all of the database, which a local run has to itself).
  */
 export async function readMessageCounts(
   pool: Pool,
   orderIds: string[],
-): Promise<{ outboxRows: number; confirmedPublishes: number; deliveriesTakenIn: number }> {
+): Promise<{ outboxRows: number; markedPublished: number; deliveriesTakenIn: number }> {
   const outbox = await pool.query<{ rows: number; published: number }>(
     `SELECT count(*)::int AS rows, count(*) FILTER (WHERE published_at IS NOT NULL)::int AS published FROM (${emittingSchemas
       .map((schema) => `SELECT published_at FROM ${schema}.outbox WHERE order_id = ANY($1)`)
@@ -102,7 +102,7 @@ export async function readMessageCounts(
   );
   return {
     outboxRows: outbox.rows[0]?.rows ?? 0,
-    confirmedPublishes: outbox.rows[0]?.published ?? 0,
+    markedPublished: outbox.rows[0]?.published ?? 0,
     deliveriesTakenIn: inbox.rows[0]?.n ?? 0,
   };
 }

@@ -30,7 +30,7 @@ describe('the drill ledger', () => {
           { orderId: 'b', about: 'confirmed' },
         ],
       },
-      { outboxRows: 10, confirmedPublishes: 10, publishedThenLost: 3, deliveriesTakenIn: 12, redeliveries: 2 },
+      { outboxRows: 10, markedPublished: 10, publishedThenLost: 3, deliveriesTakenIn: 12, redeliveries: 2 },
       [1_000],
     );
     expect(ledger.acknowledgedThenLost).toBe(1);
@@ -52,7 +52,7 @@ describe('the drill ledger', () => {
         charges: [{ orderId: 'a', status: 'captured' }],
         notifications: [{ orderId: 'a', about: 'confirmed' }],
       },
-      { outboxRows: 5, confirmedPublishes: 5, publishedThenLost: 0, deliveriesTakenIn: 7, redeliveries: 1 },
+      { outboxRows: 5, markedPublished: 5, publishedThenLost: 0, deliveriesTakenIn: 7, redeliveries: 1 },
       [],
     );
     expect(ledgerVerdicts(ledger).every((v) => v.verdict === 'PASS')).toBe(true);

@@ -17,9 +17,9 @@ export interface Ledger {
   acknowledged: number;
   /** Acknowledged orders the database does not have. */
   acknowledgedThenLost: number;
-  /** Outbox rows of the drill's orders, and those marked published once the broker confirmed them. */
+  /** Outbox rows of the drill's orders, and those marked published (once the broker confirmed them, unless the contrast skips confirms). */
   outboxRows: number;
-  confirmedPublishes: number;
+  markedPublished: number;
   /** Rows marked published whose event a consumer bound to it never took in, nor dead-lettered. */
   publishedThenLost: number;
   /** Deliveries the consumers took in (inbox rows), and deliveries the broker made again. */
@@ -57,7 +57,7 @@ export function ledgerOf(
   evidence: Pick<Evidence, 'accepted' | 'orders' | 'charges' | 'notifications'>,
   messages: {
     outboxRows: number;
-    confirmedPublishes: number;
+    markedPublished: number;
     publishedThenLost: number;
     deliveriesTakenIn: number;
     redeliveries: number;
@@ -84,7 +84,7 @@ export function describeLedger(ledger: Ledger): [string, string][] {
   );
   return [
     ['acknowledged, then lost', `${ledger.acknowledgedThenLost} of ${ledger.acknowledged} acknowledged (202)`],
-    ['outbox rows', `${ledger.outboxRows}, ${ledger.confirmedPublishes} marked published`],
+    ['outbox rows', `${ledger.outboxRows}, ${ledger.markedPublished} marked published`],
     ['published, then lost', `${ledger.publishedThenLost} deliveries never made of what was marked published`],
     ['deliveries', `${ledger.deliveriesTakenIn} taken in, ${ledger.redeliveries} delivered again (expected, deduped)`],
     ['duplicated effects', String(ledger.duplicatedEffects)],
@@ -108,7 +108,7 @@ export function ledgerVerdicts(ledger: Ledger): Verdict[] {
     zero(
       'ledger: published, then lost',
       ledger.publishedThenLost,
-      `${ledger.publishedThenLost} deliveries of ${ledger.confirmedPublishes} published events never reached their consumer or a DLQ`,
+      `${ledger.publishedThenLost} deliveries of ${ledger.markedPublished} published events never reached their consumer or a DLQ`,
     ),
     zero(
       'ledger: duplicated effects',
