@@ -28,6 +28,12 @@ export function hostListOf(connectionString: string): HostList | undefined {
 
 type ConnectCallback = ((err: Error) => void) | ((err: null, client: pg.Client) => void);
 
+interface Rotation {
+  Client: new (config?: pg.ClientConfig) => pg.Client;
+  /** The URL of the host the next connection goes to: the one that last worked. */
+  currentUrl(): string;
+}
+
 /**
  * hostRotation makes the Client class for a host list, giving it what libpq does for a multi-host
  * URL and node-postgres does not: each new connection goes to the host that last worked; a host
@@ -35,12 +41,6 @@ type ConnectCallback = ((err: Error) => void) | ((err: null, client: pg.Client) 
  * connection on to the next host. So a promoted standby is found without a restart, at the cost of
  * one failed connection per host passed over.
  */
-interface Rotation {
-  Client: new (config?: pg.ClientConfig) => pg.Client;
-  /** The URL of the host the next connection goes to: the one that last worked. */
-  currentUrl(): string;
-}
-
 function hostRotation(hosts: HostList): Rotation {
   let current = 0;
   const moveOn = (index: number) => {
