@@ -404,10 +404,20 @@ for arg in "$@"; do
   esac
 done
 [ "${#TOOLS[@]}" -gt 0 ] || [ "${#KUBE_TOOLS[@]}" -gt 0 ] || TOOLS=(helm)
-# One build at a time: make test starts the Go builds early in the background (scripts/test.sh), and
-# a later call for the same tools waits here for them, then finds them ready.
+# One build of a tool at a time: make test starts the control plane's and KEDA's Go builds early in
+# the background (scripts/test.sh), and a later call for those tools waits for them, then finds them
+# ready. The lock is the tool's own, so a call for another tool (jaeger, for the trace test) does not
+# wait the half hour a cold Kubernetes build takes.
 mkdir -p "$ROOT/.tools"
-exec 9>"$ROOT/.tools/.lock"
-flock 9
-for tool in "${TOOLS[@]}"; do "install_$tool"; done
-[ "${#KUBE_TOOLS[@]}" -eq 0 ] || install_kube "${KUBE_TOOLS[@]}"
+# locked TOOL COMMAND...: runs the command holding TOOL's lock.
+locked() {
+  local tool=$1
+  shift
+  (
+    exec 9>"$ROOT/.tools/.lock-$tool"
+    flock 9
+    "$@"
+  )
+}
+for tool in "${TOOLS[@]}"; do locked "$tool" "install_$tool"; done
+[ "${#KUBE_TOOLS[@]}" -eq 0 ] || locked kubernetes install_kube "${KUBE_TOOLS[@]}"

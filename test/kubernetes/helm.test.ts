@@ -49,16 +49,31 @@ function migrations(): Workload {
   return kubectlJson<Workload>(['get', 'job', 'migrations', '-n', ns]);
 }
 
-function expectEveryDeploymentReady(): void {
-  const deployments = kubectlJson<List<Workload>>(['get', 'deployments', '-n', ns]).items;
-  expect(deployments.length).toBeGreaterThan(0);
-  const notReady = deployments
-    .filter((deployment) => (deployment.status.readyReplicas ?? 0) !== (deployment.spec.replicas ?? 1))
-    .map(
-      (deployment) =>
-        `${deployment.metadata.name}: ${deployment.status.readyReplicas ?? 0}/${deployment.spec.replicas}`,
-    );
-  expect(notReady).toEqual([]);
+/**
+ * Every Deployment reports all its replicas Ready. helm's --wait judges each Deployment by its newest
+ * ReplicaSet; the Deployment's own status catches up when its controller next syncs it, which on a
+ * busy machine can be a moment after helm has returned.
+ */
+async function expectEveryDeploymentReady(): Promise<void> {
+  const notReady = (): string[] => {
+    const deployments = kubectlJson<List<Workload>>(['get', 'deployments', '-n', ns]).items;
+    expect(deployments.length).toBeGreaterThan(0);
+    return deployments
+      .filter((deployment) => (deployment.status.readyReplicas ?? 0) !== (deployment.spec.replicas ?? 1))
+      .map(
+        (deployment) =>
+          `${deployment.metadata.name}: ${deployment.status.readyReplicas ?? 0}/${deployment.spec.replicas}`,
+      );
+  };
+  await waitFor(
+    'every Deployment Ready',
+    () => {
+      const left = notReady();
+      if (left.length > 0) throw new Error(left.join(', '));
+      return true;
+    },
+    30_000,
+  );
 }
 
 function revision(): number {
@@ -83,14 +98,14 @@ describe('the chart installed for real (helm against the local control plane, kw
     deleteNamespace(ns);
   });
 
-  it('installs: the pre-install migrations Job completes first, then every Deployment is Ready (--wait)', () => {
+  it('installs: the pre-install migrations Job completes first, then every Deployment is Ready (--wait)', async () => {
     const output = installChart(release, ns);
     expect(output).toMatch(/STATUS: deployed/);
     expect(revision()).toBe(1);
     const job = migrations();
     expect(job.status.succeeded).toBe(1);
     expect(job.status.conditions).toContainEqual(expect.objectContaining({ type: 'Complete', status: 'True' }));
-    expectEveryDeploymentReady();
+    await expectEveryDeploymentReady();
     // Hooks in order: the Job had completed before helm created the first Deployment.
     const created = kubectlJson<List<Workload>>(['get', 'deployments', '-n', ns]).items.map((deployment) =>
       Date.parse(deployment.metadata.creationTimestamp),
@@ -99,7 +114,7 @@ describe('the chart installed for real (helm against the local control plane, kw
     expect(apiLogLevel()).toBe('info');
   });
 
-  it('upgrades with a changed value: the pre-upgrade migrations run again and the pods roll', () => {
+  it('upgrades with a changed value: the pre-upgrade migrations run again and the pods roll', async () => {
     const before = migrations().metadata.uid;
     helm([
       'upgrade',
@@ -120,14 +135,14 @@ describe('the chart installed for real (helm against the local control plane, kw
     expect(job.metadata.uid).not.toBe(before); // before-hook-creation replaced it
     expect(job.status.succeeded).toBe(1);
     expect(helm(['get', 'values', release, '-n', ns, '-o', 'json'])).toContain('"LOG_LEVEL":"debug"');
-    expectEveryDeploymentReady();
+    await expectEveryDeploymentReady();
   });
 
-  it('rolls back to the first revision: the old value is back', () => {
+  it('rolls back to the first revision: the old value is back', async () => {
     helm(['rollback', release, '1', '-n', ns, '--wait', ...timeout]);
     expect(revision()).toBe(3);
     expect(apiLogLevel()).toBe('info');
-    expectEveryDeploymentReady();
+    await expectEveryDeploymentReady();
   });
 
   it('runs helm test: the test pod succeeds and stays for --logs (hook-delete-policy before-hook-creation)', () => {

@@ -186,6 +186,8 @@ export interface Drill {
   inject?: (context: FaultContext) => Promise<Heal>;
   /** Heal as soon as the load is placed, not after the fault's time. */
   healWithLoad?: boolean;
+  /** Start the load only once the fault is in place, not beside it. */
+  faultBeforeLoad?: boolean;
   /** Runs on the local cluster only (scripts/cluster.sh), where a broker node or the database primary can die alone. */
   needsCluster?: boolean;
   /** Why the drill runs locally only, when it does. */
@@ -550,7 +552,8 @@ export function withCdcRelay(drill: Drill): Drill {
  * is written to the socket, not once the broker confirmed it (RELAY_CONFIRMS=skip); every event goes
  * through it; a broker node's fault falls on the node it publishes through; and the reconciler,
  * which republishes an order stuck for a minute, waits a day, so that the judge sees what the broker
- * lost rather than what was repaired. Across a broker fault it must FAIL where the drill PASSes.
+ * lost rather than what was repaired; the orders are placed once the fault is in place. Across a
+ * broker fault it must FAIL where the drill PASSes.
  */
 export function withRelaySkippingConfirms(drill: Drill): Drill {
   const { inject } = drill;
@@ -565,6 +568,10 @@ export function withRelaySkippingConfirms(drill: Drill): Drill {
     },
     everyApp: { ...drill.everyApp, OUTBOX_DISPATCH: 'relay' },
     localOnly: 'the contrast run picks the node by the relay’s connection, which the cluster mapping does not',
+    // The broker lists the relay's connection only with its first statistics, up to 5 s after it
+    // opened and later on a busy machine: a short load started beside the fault would be through
+    // before the fault fell, and the judge would have nothing to find.
+    faultBeforeLoad: true,
     ...(inject ? { inject: (context: FaultContext) => inject({ ...context, brokerTarget: 'relay' }) } : {}),
   };
 }

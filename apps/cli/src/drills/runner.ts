@@ -133,17 +133,20 @@ export async function runDrill(drill: Drill, options: RunOptions): Promise<Drill
     }, 500);
 
     const poison: string[] = [];
-    say(`  placing ${size.orders} orders at ${size.ratePerSecond}/s`);
-    const load = placeOrders(env.apiUrl, {
-      count: size.orders,
-      ratePerSecond: size.ratePerSecond,
-      onProgress: (placed) => {
-        if (placed % Math.max(10, Math.round(size.orders / 5)) === 0) say(`  ${placed}/${size.orders} accepted`);
-      },
-    });
+    const startLoad = () => {
+      say(`  placing ${size.orders} orders at ${size.ratePerSecond}/s`);
+      return placeOrders(env.apiUrl, {
+        count: size.orders,
+        ratePerSecond: size.ratePerSecond,
+        onProgress: (placed) => {
+          if (placed % Math.max(10, Math.round(size.orders / 5)) === 0) say(`  ${placed}/${size.orders} accepted`);
+        },
+      });
+    };
+    const load = drill.faultBeforeLoad ? undefined : startLoad();
     const faultStarted = Date.now();
     const heal: Heal = await prepared.inject({ size, say, poison });
-    const placed = await load;
+    const placed = await (load ?? startLoad());
     if (!drill.healWithLoad) await sleep(Math.max(0, faultStarted + size.faultMs - Date.now()));
     const examine = await heal();
     const healedAt = Date.now();
