@@ -55,21 +55,18 @@ function migrations(): Workload {
  * busy machine can be a moment after helm has returned.
  */
 async function expectEveryDeploymentReady(): Promise<void> {
-  const notReady = (): string[] => {
-    const deployments = kubectlJson<List<Workload>>(['get', 'deployments', '-n', ns]).items;
-    expect(deployments.length).toBeGreaterThan(0);
-    return deployments
-      .filter((deployment) => (deployment.status.readyReplicas ?? 0) !== (deployment.spec.replicas ?? 1))
-      .map(
-        (deployment) =>
-          `${deployment.metadata.name}: ${deployment.status.readyReplicas ?? 0}/${deployment.spec.replicas}`,
-      );
-  };
   await waitFor(
     'every Deployment Ready',
     () => {
-      const left = notReady();
-      if (left.length > 0) throw new Error(left.join(', '));
+      const deployments = kubectlJson<List<Workload>>(['get', 'deployments', '-n', ns]).items;
+      expect(deployments.length).toBeGreaterThan(0);
+      const notReady = deployments
+        .filter((deployment) => (deployment.status.readyReplicas ?? 0) !== (deployment.spec.replicas ?? 1))
+        .map(
+          (deployment) =>
+            `${deployment.metadata.name}: ${deployment.status.readyReplicas ?? 0}/${deployment.spec.replicas}`,
+        );
+      if (notReady.length > 0) throw new Error(notReady.join(', '));
       return true;
     },
     30_000,
