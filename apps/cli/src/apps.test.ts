@@ -1,26 +1,77 @@
 import { describe, expect, it } from 'vitest';
-import { parseReplicas, relayModeEnv, replicaPort } from './apps.js';
+import {
+  appSpecs,
+  parsePlacement,
+  parseReplicas,
+  processApps,
+  relayModeEnv,
+  replicaPort,
+  replicaProcess,
+  servicesOf,
+} from './apps.js';
 
 describe('parseReplicas', () => {
   it('reads counts per app', () => {
-    expect(parseReplicas('payment=4, saga=2')).toEqual(
+    expect(parseReplicas('payment=4, saga=2', 'apart')).toEqual(
       new Map([
         ['payment', 4],
         ['saga', 2],
       ]),
     );
-    expect(parseReplicas(undefined).size).toBe(0);
+    expect(parseReplicas('consumers=2, relay=2', 'together')).toEqual(
+      new Map([
+        ['consumers', 2],
+        ['relay', 2],
+      ]),
+    );
+    expect(parseReplicas(undefined, 'together').size).toBe(0);
   });
 
   it('refuses unknown apps, single-process apps and silly counts', () => {
-    expect(() => parseReplicas('ledger=2')).toThrow(/unknown app/);
-    expect(() => parseReplicas('api=2')).toThrow(/one process/);
-    expect(() => parseReplicas('payment=0')).toThrow(/count/);
+    expect(() => parseReplicas('ledger=2', 'apart')).toThrow(/unknown app/);
+    expect(() => parseReplicas('api=2', 'apart')).toThrow(/one process/);
+    expect(() => parseReplicas('payment=0', 'apart')).toThrow(/count/);
+  });
+
+  it('pins the consumers as they are placed: the host together, each consumer apart', () => {
+    expect(() => parseReplicas('payment=2', 'together')).toThrow(/consumers=N/);
+    expect(() => parseReplicas('consumers=2', 'apart')).toThrow(/apart/);
   });
 
   it('spaces replica ports by a hundred', () => {
     expect(replicaPort(9102, 0)).toBe(9102);
     expect(replicaPort(9102, 3)).toBe(9402);
+  });
+});
+
+describe('placement', () => {
+  it('runs the consumers together unless told apart', () => {
+    expect(parsePlacement(undefined)).toBe('together');
+    expect(parsePlacement('apart')).toBe('apart');
+    expect(() => parsePlacement('mixed')).toThrow(/together or apart/);
+  });
+
+  it('starts the host where the first consumer would start, and every other app as before', () => {
+    expect(processApps('together')).toEqual(['gateway', 'relay', 'consumers', 'api', 'reconciler']);
+    expect(processApps('apart')).toEqual(appSpecs.map((spec) => spec.name));
+  });
+
+  it("lays a host's consumers out on the ports they have apart", () => {
+    const host = replicaProcess('consumers', 1, 1000);
+    expect(host).toMatchObject({ id: 'consumers-2', entry: 'apps/consumers/src/main.ts' });
+    expect(host.portEnv).toEqual({
+      PAYMENT_PORT: '10202',
+      INVENTORY_PORT: '10203',
+      SAGA_PORT: '10204',
+      NOTIFICATION_PORT: '10205',
+    });
+    const apart = (['payment', 'inventory', 'saga', 'notification'] as const).flatMap(
+      (app) => replicaProcess(app, 1, 1000).services,
+    );
+    expect(servicesOf('consumers-2', 1000)).toEqual(apart);
+    expect(apart.map((service) => service.id)).toEqual(['payment-2', 'inventory-2', 'saga-2', 'notification-2']);
+    expect(replicaProcess('gateway', 0).portEnv).toEqual({ GATEWAY_PORT: '8090' });
+    expect(() => servicesOf('ledger-1')).toThrow(/unexpected process id/);
   });
 });
 

@@ -1,3 +1,5 @@
+import { hostableConsumers, portVariable, type HostableConsumer } from '@surety/consumers/config';
+
 /**
  * The processes `surety run` supervises, in start order, with the port of their first replica.
  * Background apps do the work behind the queue, which can wait while the api answers.
@@ -23,8 +25,9 @@ export type AppName = (typeof appSpecs)[number]['name'];
 export const DEFAULT_BACKGROUND_NICE = 10;
 
 /** backgroundNice is the niceness an app runs at on one machine: `nice` for background apps, none for the others. */
-export function backgroundNice(app: AppName, nice: number): number | undefined {
-  return appSpecs.find((spec) => spec.name === app)?.background && nice > 0 ? nice : undefined;
+export function backgroundNice(app: ProcessApp, nice: number): number | undefined {
+  const background = app === consumersHost || appSpecs.find((spec) => spec.name === app)?.background;
+  return background && nice > 0 ? nice : undefined;
 }
 
 /** Replica i of an app listens on its base port plus 100 × i. */
@@ -32,21 +35,32 @@ export function replicaPort(basePort: number, replica: number): number {
   return basePort + 100 * replica;
 }
 
-/** parseReplicas reads `payment=4,saga=2` into counts, refusing unknown or unscalable apps. */
-export function parseReplicas(text: string | undefined): Map<AppName, number> {
-  const counts = new Map<AppName, number>();
+/**
+ * parseReplicas reads `payment=4,saga=2` (or `consumers=2`, the host of every consumer) into counts,
+ * refusing unknown or unscalable apps, and apps that do not run as processes where the consumers are placed.
+ */
+export function parseReplicas(text: string | undefined, placement: ConsumerPlacement): Map<ProcessApp, number> {
+  const counts = new Map<ProcessApp, number>();
   for (const part of (text ?? '')
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const [name, value] = part.split('=');
-    const spec = appSpecs.find((s) => s.name === name);
+    const [name = '', value] = part.split('=');
     const count = Number(value);
-    if (!spec) throw new Error(`--replicas: unknown app ${name}`);
-    if (!spec.scalable) throw new Error(`--replicas: ${name} runs as one process`);
+    if (name !== consumersHost) {
+      const spec = appSpecs.find((s) => s.name === name);
+      if (!spec) throw new Error(`--replicas: unknown app ${name}`);
+      if (!spec.scalable) throw new Error(`--replicas: ${name} runs as one process`);
+    }
+    if (!processApps(placement).includes(name as ProcessApp))
+      throw new Error(
+        placement === 'together'
+          ? `--replicas: ${name} runs in the consumers' process; pin consumers=N, or run them apart (SURETY_CONSUMERS=apart)`
+          : `--replicas: the consumers run apart (SURETY_CONSUMERS=apart); pin each of them instead`,
+      );
     if (!Number.isInteger(count) || count < 1 || count > 16)
       throw new Error(`--replicas: ${part} needs a count from 1 to 16`);
-    counts.set(spec.name, count);
+    counts.set(name as ProcessApp, count);
   }
   return counts;
 }
@@ -63,4 +77,96 @@ export function relayModeEnv(env: Record<string, string | undefined>): Record<st
   if (env.OUTBOX_DISPATCH === 'writer')
     throw new Error('RELAY_MODE=cdc publishes every outbox row: leave OUTBOX_DISPATCH unset, or set it to relay');
   return { RELAY_MODE: 'cdc', OUTBOX_DISPATCH: 'relay' };
+}
+
+/** The process that hosts one replica of every consumer, each on its own port (apps/consumers). */
+export const consumersHost = 'consumers';
+/** What the supervisor runs as one process: an app, or the host of every consumer. */
+export type ProcessApp = AppName | typeof consumersHost;
+
+/**
+ * Where the consumers run on one machine: `together`, one process hosting a replica of each, or
+ * `apart`, a process each. Together they cost less CPU per order on a few cores (docs/cost.md); each
+ * keeps its own pool, connection, inbox and transactions either way. A cluster runs them apart, so
+ * that KEDA scales each on its own queue.
+ */
+export type ConsumerPlacement = 'together' | 'apart';
+
+/** parsePlacement reads SURETY_CONSUMERS: `together` (the default) or `apart`. */
+export function parsePlacement(text: string | undefined): ConsumerPlacement {
+  const placement = text?.trim() || 'together';
+  if (placement !== 'together' && placement !== 'apart')
+    throw new Error(`SURETY_CONSUMERS must be together or apart, not "${text}"`);
+  return placement;
+}
+
+/** processApps lists what runs as processes, in start order: the consumers together where the first of them starts, or each apart. */
+export function processApps(placement: ConsumerPlacement): ProcessApp[] {
+  if (placement === 'apart') return appSpecs.map((spec) => spec.name);
+  return appSpecs.flatMap((spec): ProcessApp[] => {
+    if (!isHostable(spec.name)) return [spec.name];
+    return spec.name === hostableConsumers[0] ? [consumersHost] : [];
+  });
+}
+
+export function isHostable(app: string): app is HostableConsumer {
+  return hostableConsumers.includes(app as HostableConsumer);
+}
+
+/** One service a process serves: its replica id (`payment-2`), app and port. */
+export interface ServedReplica {
+  id: string;
+  app: AppName;
+  port: number;
+}
+
+/** What the supervisor starts for one replica of a process app. */
+export interface ReplicaProcess {
+  id: string;
+  entry: string;
+  /** The variables that give each service it serves its port. */
+  portEnv: Record<string, string>;
+  services: ServedReplica[];
+}
+
+function specOf(app: AppName) {
+  const spec = appSpecs.find((s) => s.name === app);
+  if (!spec) throw new Error(`no app ${app}`);
+  return spec;
+}
+
+/**
+ * replicaProcess lays out replica `replica` (from 0) of `app`: process `<app>-<replica + 1>`, each
+ * service it serves on its app's base port (plus `portOffset`) plus 100 × replica. Replica 2 of the
+ * consumers' host serves payment-2, inventory-2, saga-2 and notification-2 on the ports they have apart.
+ */
+export function replicaProcess(app: ProcessApp, replica: number, portOffset = 0): ReplicaProcess {
+  const apps: readonly AppName[] = app === consumersHost ? hostableConsumers : [app];
+  const services = apps.map((served) => ({
+    id: `${served}-${replica + 1}`,
+    app: served,
+    port: replicaPort(specOf(served).basePort + portOffset, replica),
+  }));
+  const portEnv = Object.fromEntries(
+    services.map((s) => [
+      app === consumersHost && isHostable(s.app) ? portVariable(s.app) : specOf(s.app).portVariable,
+      String(s.port),
+    ]),
+  );
+  return { id: `${app}-${replica + 1}`, entry: `apps/${app}/src/main.ts`, portEnv, services };
+}
+
+/** processOf reads a process id (`payment-3`, `consumers-2`) into its app and replica (from 0). */
+export function processOf(id: string): { app: ProcessApp; replica: number } {
+  const match = /^(.+)-(\d+)$/.exec(id);
+  const app = match?.[1];
+  if (!match || !app || !(app === consumersHost || appSpecs.some((s) => s.name === app)))
+    throw new Error(`unexpected process id ${id}`);
+  return { app: app as ProcessApp, replica: Number(match[2]) - 1 };
+}
+
+/** servicesOf lists the services process `id` serves, at their ports. */
+export function servicesOf(id: string, portOffset = 0): ServedReplica[] {
+  const { app, replica } = processOf(id);
+  return replicaProcess(app, replica, portOffset).services;
 }

@@ -1,20 +1,23 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parsePlacement } from './apps.js';
 import { writeCostDocument } from './bench/cost-doc.js';
 import { writeReport } from './bench/report.js';
 import { fullSizes, runBench, smokeSizes, type BenchResult } from './bench/runner.js';
 import { benchPrefix } from './bench/stack.js';
 import { serverEndpointsFromEnv, sweepStaleResources } from './isolated-resources.js';
 
-export const benchUsage = `bench [--smoke]: ceilings, scale-out, spike, outage, autoscaling and cost on this machine;
+export const benchUsage = `bench [--smoke] [--consumers together|apart]: ceilings, scale-out, spike, outage, autoscaling and cost on this machine;
   report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
   --smoke runs every step at a tiny size to check the harness (its numbers mean nothing).
   --render <folder> writes a report's Markdown and charts again from its report.json.
 bench --cost [--rates 20,100,200] [--seconds 15] [--idle 30] [--profile]: the stack idle, then what an order
   costs at each open-model rate (CPU of the machine and of each process, Postgres transactions and
   WAL, POST and placed → settled latency; with --profile, each process's top functions and packages by
-  self time); report in reports/bench/<time>-cost/.`;
+  self time); report in reports/bench/<time>-cost/.
+  --consumers: the consumers in one process (together, the default, as in make run) or a process each
+  (apart); SURETY_CONSUMERS says the same.`;
 
 /** bench runs the benchmark and writes its report; it returns the report folder. */
 export async function bench(args: string[], root: string, say: (line: string) => void): Promise<string> {
@@ -28,8 +31,10 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       seconds: { type: 'string', default: '15' },
       idle: { type: 'string', default: '30' },
       profile: { type: 'boolean' },
+      consumers: { type: 'string', default: process.env.SURETY_CONSUMERS },
     },
   });
+  const placement = parsePlacement(values.consumers);
   // What an interrupted earlier run left: databases (and their slots) and vhosts nothing uses.
   await sweepStaleResources(serverEndpointsFromEnv(), benchPrefix);
   if (values.cost) {
@@ -44,6 +49,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       seconds: Number(values.seconds),
       idleSeconds: Number(values.idle),
       profile: values.profile ?? false,
+      placement,
       say,
     });
     say(`report: ${relative(root, join(outDir, 'report.md'))}`);
@@ -68,6 +74,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
     outDir,
     sizes: mode === 'smoke' ? smokeSizes : fullSizes,
     mode,
+    placement,
     say,
   });
   await writeReport(outDir, result);

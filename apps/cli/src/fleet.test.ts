@@ -5,10 +5,16 @@ import { fleetPorts, requireFreePorts } from './fleet.js';
 
 describe('fleetPorts', () => {
   it('gives each replica of each app its base port plus the offset plus 100 per replica', () => {
-    const ports = fleetPorts((app) => (app === 'payment' ? 2 : 1), 1000);
+    const ports = fleetPorts((app) => (app === 'payment' ? 2 : 1), 'apart', 1000);
     expect(ports).toHaveLength(appSpecs.length + 1);
     expect(ports).toContain(9102 + 1000);
     expect(ports).toContain(9102 + 1000 + 100);
+  });
+
+  it("counts each port of a consumers' host", () => {
+    const ports = fleetPorts((app) => (app === 'consumers' ? 2 : 1), 'together');
+    expect(ports).toHaveLength(appSpecs.length + 4);
+    expect(ports).toEqual(expect.arrayContaining([9102, 9105, 9202, 9205]));
   });
 });
 

@@ -1,49 +1,65 @@
 import { createServer } from 'node:net';
-import { appSpecs, replicaPort, type AppName } from './apps.js';
+import { processApps, replicaProcess, type AppName, type ConsumerPlacement, type ProcessApp } from './apps.js';
 import type { Supervisor } from './supervisor.js';
 
-export interface StartedProcess {
+export interface StartedService {
+  /** The service's replica id (`payment-2`). */
   id: string;
   app: AppName;
   url: string;
+  /** The supervisor's id of the process that serves it (`payment-2`, or `consumers-2` together). */
+  process: string;
 }
 
 /**
- * startEveryApp starts the replicas of every app under the supervisor, in start order, replica i
- * on its base port (plus `portOffset`) plus 100 × i, each with the settings `env` gives it.
+ * startEveryApp starts the replicas of every app under the supervisor, in start order, the
+ * consumers together or apart; each service of replica i listens on its base port (plus
+ * `portOffset`) plus 100 × i, and each process runs with the settings `env` gives it.
  */
 export function startEveryApp(
   supervisor: Supervisor,
   options: {
-    replicas: (app: AppName) => number;
+    replicas: (app: ProcessApp) => number;
+    placement: ConsumerPlacement;
     portOffset?: number;
-    env: (app: AppName, id: string) => Record<string, string>;
+    env: (app: ProcessApp, id: string) => Record<string, string>;
     /** The niceness an app's replicas run at (see ProcessSpec.nice). */
-    nice?: (app: AppName) => number | undefined;
+    nice?: (app: ProcessApp) => number | undefined;
   },
-): StartedProcess[] {
-  const started: StartedProcess[] = [];
-  for (const app of appSpecs) {
-    for (let replica = 0; replica < options.replicas(app.name); replica++) {
-      const port = replicaPort(app.basePort + (options.portOffset ?? 0), replica);
-      const id = `${app.name}-${replica + 1}`;
-      const nice = options.nice?.(app.name);
+): StartedService[] {
+  const started: StartedService[] = [];
+  for (const app of processApps(options.placement)) {
+    for (let replica = 0; replica < options.replicas(app); replica++) {
+      const process = replicaProcess(app, replica, options.portOffset);
+      const nice = options.nice?.(app);
       supervisor.start({
-        id,
-        entry: `apps/${app.name}/src/main.ts`,
-        env: { ...options.env(app.name, id), [app.portVariable]: String(port) },
+        id: process.id,
+        entry: process.entry,
+        env: { ...options.env(app, process.id), ...process.portEnv },
         ...(nice ? { nice } : {}),
       });
-      started.push({ id, app: app.name, url: `http://127.0.0.1:${port}` });
+      for (const service of process.services)
+        started.push({
+          id: service.id,
+          app: service.app,
+          url: `http://127.0.0.1:${service.port}`,
+          process: process.id,
+        });
     }
   }
   return started;
 }
 
 /** fleetPorts lists the ports startEveryApp gives the replicas of every app. */
-export function fleetPorts(replicas: (app: AppName) => number, portOffset = 0): number[] {
-  return appSpecs.flatMap((app) =>
-    Array.from({ length: replicas(app.name) }, (_, replica) => replicaPort(app.basePort + portOffset, replica)),
+export function fleetPorts(
+  replicas: (app: ProcessApp) => number,
+  placement: ConsumerPlacement,
+  portOffset = 0,
+): number[] {
+  return processApps(placement).flatMap((app) =>
+    Array.from({ length: replicas(app) }, (_, replica) =>
+      replicaProcess(app, replica, portOffset).services.map((service) => service.port),
+    ).flat(),
   );
 }
 

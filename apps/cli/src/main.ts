@@ -14,14 +14,16 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     await migrate(process.env.DATABASE_URL ?? defaults.databaseUrl, say);
   },
   async run(args) {
-    const [{ parseReplicas }, { run }] = await Promise.all([import('./apps.js'), import('./run.js')]);
+    const [{ parsePlacement, parseReplicas }, { run }] = await Promise.all([import('./apps.js'), import('./run.js')]);
     const { values } = parseArgs({
       args,
       options: { replicas: { type: 'string' }, 'no-autoscale': { type: 'boolean' } },
     });
+    const placement = parsePlacement(process.env.SURETY_CONSUMERS);
     await run({
       root,
-      replicas: parseReplicas(values.replicas ?? process.env.SURETY_REPLICAS),
+      replicas: parseReplicas(values.replicas ?? process.env.SURETY_REPLICAS, placement),
+      placement,
       autoscale: !values['no-autoscale'] && process.env.SURETY_AUTOSCALE !== '0',
       env: process.env,
       say,

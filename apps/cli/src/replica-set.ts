@@ -1,9 +1,10 @@
-import { appSpecs, replicaPort, type AppName } from './apps.js';
+import { replicaProcess, type ProcessApp } from './apps.js';
 import type { Supervisor } from './supervisor.js';
 
 /**
- * ReplicaSet changes how many replicas of an app the supervisor runs. Replica i is `<app>-i` on its
- * base port plus 100 × (i - 1), as `startEveryApp` lays them out; a scale-in stops the highest
+ * ReplicaSet changes how many replicas of an app (or of the consumers' host) the supervisor runs.
+ * Replica i is process `<app>-i`, its services on their base ports plus 100 × (i - 1), as
+ * `startEveryApp` lays them out; a scale-in stops the highest
  * replicas with SIGTERM, so each finishes its in-flight messages first, and their numbers (and
  * ports) are not reused until they have exited.
  */
@@ -14,9 +15,9 @@ export class ReplicaSet {
     private readonly supervisor: Supervisor,
     private readonly options: {
       portOffset?: number;
-      env: (app: AppName, id: string) => Record<string, string>;
+      env: (app: ProcessApp, id: string) => Record<string, string>;
       /** The niceness an app's replicas run at (see ProcessSpec.nice). */
-      nice?: (app: AppName) => number | undefined;
+      nice?: (app: ProcessApp) => number | undefined;
       /** Flags for node itself, per replica (see ProcessSpec.nodeFlags). */
       nodeFlags?: (id: string) => readonly string[];
       /** How long a stopping replica may take to finish its in-flight work. */
@@ -25,7 +26,7 @@ export class ReplicaSet {
   ) {}
 
   /** running lists the ids of an app's replicas that are not stopping, lowest first. */
-  running(app: AppName): string[] {
+  running(app: ProcessApp): string[] {
     const pattern = new RegExp(`^${app}-(\\d+)$`);
     return this.supervisor
       .ids()
@@ -34,19 +35,16 @@ export class ReplicaSet {
   }
 
   /** scaleTo starts or gracefully stops replicas until `count` run; it resolves when the stopped ones have exited. */
-  async scaleTo(app: AppName, count: number): Promise<void> {
-    const spec = appSpecs.find((s) => s.name === app);
-    if (!spec) throw new Error(`no app ${app}`);
+  async scaleTo(app: ProcessApp, count: number): Promise<void> {
     const running = this.running(app);
     for (let number = 1; this.running(app).length < count; number++) {
-      const id = `${app}-${number}`;
+      const { id, entry, portEnv } = replicaProcess(app, number - 1, this.options.portOffset);
       if (running.includes(id) || this.draining.has(id)) continue;
-      const port = replicaPort(spec.basePort + (this.options.portOffset ?? 0), number - 1);
       const nice = this.options.nice?.(app);
       this.supervisor.start({
         id,
-        entry: `apps/${app}/src/main.ts`,
-        env: { ...this.options.env(app, id), [spec.portVariable]: String(port) },
+        entry,
+        env: { ...this.options.env(app, id), ...portEnv },
         ...(nice ? { nice } : {}),
         ...(this.options.nodeFlags ? { nodeFlags: this.options.nodeFlags(id) } : {}),
       });

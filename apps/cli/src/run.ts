@@ -5,8 +5,16 @@ import { migrate } from '@surety/db';
 import { createLogger, createRegistry, startOpsServer } from '@surety/telemetry';
 import { vhostOf } from '@surety/messaging';
 import { removeScrapeTargets, writeScrapeTargets } from './scrape-targets.js';
-import { backgroundNice, DEFAULT_BACKGROUND_NICE, relayModeEnv, type AppName } from './apps.js';
-import { Autoscaler, queueLengthReader } from './autoscaling/autoscaler.js';
+import {
+  backgroundNice,
+  consumersHost,
+  DEFAULT_BACKGROUND_NICE,
+  isHostable,
+  relayModeEnv,
+  type ConsumerPlacement,
+  type ProcessApp,
+} from './apps.js';
+import { Autoscaler, queueLengthReader, sharedReplicas } from './autoscaling/autoscaler.js';
 import { forOneMachine } from './autoscaling/one-machine.js';
 import { readScaledObjects } from './autoscaling/scaled-objects.js';
 import { fleetPorts, requireFreePorts, startEveryApp } from './fleet.js';
@@ -19,8 +27,9 @@ const supervisorPort = 9100;
 
 export interface RunOptions {
   root: string;
-  /** Fixed replica counts; a consumer given one here is not autoscaled. */
-  replicas: Map<AppName, number>;
+  /** Fixed replica counts; a consumer (or the consumers' host) given one here is not autoscaled. */
+  replicas: Map<ProcessApp, number>;
+  placement: ConsumerPlacement;
   /** false runs fixed replicas only, without the local autoscaler. */
   autoscale: boolean;
   env: Record<string, string | undefined>;
@@ -70,7 +79,7 @@ export async function run(options: RunOptions): Promise<void> {
   const supervisor = new Supervisor({ root: options.root, logDir: join(options.root, '.local', 'logs'), say });
   const gatewayUrl = env.GATEWAY_URL ?? defaults.gatewayUrl;
   const tracing = await localTracing(env);
-  const appEnv = (app: AppName, id: string) => ({
+  const appEnv = (app: ProcessApp, id: string) => ({
     GATEWAY_URL: gatewayUrl,
     SURETY_REPLICA: id,
     ...relayMode,
@@ -79,22 +88,30 @@ export async function run(options: RunOptions): Promise<void> {
     // The ops page charts the four gauges from the local Prometheus (scripts/prometheus.sh).
     ...(app === 'api' ? { PROMETHEUS_URL: env.PROMETHEUS_URL ?? defaults.prometheusUrl } : {}),
   });
-  const nice = (app: AppName) => backgroundNice(app, niceness);
+  const nice = (app: ProcessApp) => backgroundNice(app, niceness);
+  const { placement } = options;
+  // Together, the host is pinned or autoscaled as a whole; apart, each consumer is.
+  const pinned = (consumer: string) =>
+    options.replicas.has(placement === 'together' ? consumersHost : (consumer as ProcessApp));
   const scaled = options.autoscale
     ? readScaledObjects(join(options.root, 'keda'))
-        .filter((p) => !options.replicas.has(p.consumer as AppName))
+        .filter((p) => !pinned(p.consumer))
         .map((p) => forOneMachine(p, availableParallelism()))
     : [];
-  const replicas = (app: AppName) =>
-    options.replicas.get(app) ?? Math.max(1, scaled.find((p) => p.consumer === app)?.minReplicas ?? 1);
-  await requireFreePorts(fleetPorts(replicas), 'make run');
-  const started = startEveryApp(supervisor, { replicas, env: appEnv, nice });
-  say(`starting ${started.length} processes (logs in .local/logs/)`);
+  const scaledAs = (app: ProcessApp) =>
+    scaled.filter((p) => p.consumer === app || (app === consumersHost && isHostable(p.consumer)));
+  const replicas = (app: ProcessApp) =>
+    options.replicas.get(app) ?? Math.max(1, ...scaledAs(app).map((p) => p.minReplicas));
+  await requireFreePorts(fleetPorts(replicas, placement), 'make run');
+  const started = startEveryApp(supervisor, { replicas, placement, env: appEnv, nice });
+  say(
+    `starting ${supervisor.ids().length} processes (logs in .local/logs/)${placement === 'together' ? `; the consumers together in ${consumersHost}-1 (SURETY_CONSUMERS=apart runs a process each)` : ''}`,
+  );
   const readiness = await Promise.all(
     started.map(async (p) => [p, await waitUntilReady(`${p.url}/healthz`, 60_000)] as const),
   );
   for (const [p, ready] of readiness)
-    if (!ready) say(`${p.id} did not answer /healthz within 60 s: see .local/logs/${p.id}.log`);
+    if (!ready) say(`${p.id} did not answer /healthz within 60 s: see .local/logs/${p.process}.log`);
 
   const apiUrl = `http://127.0.0.1:${env.PORT ?? defaults.apiPort}`;
   say('');
@@ -114,7 +131,8 @@ export async function run(options: RunOptions): Promise<void> {
       ? `  jaeger      ${tracing.queryUrl}/api/traces   (bin/surety trace <orderId>; the order page links its trace)`
       : `  jaeger      not running at ${defaults.jaegerQueryUrl}: traces are not exported (scripts/jaeger.sh up starts it)`,
   );
-  for (const p of started) say(`  ${p.id.padEnd(15)} ${p.url}/metrics`);
+  for (const p of started)
+    say(`  ${p.id.padEnd(15)} ${p.url}/metrics${p.process === p.id ? '' : `   (in ${p.process})`}`);
   // The local Prometheus scrapes what the targets file names: it follows the autoscaler's replicas.
   let announced = '';
   const announceTargets = () => {
@@ -141,9 +159,10 @@ export async function run(options: RunOptions): Promise<void> {
     logger: createLogger('supervisor', 'warn'),
   });
   say(`  ${'supervisor'.padEnd(15)} ${ops.url}/metrics   (surety_autoscaler_desired_replicas, _current_replicas)`);
+  const replicaSet = new ReplicaSet(supervisor, { env: appEnv, nice });
   const autoscaler = new Autoscaler({
     parameters: scaled,
-    replicas: new ReplicaSet(supervisor, { env: appEnv, nice }),
+    replicas: placement === 'together' ? sharedReplicas(consumersHost, replicaSet) : replicaSet,
     queueLength: queueLengthReader(
       env.RABBITMQ_MANAGEMENT_URL ?? defaults.rabbitManagementUrl,
       vhostOf(env.AMQP_URL ?? defaults.amqpUrl),
@@ -157,6 +176,8 @@ export async function run(options: RunOptions): Promise<void> {
     say(
       `  autoscaling ${p.consumer} on ${p.queueName}: ${p.minReplicas}..${p.maxReplicas} replicas on this machine's cores, ${p.target} messages each (keda/${p.consumer}.yaml)`,
     );
+  if (placement === 'together' && scaled.length > 0)
+    say(`  the consumers share their replicas (${consumersHost}-<n>): as many run as the busiest queue asks for`);
   if (niceness > 0)
     say(
       `  the relay, consumers and reconciler run at nice ${niceness}: the api answers first (SURETY_BACKGROUND_NICE=0 runs all alike)`,

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaults } from '@surety/config';
-import { appSpecs, replicaPort, type AppName } from './apps.js';
+import { servicesOf } from './apps.js';
 
 /**
  * The local Prometheus (scripts/prometheus.sh) scrapes whatever the files in
@@ -14,17 +14,17 @@ function targetsFolder(root: string): string {
   return join(process.env.SURETY_LOCAL_DIR ?? join(root, '.local'), 'prometheus', 'targets');
 }
 
-/** replicaAddress maps `payment-3` to `host:port`, as ReplicaSet and startEveryApp lay ports out. */
-export function replicaAddress(id: string, portOffset = 0): string {
-  const match = /^(.+)-(\d+)$/.exec(id);
-  const spec = match && appSpecs.find((s) => s.name === (match[1] as AppName));
-  if (!match || !spec) throw new Error(`unexpected process id ${id}`);
-  return `127.0.0.1:${replicaPort(spec.basePort + portOffset, Number(match[2]) - 1)}`;
-}
-
-/** scrapeTargets is Prometheus' file_sd form of a run's processes, each labelled with its replica and the run. */
+/**
+ * scrapeTargets is Prometheus' file_sd form of a run's processes: every service each one serves
+ * (the four of a consumers' host, each on its own port), labelled with its replica and the run.
+ */
 export function scrapeTargets(run: string, ids: readonly string[], portOffset = 0) {
-  return ids.map((id) => ({ targets: [replicaAddress(id, portOffset)], labels: { replica: id, run } }));
+  return ids.flatMap((id) =>
+    servicesOf(id, portOffset).map((service) => ({
+      targets: [`127.0.0.1:${service.port}`],
+      labels: { replica: service.id, run },
+    })),
+  );
 }
 
 type FileTargets = { targets: string[]; labels: Record<string, string> }[];

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { AppName } from '../apps.js';
-import { Autoscaler, type ScalableReplicas } from './autoscaler.js';
+import { Autoscaler, sharedReplicas, type ScalableReplicas } from './autoscaler.js';
 import { hpaDefaults, type ScalingParameters } from './scaling-rule.js';
 
 const payment: ScalingParameters = {
@@ -27,8 +27,8 @@ function fakeReplicas(initial: number): ScalableReplicas & { counts: number[] } 
   const counts: number[] = [];
   return {
     counts,
-    running: (app: AppName) => Array.from({ length: count }, (_, i) => `${app}-${i + 1}`),
-    scaleTo: async (_app: AppName, next: number) => {
+    running: (app: AppName | 'consumers') => Array.from({ length: count }, (_, i) => `${app}-${i + 1}`),
+    scaleTo: async (_app: AppName | 'consumers', next: number) => {
       count = next;
       counts.push(next);
     },
@@ -64,6 +64,38 @@ describe('Autoscaler', () => {
     // One pod per 5 s down, with no stabilization window in this test's behavior.
     const after = await autoscaler.poll(payment);
     expect(after).toMatchObject({ current: 5, desired: 4 });
+    await autoscaler.stop();
+  });
+});
+
+describe('sharedReplicas', () => {
+  it('runs the most any consumer asks for, and scales in only when none asks for more', async () => {
+    const host = fakeReplicas(1);
+    const shared = sharedReplicas('consumers', host);
+    await shared.scaleTo('payment', 3);
+    await shared.scaleTo('saga', 1);
+    expect(host.counts).toEqual([3, 3]);
+    expect(shared.running('saga')).toHaveLength(3);
+    await shared.scaleTo('payment', 1);
+    expect(host.counts.at(-1)).toBe(1);
+    await shared.scaleTo('saga', 2);
+    expect(host.counts.at(-1)).toBe(2);
+  });
+
+  it('is asked at every poll, so a consumer content with the current count still holds it up', async () => {
+    const host = fakeReplicas(2);
+    const autoscaler = new Autoscaler({
+      parameters: [payment, { ...payment, consumer: 'saga', queueName: 'saga.orders' }],
+      replicas: sharedReplicas('consumers', host),
+      queueLength: async (queue) => (queue === 'saga.orders' ? 40 : 0),
+      registry: new Registry(),
+      say: () => undefined,
+      now: () => 0,
+    });
+    // saga wants ceil(40 / 20) = 2, which already run; payment, with nothing queued, would have one.
+    await autoscaler.poll({ ...payment, consumer: 'saga', queueName: 'saga.orders' });
+    await autoscaler.poll(payment);
+    expect(host.counts.at(-1)).toBe(2);
     await autoscaler.stop();
   });
 });

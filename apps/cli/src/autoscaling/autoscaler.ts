@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import { managementClient } from '@surety/messaging';
-import type { AppName } from '../apps.js';
+import type { AppName, ProcessApp } from '../apps.js';
 import {
   decideReplicas,
   emptyMemory,
@@ -19,10 +19,31 @@ export interface ScalingSample {
   reason: string;
 }
 
-/** The replicas the autoscaler drives; a ReplicaSet in practice. */
+/** The replicas the autoscaler drives: a ReplicaSet, or the consumers' host (`sharedReplicas`). */
 export interface ScalableReplicas {
   running(app: AppName): string[];
+  /** Asked at every poll; nothing changes when `count` already run. */
   scaleTo(app: AppName, count: number): Promise<void>;
+}
+
+/**
+ * sharedReplicas drives one process app that serves several consumers (the consumers' host) as the
+ * replicas of each: each consumer asks for its count, and the host runs the most any of them asks
+ * for, as KEDA scales a ScaledObject with several triggers to the highest of their counts. Every
+ * consumer so runs at least the replicas its own queue calls for.
+ */
+export function sharedReplicas(
+  host: ProcessApp,
+  replicas: { running(app: ProcessApp): string[]; scaleTo(app: ProcessApp, count: number): Promise<void> },
+): ScalableReplicas {
+  const asked = new Map<AppName, number>();
+  return {
+    running: () => replicas.running(host),
+    scaleTo: (app, count) => {
+      asked.set(app, count);
+      return replicas.scaleTo(host, Math.max(...asked.values()));
+    },
+  };
 }
 
 /**
@@ -49,6 +70,8 @@ export function queueLengthReader(managementUrl: string, vhost: string) {
 export class Autoscaler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly memories = new Map<string, ScalerMemory>();
+  /** What each consumer asked for at its last poll. */
+  private readonly asked = new Map<string, number>();
   private readonly scaling = new Set<Promise<void>>();
   private readonly desiredGauge: Gauge<'consumer'>;
   private readonly currentGauge: Gauge<'consumer'>;
@@ -125,14 +148,16 @@ export class Autoscaler {
     this.memories.set(consumer, recordChange(decision.memory, nowMs, current, decision.desired));
     this.desiredGauge.set({ consumer }, decision.desired);
     this.queueGauge.set({ consumer, queue: parameters.queueName }, queueLength);
-    if (decision.desired !== current) {
+    if (decision.desired !== current && decision.desired !== this.asked.get(consumer))
       this.options.say(`autoscaler: ${consumer} ${current} -> ${decision.desired} (${decision.reason})`);
-      const scaling = this.options.replicas
-        .scaleTo(consumer, decision.desired)
-        .catch((error: unknown) => this.options.say(`autoscaler: scaling ${consumer} failed: ${String(error)}`));
-      this.scaling.add(scaling);
-      void scaling.finally(() => this.scaling.delete(scaling));
-    }
+    this.asked.set(consumer, decision.desired);
+    // Asked at every poll, not only on a change: replicas shared by several consumers (the consumers
+    // together in one process) run the most any of them asks for now.
+    const scaling = this.options.replicas
+      .scaleTo(consumer, decision.desired)
+      .catch((error: unknown) => this.options.say(`autoscaler: scaling ${consumer} failed: ${String(error)}`));
+    this.scaling.add(scaling);
+    void scaling.finally(() => this.scaling.delete(scaling));
     this.currentGauge.set({ consumer }, this.options.replicas.running(consumer).length);
     const sample = { atMs: nowMs, consumer, queueLength, current, desired: decision.desired, reason: decision.reason };
     this.options.onSample?.(sample);

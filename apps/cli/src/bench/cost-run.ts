@@ -9,7 +9,7 @@ import { machineCpuTicks, scrapeProcesses, serverCpuSeconds } from './process-me
 import { createBenchStack } from './stack.js';
 import { round } from './stats.js';
 import { renderTargets, targetsMet } from './targets.js';
-import { DEFAULT_BACKGROUND_NICE } from '../apps.js';
+import { DEFAULT_BACKGROUND_NICE, type ConsumerPlacement } from '../apps.js';
 import { setGatewayFaults } from '../gateway-faults.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
 
@@ -28,6 +28,8 @@ const notTheStack = new Set(['baseline']);
 
 export interface CostRunResult {
   startedAt: string;
+  /** Where the consumers ran; reports from before it was a choice ran them apart. */
+  placement?: ConsumerPlacement;
   machine: MachineFacts;
   idle: IdleCost | undefined;
   rates: CostAtRate[];
@@ -59,7 +61,7 @@ async function measureIdle(urls: () => Map<string, string>, seconds: number): Pr
 
 /**
  * runCostRun starts the pipeline on a database and vhost of its own (gateway at 0 ms added latency,
- * one replica of each consumer, the defaults of `make run`), measures it idle, then offers each
+ * one replica of each consumer, placed as asked, the defaults of `make run`), measures it idle, then offers each
  * rate in turn and measures what an order costs; it writes report.json and report.md to `outDir`.
  */
 export async function runCostRun(options: {
@@ -71,6 +73,7 @@ export async function runCostRun(options: {
   idleSeconds: number;
   /** Profile every process (node --cpu-prof) over the run and report where the time went. */
   profile?: boolean;
+  placement: ConsumerPlacement;
   say: (line: string) => void;
 }): Promise<CostRunResult> {
   const { say } = options;
@@ -86,6 +89,7 @@ export async function runCostRun(options: {
     logDir: join(options.outDir, 'logs'),
     everyApp: {},
     consumers: {},
+    placement: options.placement,
     backgroundNice: DEFAULT_BACKGROUND_NICE,
     ...(options.profile ? { profileDir } : {}),
     say,
@@ -117,7 +121,7 @@ export async function runCostRun(options: {
       rates.push(result);
     }
     window.toUs = monotonicMicros();
-    result = { startedAt: new Date().toISOString(), machine, idle, rates };
+    result = { startedAt: new Date().toISOString(), placement: options.placement, machine, idle, rates };
   } finally {
     // Each process writes its profile as it exits.
     await stack.close();
@@ -133,7 +137,7 @@ export function renderCostRun(result: CostRunResult): string {
   const lines = [
     '# The cost of an order',
     '',
-    `${result.machine.cores} cores, load ${result.machine.loadAverageAtStart.join(' ')} at the start. Gateway at 0 ms added latency; one replica of each consumer; the relay and the consumers at nice ${DEFAULT_BACKGROUND_NICE}, as in \`make run\`.`,
+    `${result.machine.cores} cores, load ${result.machine.loadAverageAtStart.join(' ')} at the start. Gateway at 0 ms added latency; one replica of each consumer, ${result.placement === 'together' ? 'the four together in one process' : 'a process each'}; the relay and the consumers at nice ${DEFAULT_BACKGROUND_NICE}, as in \`make run\`.`,
     '',
   ];
   if (result.idle) {

@@ -3,7 +3,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { managementClient } from '@surety/messaging';
-import { DEFAULT_BACKGROUND_NICE } from '../apps.js';
+import { DEFAULT_BACKGROUND_NICE, type ConsumerPlacement } from '../apps.js';
 import { Autoscaler, queueLengthReader, type ScalingSample } from '../autoscaling/autoscaler.js';
 import { forOneMachine } from '../autoscaling/one-machine.js';
 import { readScaledObjects } from '../autoscaling/scaled-objects.js';
@@ -88,6 +88,8 @@ export interface PipelineCounts {
 
 export interface BenchResult {
   mode: 'full' | 'smoke';
+  /** Where the consumers ran; reports from before it was a choice ran them apart. */
+  placement?: ConsumerPlacement;
   startedAt: string;
   durationSeconds: number;
   machine: MachineFacts;
@@ -137,6 +139,7 @@ export async function runBench(options: {
   outDir: string;
   sizes: BenchSizes;
   mode: 'full' | 'smoke';
+  placement: ConsumerPlacement;
   say: (line: string) => void;
 }): Promise<BenchResult> {
   const { say, sizes } = options;
@@ -158,6 +161,7 @@ export async function runBench(options: {
     logDir,
     everyApp,
     consumers: scaleOutConsumers,
+    placement: options.placement,
     backgroundNice: benchSettings.backgroundNice,
     say,
   });
@@ -268,6 +272,7 @@ export async function runBench(options: {
     };
     return {
       mode: options.mode,
+      placement: options.placement,
       startedAt: new Date(started).toISOString(),
       durationSeconds: Math.round((Date.now() - started) / 1000),
       machine,

@@ -1,12 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { createPool, type Pool } from '@surety/db';
 import { createLogger } from '@surety/telemetry';
-import { appSpecs, backgroundNice, replicaPort, type AppName } from '../apps.js';
+import {
+  appSpecs,
+  backgroundNice,
+  consumersHost,
+  replicaPort,
+  servicesOf,
+  type AppName,
+  type ConsumerPlacement,
+  type ProcessApp,
+} from '../apps.js';
 import { ensureCompiled } from '../compiled.js';
 import { waitUntilReady } from '../readiness.js';
-import type { ScalableReplicas } from '../autoscaling/autoscaler.js';
+import { sharedReplicas, type ScalableReplicas } from '../autoscaling/autoscaler.js';
 import { ReplicaSet } from '../replica-set.js';
-import { replicaAddress } from '../scrape-targets.js';
 import { Supervisor } from '../supervisor.js';
 import { createIsolatedResources, withPath, type ServerEndpoints } from '../isolated-resources.js';
 import { profileFlags } from './profiles.js';
@@ -43,11 +51,12 @@ export interface BenchStack {
   gatewayUrl: string;
   pool: Pool;
   supervisor: Supervisor;
-  /** Every process's /metrics URL, by supervisor id. */
+  placement: ConsumerPlacement;
+  /** Every process's /metrics URL, by supervisor id (a consumers' host's first service's: its process metrics are the host's). */
   metricsUrls(): Map<string, string>;
   /**
-   * Starts or drains consumers until each runs `count` with `settings`, then waits until the new
-   * ones are ready. Replicas running with other settings are stopped first: a phase never measures
+   * Starts or drains consumers until each runs `count` with `settings` (together, the host runs the
+   * most any consumer is given), then waits until the new ones are ready. Replicas running with other settings are stopped first: a phase never measures
    * consumers left with an earlier phase's settings.
    */
   scaleConsumers(count: number | Partial<Record<Consumer, number>>, settings: ConsumerSettings): Promise<void>;
@@ -64,10 +73,10 @@ function portOf(app: AppName, replica: number): number {
   return replicaPort(spec.basePort + BENCH_PORT_OFFSET, replica);
 }
 
-/** idToUrl maps `payment-3` to its base URL, as ReplicaSet and startEveryApp lay ports out. */
-function idToUrl(id: string): string {
-  if (id === 'baseline') return `http://127.0.0.1:${BASELINE_PORT}`;
-  return `http://${replicaAddress(id, BENCH_PORT_OFFSET)}`;
+/** urlsOf maps a process id (`payment-3`, `consumers-2`) to the base URL of each service it serves, as ReplicaSet lays ports out. */
+function urlsOf(id: string): string[] {
+  if (id === 'baseline') return [`http://127.0.0.1:${BASELINE_PORT}`];
+  return servicesOf(id, BENCH_PORT_OFFSET).map((service) => `http://127.0.0.1:${service.port}`);
 }
 
 /**
@@ -83,6 +92,8 @@ export async function createBenchStack(options: {
   everyApp: Readonly<Record<string, string>>;
   /** What the first replica of each consumer runs with. */
   consumers: ConsumerSettings;
+  /** The consumers in one process (as `make run` runs them by default) or a process each. */
+  placement: ConsumerPlacement;
   /** The niceness of the relay and the consumers, whose work can wait while the api answers. */
   backgroundNice: number;
   /** Where each process writes its CPU profile (`<id>.cpuprofile`) when it exits; none if unset. */
@@ -105,9 +116,12 @@ export async function createBenchStack(options: {
     await pool.end();
     await resources.drop();
   };
-  /** The settings each consumer's running replicas were started with: all of an app's replicas share them. */
-  const runningWith = new Map<AppName, ConsumerSettings>(consumers.map((c) => [c, options.consumers]));
-  const env = (app: AppName | 'baseline', id: string) => ({
+  const { placement } = options;
+  /** The process apps the consumers run in: the host together, or each consumer apart. */
+  const consumerProcesses: ProcessApp[] = placement === 'together' ? [consumersHost] : [...consumers];
+  /** The settings each consumer process's running replicas were started with: all of an app's replicas share them. */
+  const runningWith = new Map<ProcessApp, ConsumerSettings>(consumerProcesses.map((c) => [c, options.consumers]));
+  const env = (app: ProcessApp | 'baseline', id: string) => ({
     DATABASE_URL: databaseUrl,
     AMQP_URL: amqpUrl,
     GATEWAY_URL: gatewayUrl,
@@ -123,16 +137,16 @@ export async function createBenchStack(options: {
     nice: (app) => backgroundNice(app, options.backgroundNice),
     ...(profileDir ? { nodeFlags: (id: string) => profileFlags(profileDir, id) } : {}),
   });
-  const scaleConsumer = async (app: Consumer, count: number, settings: ConsumerSettings) => {
+  const scaleConsumer = async (app: ProcessApp, count: number, settings: ConsumerSettings) => {
     if (!sameSettings(runningWith.get(app) ?? {}, settings)) {
       await replicas.scaleTo(app, 0);
       runningWith.set(app, settings);
     }
     await replicas.scaleTo(app, count);
   };
-  const metricsUrls = () => new Map(supervisor.ids().map((id) => [id, `${idToUrl(id)}/metrics`]));
+  const metricsUrls = () => new Map(supervisor.ids().map((id) => [id, `${urlsOf(id)[0]}/metrics`]));
   const waitForAll = async () => {
-    const probes = supervisor.ids().map((id) => `${idToUrl(id)}/readyz`);
+    const probes = supervisor.ids().flatMap((id) => urlsOf(id).map((url) => `${url}/readyz`));
     const ready = await Promise.all(probes.map((url) => waitUntilReady(url, readinessTimeoutMs, 10_000)));
     const late = probes.filter((_url, i) => !ready[i]);
     if (late.length > 0)
@@ -141,7 +155,7 @@ export async function createBenchStack(options: {
       );
   };
   try {
-    for (const app of ['gateway', 'relay', ...consumers, 'api'] as const) await replicas.scaleTo(app, 1);
+    for (const app of ['gateway', 'relay', ...consumerProcesses, 'api'] as const) await replicas.scaleTo(app, 1);
     supervisor.start({
       id: 'baseline',
       entry: 'apps/baseline/src/main.ts',
@@ -164,22 +178,23 @@ export async function createBenchStack(options: {
     gatewayUrl,
     pool,
     supervisor,
+    placement,
     metricsUrls,
     async scaleConsumers(count, settings) {
-      await Promise.all(
-        consumers.map((c) => scaleConsumer(c, typeof count === 'number' ? count : (count[c] ?? 1), settings)),
-      );
+      const countOf = (c: Consumer) => (typeof count === 'number' ? count : (count[c] ?? 1));
+      if (placement === 'together') await scaleConsumer(consumersHost, Math.max(...consumers.map(countOf)), settings);
+      else await Promise.all(consumers.map((c) => scaleConsumer(c, countOf(c), settings)));
       await waitForAll();
     },
     consumerReplicas(settings) {
-      return {
-        running: (app) => replicas.running(app),
-        scaleTo: (app, count) => {
-          const consumer = consumers.find((c) => c === app);
-          if (!consumer) throw new Error(`${app} is not a consumer`);
-          return scaleConsumer(consumer, count, settings);
+      const scaled = {
+        running: (app: ProcessApp) => replicas.running(app),
+        scaleTo: (app: ProcessApp, count: number) => {
+          if (!consumerProcesses.includes(app)) throw new Error(`${app} is not a consumer`);
+          return scaleConsumer(app, count, settings);
         },
       };
+      return placement === 'together' ? sharedReplicas(consumersHost, scaled) : scaled;
     },
     async temporaryVhost(suffix) {
       const path = encodeURIComponent(`${name}_${suffix}`);

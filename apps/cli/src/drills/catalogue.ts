@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppName } from '../apps.js';
+import type { AppName, ConsumerPlacement, ProcessApp } from '../apps.js';
 import type { DrillEnvironment } from './environment.js';
 import { setGatewayFaults } from '../gateway-faults.js';
 import { injectPoison, poisonCount, poisonQueues, startDuplicateStorm } from './faults.js';
@@ -151,6 +151,7 @@ export const drillNames = [
   'cdc-slot-invalidated',
   'writer-crash-after-publish',
   'consumer-kill-under-load',
+  'consumer-host-kill-under-load',
   'broker-restart',
   'postgres-restart',
   'gateway-outage',
@@ -173,8 +174,10 @@ export interface Drill {
   fault: string;
   /** The invariant it puts to the test. */
   targets: string;
-  replicas?: Partial<Record<AppName, number>>;
-  env?: Partial<Record<AppName, Record<string, string>>>;
+  replicas?: Partial<Record<ProcessApp, number>>;
+  env?: Partial<Record<ProcessApp, Record<string, string>>>;
+  /** Where the consumers run: apart (a process each, as on a cluster) unless together is said. */
+  placement?: ConsumerPlacement;
   /** Settings for every app. */
   everyApp?: Record<string, string>;
   /** An AMQP heartbeat shorter than the default 60 s, so the broker notices a frozen process. */
@@ -385,6 +388,20 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
       every(1_000, () => {
         const candidates = env.supervisor.ids().filter((id) => consumers.some((c) => id.startsWith(`${c}-`)));
         const victim = candidates[Math.floor(Math.random() * candidates.length)];
+        if (victim && env.supervisor.signal(victim, 'SIGKILL')) say(`  killed ${victim}`);
+      }),
+  },
+  'consumer-host-kill-under-load': {
+    fault:
+      "kill -9 a random replica of the consumers' host, each running payment, inventory, saga and notification in one process, every second while the load runs",
+    targets:
+      '1, 2 and 5: four consumers die at once, mid-transaction or between commit and ack; redeliveries are deduped, every order settles',
+    placement: 'together',
+    replicas: { consumers: 2 },
+    inject: async ({ env, say }) =>
+      every(1_000, () => {
+        const hosts = env.supervisor.ids().filter((id) => id.startsWith('consumers-'));
+        const victim = hosts[Math.floor(Math.random() * hosts.length)];
         if (victim && env.supervisor.signal(victim, 'SIGKILL')) say(`  killed ${victim}`);
       }),
   },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createPool, type Pool } from '@surety/db';
 import { brokerUrls, connectAny, managementClient } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
-import { appSpecs, replicaPort, type AppName } from '../apps.js';
+import { appSpecs, replicaPort, type AppName, type ConsumerPlacement, type ProcessApp } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
 import { fleetPorts, requireFreePorts, startEveryApp } from '../fleet.js';
 import { createIsolatedResources, type ServerEndpoints } from '../isolated-resources.js';
@@ -70,15 +70,17 @@ export async function createDrillEnvironment(options: {
   root: string;
   endpoints: ServerEndpoints;
   drill: string;
-  replicas: Partial<Record<AppName, number>>;
-  env: Partial<Record<AppName, Record<string, string>>>;
+  replicas: Partial<Record<ProcessApp, number>>;
+  env: Partial<Record<ProcessApp, Record<string, string>>>;
+  /** Where the consumers run: apart (a process each) unless the drill says together. */
+  placement?: ConsumerPlacement;
   everyApp?: Record<string, string>;
   heartbeatSeconds?: number;
   say: (line: string) => void;
 }): Promise<DrillEnvironment> {
   const name = `${drillPrefix}${options.drill.replace(/-/g, '_')}_${randomBytes(3).toString('hex')}`;
   await requireFreePorts(
-    fleetPorts((app) => options.replicas[app] ?? 1, DRILL_PORT_OFFSET),
+    fleetPorts((app) => options.replicas[app] ?? 1, options.placement ?? 'apart', DRILL_PORT_OFFSET),
     'drill (or a test running one)',
   );
   const resources = await createIsolatedResources(options.endpoints, name);
@@ -101,6 +103,7 @@ export async function createDrillEnvironment(options: {
   });
   const readiness = startEveryApp(supervisor, {
     replicas: (app) => options.replicas[app] ?? 1,
+    placement: options.placement ?? 'apart',
     portOffset: DRILL_PORT_OFFSET,
     env: (app) => ({
       DATABASE_URL: databaseUrl,

@@ -403,6 +403,7 @@ export async function runHotKey(options: {
     // The whale is a customer, not an abuser: the api's per-customer rate limit is not what is drilled.
     everyApp: { LOG_LEVEL: 'warn', ORDERS_RATE_LIMIT: '1000000' },
     consumers: {},
+    placement: 'apart',
     backgroundNice: DEFAULT_BACKGROUND_NICE,
     say,
   });

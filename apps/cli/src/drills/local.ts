@@ -45,6 +45,7 @@ export function localBackend(options: { root: string; endpoints: ServerEndpoints
         endpoints: options.endpoints,
         drill: drill.name,
         replicas: drill.replicas ?? {},
+        ...(drill.placement ? { placement: drill.placement } : {}),
         env: {
           ...drill.env,
           gateway: {

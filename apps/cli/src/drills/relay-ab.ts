@@ -120,6 +120,7 @@ async function measureRelay(
     logDir: join(options.outDir, 'logs', mode),
     everyApp: { LOG_LEVEL: 'warn', OUTBOX_DISPATCH: 'relay', RELAY_MODE: mode },
     consumers: {},
+    placement: 'apart',
     backgroundNice: DEFAULT_BACKGROUND_NICE,
     say,
   });

@@ -90,7 +90,18 @@ describe('the cluster mapping', () => {
         .filter(([, f]) => f.kind === 'unsupported')
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['broker-node-pause', 'broker-rolling-restart', 'cdc-slot-invalidated', 'cdc-stall', 'consumer-freeze']);
+    ).toEqual([
+      'broker-node-pause',
+      'broker-rolling-restart',
+      'cdc-slot-invalidated',
+      'cdc-stall',
+      'consumer-freeze',
+      'consumer-host-kill-under-load',
+    ]);
+  });
+
+  it("refuses the consumers' host drill: the chart runs each consumer apart", () => {
+    expect(clusterRefusal('consumer-host-kill-under-load')).toMatch(/Deployment of its own/);
   });
 
   it('refuses the slot drills, naming the server setting CloudNativePG owns', () => {

@@ -71,6 +71,11 @@ export const clusterFaults: Record<DrillName, ClusterFault> = {
     differs:
       'a killed pod is replaced by a new one (scheduled, started, probed), slower than a restarted process; KEDA sets the replicas (two of each at least, notification one)',
   },
+  'consumer-host-kill-under-load': {
+    kind: 'unsupported',
+    reason:
+      'the chart runs each consumer in a Deployment of its own, for KEDA to scale on its own queue; the consumers together in one process are how `make run` runs them on one machine, and consumer-kill-under-load kills consumer pods on the cluster',
+  },
   'broker-restart': {
     kind: 'experiment',
     experiment: 'failure-rabbitmq',
