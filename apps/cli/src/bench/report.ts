@@ -304,7 +304,7 @@ export function markdownReport(result: BenchResult): string {
     '',
     `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}; Node ${m.node}, PostgreSQL ${m.postgres}, RabbitMQ ${m.rabbitmq} (Erlang ${m.erlang}), ${m.k6}. Load average ${m.loadAverageAtStart.join(' ')} at the start, ${result.loadAverageAtEnd.join(' ')} at the end: the machine is shared, so numbers are noisy. Took ${Math.round(result.durationSeconds / 60)} min ${result.durationSeconds % 60} s.`,
     '',
-    `Settings: every process logs at \`${result.settings.logLevel}\`; retry delays ${result.settings.retryDelaysMs} ms; gateway latency +${result.settings.gatewayLatencyMs} ms throughout; relay and consumers at nice ${result.settings.backgroundNice ?? 0}. All processes, the servers, k6 and the bench itself share the same cores.`,
+    `Settings: every process logs at \`${result.settings.logLevel}\`; retry delays ${result.settings.retryDelaysMs} ms; gateway latency +${result.settings.gatewayLatencyMs} ms throughout; relay and consumers at nice ${result.settings.backgroundNice ?? 0}; ${result.placement === 'together' ? 'the four consumers together in one process per replica (`--consumers apart` runs a process each)' : 'a process per consumer'}. All processes, the servers, k6 and the bench itself share the same cores.`,
     '',
     ...renderFindings(findingsOf(result)),
     ...ceilingSection(result),
