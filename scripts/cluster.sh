@@ -190,6 +190,10 @@ alive() {
   state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$state" ] && [ "$state" != Z ]
 }
 
+gone() {
+  ! alive "$1"
+}
+
 beam_pid() {
   local file
   file="$(node_dir "$1")/rabbit.pid"
@@ -396,7 +400,12 @@ restart_node() {
   local n=$1 pid
   say "restarting $(node_name "$n")"
   in_node "$n" timeout 60 rabbitmqctl shutdown >/dev/null 2>&1 || true
-  if pid=$(beam_pid "$n"); then kill -KILL "$pid"; fi
+  if pid=$(beam_pid "$n"); then
+    kill -KILL "$pid"
+    # A killed VM of many threads takes a moment to go: started meanwhile, start_node would find it
+    # still there, wait for it to answer, and nothing would ever start the node again.
+    wait_for "$(node_name "$n") to exit after SIGKILL" 30 gone "$pid"
+  fi
   start_node "$n"
   # A node rejoining after a partition recovers its quorum queues' logs first: minutes, not seconds.
   wait_for "$(node_name "$n")" 300 answers "$n"

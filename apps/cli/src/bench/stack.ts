@@ -52,12 +52,16 @@ export interface BenchStack {
   pool: Pool;
   supervisor: Supervisor;
   placement: ConsumerPlacement;
-  /** Every process's /metrics URL, by supervisor id (a consumers' host's first service's: its process metrics are the host's). */
+  /**
+   * Every process's /metrics URL, by supervisor id; for a consumers' host, its first service's,
+   * whose process metrics are the host's.
+   */
   metricsUrls(): Map<string, string>;
   /**
-   * Starts or drains consumers until each runs `count` with `settings` (together, the host runs the
-   * most any consumer is given), then waits until the new ones are ready. Replicas running with other settings are stopped first: a phase never measures
-   * consumers left with an earlier phase's settings.
+   * Starts or drains consumers until each runs `count` with `settings` (together, the hosts number
+   * the most any consumer is given), then waits until the new ones are ready. Replicas running with
+   * other settings are stopped first: a phase never measures consumers left with an earlier phase's
+   * settings.
    */
   scaleConsumers(count: number | Partial<Record<Consumer, number>>, settings: ConsumerSettings): Promise<void>;
   /** The consumers' replicas for an autoscaler to drive: each replica it starts runs with `settings`. */
@@ -73,7 +77,7 @@ function portOf(app: AppName, replica: number): number {
   return replicaPort(spec.basePort + BENCH_PORT_OFFSET, replica);
 }
 
-/** urlsOf maps a process id (`payment-3`, `consumers-2`) to the base URL of each service it serves, as ReplicaSet lays ports out. */
+/** urlsOf maps a process id (`payment-3`, `consumers-2`) to the base URL of each service it serves, as ReplicaSet lays them out. */
 function urlsOf(id: string): string[] {
   if (id === 'baseline') return [`http://127.0.0.1:${BASELINE_PORT}`];
   return servicesOf(id, BENCH_PORT_OFFSET).map((service) => `http://127.0.0.1:${service.port}`);
