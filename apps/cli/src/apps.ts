@@ -86,7 +86,7 @@ export type ProcessApp = AppName | typeof consumersHost;
 
 /**
  * Where the consumers run on one machine: `together`, one process hosting a replica of each, or
- * `apart`, a process each. Together they cost less CPU per order on a few cores (docs/cost.md); each
+ * `apart`, a process each. Together they cost less CPU per order on a few cores (docs/architecture.md); each
  * keeps its own pool, connection, inbox and transactions either way. A cluster runs them apart, so
  * that KEDA scales each on its own queue.
  */
@@ -100,7 +100,10 @@ export function parsePlacement(text: string | undefined): ConsumerPlacement {
   return placement;
 }
 
-/** processApps lists what runs as processes, in start order: the consumers together where the first of them starts, or each apart. */
+/**
+ * processApps lists what runs as processes, in start order: the consumers' host where the first
+ * consumer would start, or each consumer apart.
+ */
 export function processApps(placement: ConsumerPlacement): ProcessApp[] {
   if (placement === 'apart') return appSpecs.map((spec) => spec.name);
   return appSpecs.flatMap((spec): ProcessApp[] => {
@@ -109,6 +112,7 @@ export function processApps(placement: ConsumerPlacement): ProcessApp[] {
   });
 }
 
+/** isHostable tells the apps the consumers' host can run from the others. */
 export function isHostable(app: string): app is HostableConsumer {
   return hostableConsumers.includes(app as HostableConsumer);
 }
