@@ -139,6 +139,11 @@ function specOf(app: AppName) {
   return spec;
 }
 
+/** servicePort is where replica `replica` (from 0) of `app` listens: its base port, plus `portOffset`, plus 100 × replica. */
+export function servicePort(app: AppName, replica: number, portOffset = 0): number {
+  return replicaPort(specOf(app).basePort + portOffset, replica);
+}
+
 /**
  * replicaProcess lays out replica `replica` (from 0) of `app`: process `<app>-<replica + 1>`, each
  * service it serves on its app's base port (plus `portOffset`) plus 100 × replica. Replica 2 of the
@@ -149,7 +154,7 @@ export function replicaProcess(app: ProcessApp, replica: number, portOffset = 0)
   const services = apps.map((served) => ({
     id: `${served}-${replica + 1}`,
     app: served,
-    port: replicaPort(specOf(served).basePort + portOffset, replica),
+    port: servicePort(served, replica, portOffset),
   }));
   const portEnv = Object.fromEntries(
     services.map((s) => [

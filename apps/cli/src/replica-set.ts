@@ -4,9 +4,9 @@ import type { Supervisor } from './supervisor.js';
 /**
  * ReplicaSet changes how many replicas of an app (or of the consumers' host) the supervisor runs.
  * Replica i is process `<app>-i`, its services on their base ports plus 100 × (i - 1), as
- * `startEveryApp` lays them out; a scale-in stops the highest
- * replicas with SIGTERM, so each finishes its in-flight messages first, and their numbers (and
- * ports) are not reused until they have exited.
+ * `startEveryApp` lays them out; a scale-in stops the highest replicas with SIGTERM, so each
+ * finishes its in-flight messages first, and their numbers (and ports) are not reused until they
+ * have exited.
  */
 export class ReplicaSet {
   private readonly draining = new Set<string>();

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createPool, type Pool } from '@surety/db';
 import { createLogger } from '@surety/telemetry';
 import {
-  appSpecs,
   backgroundNice,
   consumersHost,
-  replicaPort,
+  servicePort,
   servicesOf,
   type AppName,
   type ConsumerPlacement,
@@ -71,12 +70,6 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-function portOf(app: AppName, replica: number): number {
-  const spec = appSpecs.find((s) => s.name === app);
-  if (!spec) throw new Error(`no app ${app}`);
-  return replicaPort(spec.basePort + BENCH_PORT_OFFSET, replica);
-}
-
 /** urlsOf maps a process id (`payment-3`, `consumers-2`) to the base URL of each service it serves, as ReplicaSet lays them out. */
 function urlsOf(id: string): string[] {
   if (id === 'baseline') return [`http://127.0.0.1:${BASELINE_PORT}`];
@@ -108,8 +101,8 @@ export async function createBenchStack(options: {
   const name = `${benchPrefix}${randomBytes(3).toString('hex')}`;
   const resources = await createIsolatedResources(options.endpoints, name);
   const { databaseUrl, amqpUrl } = resources;
-  const apiUrl = `http://127.0.0.1:${portOf('api', 0)}`;
-  const gatewayUrl = `http://127.0.0.1:${portOf('gateway', 0)}`;
+  const apiUrl = `http://127.0.0.1:${servicePort('api', 0, BENCH_PORT_OFFSET)}`;
+  const gatewayUrl = `http://127.0.0.1:${servicePort('gateway', 0, BENCH_PORT_OFFSET)}`;
   const baselineUrl = `http://127.0.0.1:${BASELINE_PORT}`;
   // One build for the whole run: compiled once here, never again while the bench measures it.
   ensureCompiled(options.root, options.say);

@@ -212,6 +212,13 @@ async function disarm(env: DrillEnvironment, app: AppName): Promise<void> {
   }
 }
 
+/** killOneOf sends SIGKILL to one running process, picked at random among those `matches` takes. */
+function killOneOf(env: DrillEnvironment, say: (line: string) => void, matches: (id: string) => boolean): void {
+  const candidates = env.supervisor.ids().filter(matches);
+  const victim = candidates[Math.floor(Math.random() * candidates.length)];
+  if (victim && env.supervisor.signal(victim, 'SIGKILL')) say(`  killed ${victim}`);
+}
+
 function every(intervalMs: number, action: () => void): Heal {
   const timer = setInterval(action, intervalMs);
   return async () => clearInterval(timer);
@@ -256,9 +263,7 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
       const killLater = () => {
         timer = setTimeout(
           () => {
-            const relays = env.supervisor.ids().filter((id) => id.startsWith('relay-'));
-            const victim = relays[Math.floor(Math.random() * relays.length)];
-            if (victim && env.supervisor.signal(victim, 'SIGKILL')) say(`  killed ${victim}`);
+            killOneOf(env, say, (id) => id.startsWith('relay-'));
             killLater();
           },
           500 + Math.random() * 1_500,
@@ -385,11 +390,7 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
     targets: '1, 2 and 5: redeliveries are deduped, every order settles',
     replicas: { payment: 2, inventory: 2, saga: 2, notification: 2 },
     inject: async ({ env, say }) =>
-      every(1_000, () => {
-        const candidates = env.supervisor.ids().filter((id) => consumers.some((c) => id.startsWith(`${c}-`)));
-        const victim = candidates[Math.floor(Math.random() * candidates.length)];
-        if (victim && env.supervisor.signal(victim, 'SIGKILL')) say(`  killed ${victim}`);
-      }),
+      every(1_000, () => killOneOf(env, say, (id) => consumers.some((c) => id.startsWith(`${c}-`)))),
   },
   'consumer-host-kill-under-load': {
     fault:
@@ -398,12 +399,7 @@ const catalogue: Record<DrillName, Omit<Drill, 'name'>> = {
       '1, 2 and 5: four consumers die at once, mid-transaction or between commit and ack; redeliveries are deduped, every order settles',
     placement: 'together',
     replicas: { consumers: 2 },
-    inject: async ({ env, say }) =>
-      every(1_000, () => {
-        const hosts = env.supervisor.ids().filter((id) => id.startsWith('consumers-'));
-        const victim = hosts[Math.floor(Math.random() * hosts.length)];
-        if (victim && env.supervisor.signal(victim, 'SIGKILL')) say(`  killed ${victim}`);
-      }),
+    inject: async ({ env, say }) => every(1_000, () => killOneOf(env, say, (id) => id.startsWith('consumers-'))),
   },
   'broker-restart': {
     fault: 'RabbitMQ stopped (stop_app) for the fault time under load, then started',

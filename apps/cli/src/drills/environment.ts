@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createPool, type Pool } from '@surety/db';
 import { brokerUrls, connectAny, managementClient } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
-import { appSpecs, replicaPort, type AppName, type ConsumerPlacement, type ProcessApp } from '../apps.js';
+import { servicePort, type AppName, type ConsumerPlacement, type ProcessApp } from '../apps.js';
 import { waitUntilReady } from '../readiness.js';
 import { fleetPorts, requireFreePorts, startEveryApp } from '../fleet.js';
 import { createIsolatedResources, type ServerEndpoints } from '../isolated-resources.js';
@@ -91,8 +91,7 @@ export async function createDrillEnvironment(options: {
         .join(',')
     : amqpUrl;
 
-  const port = (app: AppName, replica = 0) =>
-    replicaPort((appSpecs.find((s) => s.name === app)?.basePort ?? 0) + DRILL_PORT_OFFSET, replica);
+  const port = (app: AppName) => servicePort(app, 0, DRILL_PORT_OFFSET);
   const apiUrl = `http://127.0.0.1:${port('api')}`;
   const gatewayUrl = `http://127.0.0.1:${port('gateway')}`;
   const supervisor = new Supervisor({
