@@ -20,4 +20,11 @@ describe('envOf', () => {
     expect(envOf('payment', env)).toEqual({ PAYMENT_PORT: '9202', PREFETCH: '50', PORT: '9202' });
     expect(envOf('saga', env)).toEqual({ PAYMENT_PORT: '9202', PREFETCH: '50' });
   });
+
+  it("gives a consumer its own prefetch when it has one, the process's otherwise", () => {
+    const env = { PREFETCH: '50', PAYMENT_PREFETCH: '1' };
+    expect(envOf('payment', env).PREFETCH).toBe('1');
+    expect(envOf('inventory', env).PREFETCH).toBe('50');
+    expect(envOf('inventory', { PAYMENT_PREFETCH: '1' })).not.toHaveProperty('PREFETCH');
+  });
 });

@@ -28,22 +28,37 @@ export function loadConsumersConfig(env: Record<string, string | undefined> = pr
 }
 
 /**
- * portVariable is the variable that gives a hosted consumer its probes' port: each listens on its
- * own, as it would alone, so its /metrics and /readyz keep their address.
+ * The settings a hosted consumer takes from a variable of its own, `<NAME>_<SETTING>`: its probes'
+ * port, so its /metrics and /readyz keep their address, and its prefetch, so one consumer of a host
+ * can take fewer deliveries at a time than the others.
  */
+export const ownSettings = ['PORT', 'PREFETCH'] as const;
+export type OwnSetting = (typeof ownSettings)[number];
+
+/** ownVariable is the variable that gives a hosted consumer its own value of `setting`. */
+export function ownVariable(consumer: HostableConsumer, setting: OwnSetting): string {
+  return `${consumer.toUpperCase()}_${setting}`;
+}
+
+/** portVariable is the variable that gives a hosted consumer its probes' port. */
 export function portVariable(consumer: HostableConsumer): string {
-  return `${consumer.toUpperCase()}_PORT`;
+  return ownVariable(consumer, 'PORT');
 }
 
 /**
- * envOf is the environment a hosted consumer reads its settings from: the process's, with PORT
- * taken from its own `<NAME>_PORT` (its default port when unset), never shared with the others.
+ * envOf is the environment a hosted consumer reads its settings from: the process's, with each of
+ * `ownSettings` taken from the consumer's own variable. PORT is never shared (unset, the consumer
+ * takes its default port); PREFETCH falls back to the process's.
  */
 export function envOf(
   consumer: HostableConsumer,
   env: Record<string, string | undefined>,
 ): Record<string, string | undefined> {
-  const own = { ...env, PORT: env[portVariable(consumer)] };
-  if (own.PORT === undefined) delete own.PORT;
+  const own = { ...env };
+  for (const setting of ownSettings) {
+    const value = env[ownVariable(consumer, setting)] ?? (setting === 'PORT' ? undefined : env[setting]);
+    if (value === undefined) delete own[setting];
+    else own[setting] = value;
+  }
   return own;
 }

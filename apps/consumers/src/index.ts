@@ -1,2 +1,2 @@
 export { startConsumers } from './service.js';
-export { hostableConsumers, loadConsumersConfig, portVariable, type HostableConsumer } from './config.js';
+export { hostableConsumers, loadConsumersConfig, ownVariable, portVariable, type HostableConsumer } from './config.js';

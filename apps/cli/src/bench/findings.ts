@@ -110,7 +110,7 @@ function boundFinding(result: BenchResult, best: ScaleOutRow): Finding {
     return {
       topic: 'bound',
       news: 'neutral',
-      headline: `Throughput is ${notCpu}; it points to the gateway's added ${gatewayLatencyMs} ms with few calls in flight: ${best.replicas} replicas × prefetch ${scaleOutPrefetch} allow at most ${round(limit)} charges/s, and the best step settled ${round(rate)} orders/s (${pct(rate / limit)} of that)`,
+      headline: `Throughput is ${notCpu}; it points to the gateway's added ${gatewayLatencyMs} ms with few calls in flight: ${best.replicas} payment replicas × prefetch ${scaleOutPrefetch} allow at most ${round(limit)} charges/s, and the best step settled ${round(rate)} orders/s (${pct(rate / limit)} of that)`,
       figures: [...common, { name: 'gateway limit at the best step', value: round(limit), unit: 'orders/s' }],
     };
   }

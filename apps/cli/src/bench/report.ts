@@ -53,13 +53,20 @@ function ceilingSection(result: BenchResult): string[] {
   ];
 }
 
+function scaleOutPrefetchSentence(s: BenchResult['settings']): string {
+  const inFlight = (what: string) => `${s.scaleOutPrefetch} ${what}${s.scaleOutPrefetch === 1 ? '' : 's'} in flight`;
+  if ((s.scaleOutPrefetchOf ?? 'every consumer') === 'every consumer')
+    return `Each consumer runs with PREFETCH ${s.scaleOutPrefetch}, so one replica has at most ${inFlight('message')}`;
+  return `Payment runs with PREFETCH ${s.scaleOutPrefetch}, so one replica has at most ${inFlight('charge')}, each waiting the gateway's +${s.gatewayLatencyMs} ms; the other consumers call nothing slow and take batches of up to ${s.defaultPrefetch}, as in \`make run\``;
+}
+
 function scaleOutSection(result: BenchResult): string[] {
   const first = result.scaleOut[0];
   const s = result.settings;
   return [
     `## Scale-out: 1 to ${result.scaleOut.at(-1)?.replicas ?? 1} replicas of each consumer, gateway +${s.gatewayLatencyMs} ms`,
     '',
-    `Each consumer runs with PREFETCH ${s.scaleOutPrefetch}, so one replica has at most ${s.scaleOutPrefetch} message${s.scaleOutPrefetch === 1 ? '' : 's'} in flight; the pipeline is kept saturated (a standing backlog of placed orders) and settled orders are counted over ${s.sizes.scaleOut.windows} windows of ${s.sizes.scaleOut.windowMs / 1000} s after a ${s.sizes.scaleOut.warmUpMs / 1000} s warm-up. Latency is measured separately, with an open-loop rate of ${Math.round(s.sizes.scaleOut.latencyLoadShare * 100)} % of that step's throughput, so it is not the backlog's queueing time.`,
+    `${scaleOutPrefetchSentence(s)}; the pipeline is kept saturated (a standing backlog of placed orders) and settled orders are counted over ${s.sizes.scaleOut.windows} windows of ${s.sizes.scaleOut.windowMs / 1000} s after a ${s.sizes.scaleOut.warmUpMs / 1000} s warm-up. Latency is measured separately, with an open-loop rate of ${Math.round(s.sizes.scaleOut.latencyLoadShare * 100)} % of that step's throughput, so it is not the backlog's queueing time.`,
     '',
     row([
       'replicas',

@@ -13,7 +13,7 @@ import { measureOutage, type OutageResult } from './outage.js';
 import { costTracker } from './process-metrics.js';
 import { measureScaleOut, type ScaleOutRow, type ScaleOutSizes } from './scale-out.js';
 import { measureAutoscaledSpike, measureSpike, type SpikeResult, type SpikeSide } from './spike.js';
-import { consumers, createBenchStack, type BenchStack, type ConsumerSettings } from './stack.js';
+import { consumers, createBenchStack, everyConsumer, type BenchStack, type ConsumerSettings } from './stack.js';
 import { setGatewayFaults } from '../gateway-faults.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
 
@@ -68,7 +68,10 @@ export const smokeSizes: BenchSizes = {
 /** Bench-wide settings of every process, stated in the report. */
 export const benchSettings = {
   gatewayLatencyMs: 50,
+  /** Payment's PREFETCH in the scale-out: the gateway calls one replica has in flight. */
   scaleOutPrefetch: 1,
+  /** Who runs with scaleOutPrefetch; reports from before this setting ran every consumer with it. */
+  scaleOutPrefetchOf: 'payment' as 'payment' | 'every consumer',
   defaultPrefetch: 50,
   retryDelaysMs: '1000,5000,20000',
   /** The relay and the consumers run at this niceness, as in `make run`: on one shared box, the local stand-in for giving the api its own CPU. */
@@ -150,8 +153,12 @@ export async function runBench(options: {
   );
   const everyApp = { LOG_LEVEL: benchSettings.logLevel, RETRY_DELAYS_MS: benchSettings.retryDelaysMs };
   // Each phase states what its consumers run with; nothing is changed for a later phase to pick up.
-  const scaleOutConsumers: ConsumerSettings = { prefetch: benchSettings.scaleOutPrefetch };
-  const spikeConsumers: ConsumerSettings = { prefetch: benchSettings.defaultPrefetch };
+  // Payment alone is bound by the gateway's latency: its prefetch is the charges a replica has in
+  // flight. The others call nothing slow and take their batches as in `make run`.
+  const scaleOutConsumers: ConsumerSettings = {
+    prefetch: { ...everyConsumer(benchSettings.defaultPrefetch).prefetch, payment: benchSettings.scaleOutPrefetch },
+  };
+  const spikeConsumers = everyConsumer(benchSettings.defaultPrefetch);
   say('starting the bench stack (own database and vhost)');
   const logDir = join(options.outDir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -218,7 +225,7 @@ export async function runBench(options: {
       publishesPerOrder: (after.publishes - before.publishes) / orders,
     };
 
-    say(`restarting the consumers with PREFETCH ${spikeConsumers.prefetch} at their minimum replicas on this machine`);
+    say(`restarting the consumers with PREFETCH ${benchSettings.defaultPrefetch} at their minimum replicas on this machine`);
     // The local autoscaler's bounds, as `make run` has them: on one machine, at most one replica per core.
     const parameters = readScaledObjects(join(options.root, 'keda')).map((p) => forOneMachine(p, machine.cores));
     const minimumReplicas = Object.fromEntries(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createPool, type Pool } from '@surety/db';
+import { ownVariable } from '@surety/consumers/config';
 import { createLogger } from '@surety/telemetry';
 import {
   backgroundNice,
@@ -32,12 +33,28 @@ export type Consumer = (typeof consumers)[number];
 
 /** What a phase runs the consumers with; a setting left out is the app's own default, as in `make run`. */
 export interface ConsumerSettings {
-  prefetch?: number;
+  /** PREFETCH by consumer; a consumer left out takes its own default. */
+  prefetch?: Partial<Record<Consumer, number>>;
 }
 
-const consumerEnv = (settings: ConsumerSettings): Record<string, string> =>
-  settings.prefetch === undefined ? {} : { PREFETCH: String(settings.prefetch) };
-const sameSettings = (a: ConsumerSettings, b: ConsumerSettings) => a.prefetch === b.prefetch;
+/** consumerEnv is what a consumer process is started with: a host takes each consumer's setting in that consumer's own variable. */
+function consumerEnv(app: ProcessApp, settings: ConsumerSettings): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const consumer of consumers) {
+    const prefetch = settings.prefetch?.[consumer];
+    if (prefetch === undefined) continue;
+    if (app === consumersHost) env[ownVariable(consumer, 'PREFETCH')] = String(prefetch);
+    else if (app === consumer) env.PREFETCH = String(prefetch);
+  }
+  return env;
+}
+const sameSettings = (a: ConsumerSettings, b: ConsumerSettings) =>
+  consumers.every((c) => a.prefetch?.[c] === b.prefetch?.[c]);
+
+/** Every consumer with the same prefetch. */
+export const everyConsumer = (prefetch: number): ConsumerSettings => ({
+  prefetch: Object.fromEntries(consumers.map((c) => [c, prefetch])),
+});
 
 export interface BenchStack {
   name: string;
@@ -126,7 +143,7 @@ export async function createBenchStack(options: {
     // A replication slot is the server's: the run's own, should its relay read the WAL.
     RELAY_CDC_SLOT: name,
     ...options.everyApp,
-    ...consumerEnv((app !== 'baseline' && runningWith.get(app)) || {}),
+    ...(app === 'baseline' ? {} : consumerEnv(app, runningWith.get(app) ?? {})),
   });
   const replicas = new ReplicaSet(supervisor, {
     portOffset: BENCH_PORT_OFFSET,
