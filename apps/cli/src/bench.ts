@@ -12,10 +12,11 @@ export const benchUsage = `bench [--smoke] [--consumers together|apart]: ceiling
   report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
   --smoke runs every step at a tiny size to check the harness (its numbers mean nothing).
   --render <folder> writes a report's Markdown and charts again from its report.json.
-bench --cost [--rates 20,100,200] [--seconds 15] [--idle 30] [--profile]: the stack idle, then what an order
-  costs at each open-model rate (CPU of the machine and of each process, Postgres transactions and
-  WAL, POST and placed → settled latency; with --profile, each process's top functions and packages by
-  self time); report in reports/bench/<time>-cost/.
+bench --cost [--rates 20,100,200] [--seconds 15] [--idle 30] [--overload 3] [--profile]: the stack idle, then
+  what an order costs at each open-model rate (CPU of the machine and of each process, Postgres
+  transactions and WAL, POST and placed → settled latency), then --overload times the max sustained
+  rate (0: none) and how the excess is refused; with --profile, each process's top functions and
+  packages by self time; report in reports/bench/<time>-cost/.
   --consumers: the consumers in one process (together, the default, as in make run) or a process each
   (apart); SURETY_CONSUMERS says the same.`;
 
@@ -30,6 +31,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       rates: { type: 'string', default: '20,100,200' },
       seconds: { type: 'string', default: '15' },
       idle: { type: 'string', default: '30' },
+      overload: { type: 'string', default: '3' },
       profile: { type: 'boolean' },
       consumers: { type: 'string', default: process.env.SURETY_CONSUMERS },
     },
@@ -48,6 +50,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       rates: values.rates.split(',').map(Number),
       seconds: Number(values.seconds),
       idleSeconds: Number(values.idle),
+      overloadFactor: Number(values.overload),
       profile: values.profile ?? false,
       placement,
       say,

@@ -9,7 +9,7 @@ import {
 } from './process-metrics.js';
 import type { BenchStack } from './stack.js';
 import { percentile } from './stats.js';
-import { pendingSince, timedPost } from './traffic.js';
+import { pendingSince, timedPost, type TimedAnswer } from './traffic.js';
 
 const clockTicksPerSecond = 100;
 
@@ -38,10 +38,16 @@ async function postgresCounters(pool: Pool): Promise<PostgresCounters> {
 
 export interface CostAtRate {
   offeredPerSecond: number;
+  /** The rate the load generator reached, from the first send to the last: below the offered one when it fell behind. */
+  sentPerSecond: number;
   placed: number;
   accepted: number;
   /** Status → count for the answers that were not 202. */
   refusals: Record<string, number>;
+  /** How long the refusals took to answer. */
+  refusedMs: { p50: number; p99: number };
+  /** Refusals (429 and 503) that did not say when to retry. */
+  refusedWithoutRetryAfter: number;
   settled: number;
   postMs: { p50: number; p99: number };
   settleMs: { p50: number; p99: number };
@@ -83,7 +89,7 @@ export async function measureCostAtRate(
   const selfBefore = process.cpuUsage();
 
   const count = Math.max(1, Math.round(options.ratePerSecond * options.seconds));
-  const answers: Promise<{ status: number; ms: number }>[] = [];
+  const answers: Promise<TimedAnswer>[] = [];
   const started = performance.now();
   for (let i = 0; i < count; i++) {
     const due = started + (i * 1000) / options.ratePerSecond;
@@ -91,6 +97,7 @@ export async function measureCostAtRate(
     if (wait > 1) await sleep(wait);
     answers.push(timedPost(stack.apiUrl, `${options.prefix}-${i % 5000}`, i));
   }
+  const sendSeconds = (performance.now() - started) / 1000;
   const answered = await Promise.all(answers);
   const lastPostAt = Date.now();
   const deadline = Date.now() + options.settleTimeoutMs;
@@ -112,8 +119,10 @@ export async function measureCostAtRate(
   const settleLatencies = settledRows.rows.map((r) => Number(r.ms));
   const orders = Math.max(1, settleLatencies.length);
   const accepted = answered.filter((a) => a.status === 202);
+  const refused = answered.filter((a) => a.status !== 202);
   const refusals: Record<string, number> = {};
-  for (const a of answered) if (a.status !== 202) refusals[a.status] = (refusals[a.status] ?? 0) + 1;
+  for (const a of refused) refusals[a.status] = (refusals[a.status] ?? 0) + 1;
+  const refusedMs = refused.map((a) => a.ms);
 
   const loadGeneratorCpuMs = (selfAfter.user + selfAfter.system) / 1000;
   const machineBusyMs = ((machineAfter.busy - machineBefore.busy) / clockTicksPerSecond) * 1000;
@@ -128,9 +137,12 @@ export async function measureCostAtRate(
   const per = (value: number) => value / orders;
   return {
     offeredPerSecond: options.ratePerSecond,
+    sentPerSecond: count > 1 && sendSeconds > 0 ? (count - 1) / sendSeconds : options.ratePerSecond,
     placed: count,
     accepted: accepted.length,
     refusals,
+    refusedMs: { p50: percentile(refusedMs, 50), p99: percentile(refusedMs, 99) },
+    refusedWithoutRetryAfter: refused.filter((a) => (a.status === 429 || a.status === 503) && !a.retryAfter).length,
     settled: settleLatencies.length,
     postMs: {
       p50: percentile(

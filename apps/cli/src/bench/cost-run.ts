@@ -8,7 +8,7 @@ import { monotonicMicros, readProfiles, renderProfiles, type ClockWindow, type P
 import { machineCpuTicks, scrapeProcesses, serverCpuSeconds } from './process-metrics.js';
 import { createBenchStack } from './stack.js';
 import { round } from './stats.js';
-import { renderTargets, targetsMet } from './targets.js';
+import { maxSustained, renderTargets, targetsMet } from './targets.js';
 import { DEFAULT_BACKGROUND_NICE, type ConsumerPlacement } from '../apps.js';
 import { setGatewayFaults } from '../gateway-faults.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
@@ -33,8 +33,30 @@ export interface CostRunResult {
   machine: MachineFacts;
   idle: IdleCost | undefined;
   rates: CostAtRate[];
+  /** The rate offered past what the stack sustains, and what it did with the excess; absent in older reports. */
+  overload?: Overload;
   /** Where each process spent its CPU over the whole run, when profiled. */
   profiles?: ProfileSummary[];
+}
+
+export interface Overload {
+  /** How many times the basis rate was offered. */
+  factor: number;
+  /** The max sustained rate of this run, or, when no rate was sustained, the lowest offered (above it). */
+  basisPerSecond: number;
+  basisSustained: boolean;
+  result: CostAtRate;
+}
+
+/**
+ * overloadBasis is the rate an overload multiplies: the highest rate offered that was sustained;
+ * when none was, the lowest offered, which is already more than the stack sustains.
+ */
+export function overloadBasis(rates: readonly CostAtRate[]): { perSecond: number; sustained: boolean } | undefined {
+  const best = maxSustained(rates);
+  if (best) return { perSecond: best.offeredPerSecond, sustained: true };
+  if (rates.length === 0) return undefined;
+  return { perSecond: Math.min(...rates.map((r) => r.offeredPerSecond)), sustained: false };
 }
 
 /** measureIdle is what the stack burns with nothing to do: the whole machine, and each process. */
@@ -73,6 +95,8 @@ export async function runCostRun(options: {
   idleSeconds: number;
   /** Profile every process (node --cpu-prof) over the run and report where the time went. */
   profile?: boolean;
+  /** After the rates, offer this many times the max sustained rate (0: no overload). */
+  overloadFactor: number;
   placement: ConsumerPlacement;
   say: (line: string) => void;
 }): Promise<CostRunResult> {
@@ -120,8 +144,38 @@ export async function runCostRun(options: {
       );
       rates.push(result);
     }
+    const basis = options.overloadFactor > 0 ? overloadBasis(rates) : undefined;
+    let overload: Overload | undefined;
+    if (basis) {
+      const rate = Math.round(basis.perSecond * options.overloadFactor);
+      say(
+        `overload: ${rate} orders/s for ${options.seconds} s, ${options.overloadFactor}× ${basis.sustained ? 'the max sustained rate' : 'the lowest rate offered, which was not sustained'}`,
+      );
+      const result = await measureCostAtRate(stack, {
+        ratePerSecond: rate,
+        seconds: options.seconds,
+        settleTimeoutMs: 120_000,
+        prefix: 'overload',
+      });
+      say(
+        `  ${result.accepted}/${result.placed} accepted (POST p99 ${Math.round(result.postMs.p99)} ms), refusals answered in p99 ${Math.round(result.refusedMs.p99)} ms, ${result.settled} settled`,
+      );
+      overload = {
+        factor: options.overloadFactor,
+        basisPerSecond: basis.perSecond,
+        basisSustained: basis.sustained,
+        result,
+      };
+    }
     window.toUs = monotonicMicros();
-    result = { startedAt: new Date().toISOString(), placement: options.placement, machine, idle, rates };
+    result = {
+      startedAt: new Date().toISOString(),
+      placement: options.placement,
+      machine,
+      idle,
+      rates,
+      ...(overload ? { overload } : {}),
+    };
   } finally {
     // Each process writes its profile as it exits.
     await stack.close();
@@ -130,6 +184,26 @@ export async function runCostRun(options: {
   writeFileSync(join(options.outDir, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(options.outDir, 'report.md'), renderCostRun(result));
   return result;
+}
+
+function renderOverload(overload: Overload): string[] {
+  const r = overload.result;
+  const refused = Object.entries(r.refusals)
+    .map(([status, n]) => `${n} × ${status === '0' ? 'no answer' : status}`)
+    .join(', ');
+  const basis = overload.basisSustained
+    ? `${overload.factor}× ${overload.basisPerSecond} orders/s, the max sustained rate`
+    : `${overload.factor}× ${overload.basisPerSecond} orders/s, the lowest rate offered, which was not sustained`;
+  return [
+    '## Overload',
+    '',
+    `${r.offeredPerSecond} orders/s offered for ${round(r.placed / r.offeredPerSecond)} s (${basis}); the load generator sent ${round(r.sentPerSecond)} orders/s.`,
+    '',
+    '| accepted | refused | accepted: POST p50 / p99 ms | refused: answered p50 / p99 ms | refusals without Retry-After | accepted and settled | drain s | placed → settled p50 / p99 ms |',
+    '|---|---|---|---|---|---|---|---|',
+    `| ${r.accepted}/${r.placed} | ${refused || '0'} | ${Math.round(r.postMs.p50)} / ${Math.round(r.postMs.p99)} | ${r.placed > r.accepted ? `${Math.round(r.refusedMs.p50)} / ${Math.round(r.refusedMs.p99)}` : '–'} | ${r.refusedWithoutRetryAfter} | ${r.settled} | ${round(r.drainSeconds)} | ${Math.round(r.settleMs.p50)} / ${Math.round(r.settleMs.p99)} |`,
+    '',
+  ];
 }
 
 /** renderCostRun prints a cost run as Markdown: one row per offered rate, the idle stack, the profiles, and the run against the targets. */
@@ -175,6 +249,7 @@ export function renderCostRun(result: CostRunResult): string {
     "Machine CPU is every process on the machine (from /proc/stat) over the span from the first order to the last settled, minus the load generator, divided by the orders settled; context switches are the machine's (/proc/stat `ctxt`, the load generator's included): on this kind of virtual machine each sleep and wake-up of a process costs far more than the work it wakes for, so CPU per order follows them; transactions are those committed or rolled back in the run’s database; WAL counters are the server’s.",
     '',
   );
+  if (result.overload) lines.push(...renderOverload(result.overload));
   if (result.profiles) {
     lines.push(
       '## Where each process spent its CPU',

@@ -225,7 +225,9 @@ export async function runBench(options: {
       publishesPerOrder: (after.publishes - before.publishes) / orders,
     };
 
-    say(`restarting the consumers with PREFETCH ${benchSettings.defaultPrefetch} at their minimum replicas on this machine`);
+    say(
+      `restarting the consumers with PREFETCH ${benchSettings.defaultPrefetch} at their minimum replicas on this machine`,
+    );
     // The local autoscaler's bounds, as `make run` has them: on one machine, at most one replica per core.
     const parameters = readScaledObjects(join(options.root, 'keda')).map((p) => forOneMachine(p, machine.cores));
     const minimumReplicas = Object.fromEntries(

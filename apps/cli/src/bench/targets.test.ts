@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CostAtRate } from './cost-at-rate.js';
-import { renderCostRun, type CostRunResult } from './cost-run.js';
+import { overloadBasis, renderCostRun, type CostRunResult } from './cost-run.js';
 import { targetsMet, type TargetRow } from './targets.js';
 import { costAtRate, costRunFixture } from './test-fixtures.js';
 
@@ -19,10 +19,30 @@ function clean(offered: number, changes: Partial<CostAtRate['perOrder']> = {}): 
   };
 }
 
+/** 900 orders/s offered for 10 s, 3× the 300 sustained: 3,000 accepted quickly, the rest shed at once with Retry-After. */
+function overloaded(changes: Partial<CostAtRate> = {}): NonNullable<CostRunResult['overload']> {
+  const r = clean(900);
+  return {
+    factor: 3,
+    basisPerSecond: 300,
+    basisSustained: true,
+    result: {
+      ...r,
+      accepted: 3000,
+      settled: 3000,
+      refusals: { 503: 6000 },
+      postMs: { p50: 8, p99: 60 },
+      refusedMs: { p50: 1, p99: 5 },
+      ...changes,
+    },
+  };
+}
+
 const goodRun: CostRunResult = {
   ...costRunFixture,
   idle: { seconds: 30, machineCores: 0.3, stackCores: 0.03, coresByProcess: {} },
   rates: [clean(100), clean(300, { machineCpuMs: 5.5, transactions: 5.2 }), costAtRate(600, 4)],
+  overload: overloaded(),
 };
 
 const row = (rows: TargetRow[], starts: string) => {
@@ -41,7 +61,7 @@ describe('targetsMet', () => {
     expect(row(rows, 'Postgres').measured).toBe('5.2 at 300 orders/s');
     // The gateway stand-in is the test's, not a Surety replica.
     expect(row(rows, 'RSS').measured).toBe('largest 70 MiB (api-1)');
-    expect(rows).toHaveLength(9);
+    expect(rows).toHaveLength(11);
   });
 
   it('says which targets a run misses, with what it measured', () => {
@@ -88,8 +108,39 @@ describe('targetsMet', () => {
     );
   });
 
+  it('holds the overload to quick answers both ways, Retry-After on every refusal, and every accepted order settled', () => {
+    const judged = (changes: Partial<CostAtRate>) => {
+      const rows = targetsMet({ ...goodRun, overload: overloaded(changes) });
+      return [
+        row(rows, 'overload at 3× the max sustained rate: accepted'),
+        row(rows, 'overload at 3× the max sustained rate: the excess'),
+      ];
+    };
+    const [accepted, shed] = judged({});
+    expect(accepted.measured).toBe('p99 60 ms for 3000 accepted of 9000, at 900 orders/s sent (3× 300)');
+    expect(shed.measured).toBe('6000 × 503 answered in p99 5 ms, 3000 of 3000 accepted settled');
+    expect(judged({ postMs: { p50: 40, p99: 240 } })[0]!.verdict).toBe('not met');
+    expect(judged({ refusedMs: { p50: 90, p99: 400 } }).map((r) => r.verdict)).toEqual(['met', 'not met']);
+    const silent = judged({ refusedWithoutRetryAfter: 2 })[1]!;
+    expect(silent).toEqual(expect.objectContaining({ verdict: 'not met' }));
+    expect(silent.measured).toContain('2 without Retry-After');
+    const timedOut = judged({ refusals: { 503: 5990, 0: 10 } })[1]!;
+    expect(timedOut).toEqual(expect.objectContaining({ verdict: 'not met' }));
+    expect(timedOut.measured).toContain('10 × no answer');
+    expect(judged({ settled: 2990 })[1]!.verdict).toBe('not met');
+    // A generator that could not send 3× the sustained rate did not test the target.
+    expect(judged({ sentPerSecond: 700 }).map((r) => r.verdict)).toEqual(['not measured', 'not measured']);
+  });
+
+  it('overloads from the max sustained rate, or from the lowest offered when none was sustained', () => {
+    expect(overloadBasis(goodRun.rates)).toEqual({ perSecond: 300, sustained: true });
+    expect(overloadBasis(costRunFixture.rates)).toEqual({ perSecond: 20, sustained: false });
+    expect(overloadBasis([])).toBeUndefined();
+  });
+
   it('marks targets the run has no figure for as not measured, never met', () => {
-    const rows = targetsMet({ ...goodRun, idle: undefined, rates: [clean(20)] });
+    const rows = targetsMet({ ...goodRun, idle: undefined, rates: [clean(20)], overload: undefined });
+    expect(row(rows, 'overload').verdict).toBe('not measured');
     expect(row(rows, 'idle').verdict).toBe('not measured');
     expect(row(rows, 'at 100 orders/s: POST p99')).toEqual(
       expect.objectContaining({ measured: 'at 100 orders/s not offered', verdict: 'not measured' }),
@@ -100,7 +151,8 @@ describe('targetsMet', () => {
     const text = renderCostRun(goodRun);
     expect(text).toContain('## Against the targets');
     expect(text.indexOf('## Against the targets')).toBeGreaterThan(text.indexOf('CPU-ms per order by process'));
-    expect(text).toContain('9 of the 9 targets');
+    expect(text).toContain('11 of the 11 targets');
+    expect(text).toContain('## Overload');
     expect(text).toMatch(/\| whole-machine CPU ≤ 6 ms per order, .* \| 5\.5 ms at 300 orders\/s \| met \|/);
   });
 });

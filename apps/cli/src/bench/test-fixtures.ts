@@ -96,9 +96,12 @@ export const benchFixture: BenchResult = {
 /** One rate of a cost run: 10 s offered, 3 refused with 503, everything accepted settled. */
 export const costAtRate = (offered: number, machineCpuMs: number): CostAtRate => ({
   offeredPerSecond: offered,
+  sentPerSecond: offered,
   placed: offered * 10,
   accepted: offered * 10 - 3,
   refusals: { 503: 3 },
+  refusedMs: { p50: 1.5, p99: 4 },
+  refusedWithoutRetryAfter: 0,
   settled: offered * 10 - 3,
   postMs: { p50: 7.4, p99: 40.6 },
   settleMs: { p50: 31, p99: 180 },

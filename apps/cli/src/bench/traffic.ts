@@ -5,15 +5,19 @@ import { percentile } from './stats.js';
 const skus = ['TEA-GREEN', 'TEA-BLACK', 'MUG-WHITE', 'KETTLE-1', 'FILTER-50', 'TIN-SMALL'];
 let sequence = 0;
 
+/** What one POST /orders got back: its status (0 when no answer came), how long it took, and its Retry-After. */
+export interface TimedAnswer {
+  status: number;
+  ms: number;
+  retryAfter: string | null;
+}
+
 /**
  * timedPost sends the `n`th order (1 to 3 lines) for `customerId` with a fresh Idempotency-Key; it
- * resolves to the HTTP status (0 when no answer came within 30 s) and the milliseconds it took.
+ * resolves to the HTTP status (0 when no answer came within 30 s), the milliseconds it took and
+ * the Retry-After header.
  */
-export async function timedPost(
-  apiUrl: string,
-  customerId: string,
-  n: number,
-): Promise<{ status: number; ms: number }> {
+export async function timedPost(apiUrl: string, customerId: string, n: number): Promise<TimedAnswer> {
   const items = Array.from({ length: 1 + (n % 3) }, (_, i) => ({ sku: skus[(n + i) % skus.length]!, quantity: 1 }));
   const started = performance.now();
   try {
@@ -24,9 +28,13 @@ export async function timedPost(
       signal: AbortSignal.timeout(30_000),
     });
     await response.body?.cancel();
-    return { status: response.status, ms: performance.now() - started };
+    return {
+      status: response.status,
+      ms: performance.now() - started,
+      retryAfter: response.headers.get('retry-after'),
+    };
   } catch {
-    return { status: 0, ms: performance.now() - started };
+    return { status: 0, ms: performance.now() - started, retryAfter: null };
   }
 }
 

@@ -5,9 +5,12 @@ import { relayAbFindings, renderRelayAb, type RelayRun } from './relay-ab.js';
 function run(mode: RelayRun['mode'], publishedP50: number, transactions: number, postgresCpuMs: number): RelayRun {
   const cost = {
     offeredPerSecond: 100,
+    sentPerSecond: 100,
     placed: 100,
     accepted: 100,
     refusals: {},
+    refusedMs: { p50: Number.NaN, p99: Number.NaN },
+    refusedWithoutRetryAfter: 0,
     settled: 100,
     postMs: { p50: 5, p99: 20 },
     settleMs: { p50: 40, p99: 90 },
