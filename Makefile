@@ -55,7 +55,7 @@ bench: bootstrap ## ceilings, scale-out, spike, outage, autoscaling and cost; re
 	@bash scripts/tools.sh k6
 	@$(SURETY) bench $(ARGS)
 
-bench-cost: bootstrap ## what an order costs: the stack idle, then CPU, transactions and latency at open-model rates [ARGS='--rates 20,100,200 --profile']
+bench-cost: bootstrap ## what an order costs: the stack idle, then CPU, transactions and latency at open-model rates, then an overload [ARGS='--rates 20,100,200 --overload 3 --profile']
 	@$(SURETY) bench --cost $(ARGS)
 
 bench-smoke: bootstrap ## the bench harness at a tiny size (no timing claims): checks it runs end to end

@@ -6,7 +6,7 @@ import { measureCostAtRate, type CostAtRate } from './cost-at-rate.js';
 import { machineFacts, type MachineFacts } from './machine.js';
 import { monotonicMicros, readProfiles, renderProfiles, type ClockWindow, type ProfileSummary } from './profiles.js';
 import { machineCpuTicks, scrapeProcesses, serverCpuSeconds } from './process-metrics.js';
-import { createBenchStack } from './stack.js';
+import { createBenchStack, type BenchStack } from './stack.js';
 import { round } from './stats.js';
 import { maxSustained, renderTargets, targetsMet } from './targets.js';
 import { DEFAULT_BACKGROUND_NICE, type ConsumerPlacement } from '../apps.js';
@@ -26,15 +26,29 @@ export interface IdleCost {
 // The synchronous baseline runs beside the stack for the spike's comparison; it is not part of it.
 const notTheStack = new Set(['baseline']);
 
-export interface CostRunResult {
-  startedAt: string;
-  /** Where the consumers ran; reports from before it was a choice ran them apart. */
-  placement?: ConsumerPlacement;
-  machine: MachineFacts;
+/** What the cost phases offer: the idle stack, open-model rates in turn, then an overload. */
+export interface CostPhasesSizes {
+  rates: number[];
+  seconds: number;
+  /** 0: no idle measurement. */
+  idleSeconds: number;
+  /** After the rates, offer this many times the max sustained rate (0: no overload). */
+  overloadFactor: number;
+}
+
+/** What the cost phases measured. */
+export interface CostPhases {
   idle: IdleCost | undefined;
   rates: CostAtRate[];
   /** The rate offered past what the stack sustains, and what it did with the excess; absent in older reports. */
   overload?: Overload;
+}
+
+export interface CostRunResult extends CostPhases {
+  startedAt: string;
+  /** Where the consumers ran; reports from before it was a choice ran them apart. */
+  placement?: ConsumerPlacement;
+  machine: MachineFacts;
   /** Where each process spent its CPU over the whole run, when profiled. */
   profiles?: ProfileSummary[];
 }
@@ -82,24 +96,78 @@ async function measureIdle(urls: () => Map<string, string>, seconds: number): Pr
 }
 
 /**
+ * measureCostPhases measures a running stack (its gateway at 0 ms added latency) idle, then at each
+ * open-model rate in turn, then overloaded; `ratesStart` is called as the first rate begins.
+ */
+export async function measureCostPhases(
+  stack: Pick<BenchStack, 'apiUrl' | 'pool' | 'metricsUrls'>,
+  sizes: CostPhasesSizes,
+  say: (line: string) => void,
+  ratesStart: () => void = () => undefined,
+): Promise<CostPhases> {
+  let idle: IdleCost | undefined;
+  if (sizes.idleSeconds > 0) {
+    // Let start-up work (compilation, first connections) finish before measuring nothing.
+    await sleep(5_000);
+    say(`idle: ${sizes.idleSeconds} s with nothing flowing`);
+    idle = await measureIdle(() => stack.metricsUrls(), sizes.idleSeconds);
+    say(`  ${round(idle.stackCores, 3)} cores busy in the stack, ${round(idle.machineCores, 3)} on the machine`);
+  }
+  const rates: CostAtRate[] = [];
+  ratesStart();
+  for (const rate of sizes.rates) {
+    say(`cost: ${rate} orders/s for ${sizes.seconds} s`);
+    const result = await measureCostAtRate(stack, {
+      ratePerSecond: rate,
+      seconds: sizes.seconds,
+      settleTimeoutMs: 120_000,
+      prefix: `cost${rate}`,
+    });
+    say(
+      `  ${result.settled}/${result.placed} settled, ${round(result.perOrder.machineCpuMs)} CPU-ms and ${round(result.perOrder.transactions)} transactions per order, placed → settled p50 ${Math.round(result.settleMs.p50)} ms`,
+    );
+    rates.push(result);
+  }
+  const basis = sizes.overloadFactor > 0 ? overloadBasis(rates) : undefined;
+  if (!basis) return { idle, rates };
+  const rate = Math.round(basis.perSecond * sizes.overloadFactor);
+  say(
+    `overload: ${rate} orders/s for ${sizes.seconds} s, ${sizes.overloadFactor}× ${basis.sustained ? 'the max sustained rate' : 'the lowest rate offered, which was not sustained'}`,
+  );
+  const result = await measureCostAtRate(stack, {
+    ratePerSecond: rate,
+    seconds: sizes.seconds,
+    settleTimeoutMs: 120_000,
+    prefix: 'overload',
+  });
+  say(
+    `  ${result.accepted}/${result.placed} accepted (POST p99 ${Math.round(result.postMs.p99)} ms), refusals answered in p99 ${Math.round(result.refusedMs.p99)} ms, ${result.settled} settled`,
+  );
+  const overload = {
+    factor: sizes.overloadFactor,
+    basisPerSecond: basis.perSecond,
+    basisSustained: basis.sustained,
+    result,
+  };
+  return { idle, rates, overload };
+}
+
+/**
  * runCostRun starts the pipeline on a database and vhost of its own (gateway at 0 ms added latency,
  * one replica of each consumer, placed as asked, the defaults of `make run`), measures it idle, then offers each
  * rate in turn and measures what an order costs; it writes report.json and report.md to `outDir`.
  */
-export async function runCostRun(options: {
-  root: string;
-  endpoints: ServerEndpoints;
-  outDir: string;
-  rates: number[];
-  seconds: number;
-  idleSeconds: number;
-  /** Profile every process (node --cpu-prof) over the run and report where the time went. */
-  profile?: boolean;
-  /** After the rates, offer this many times the max sustained rate (0: no overload). */
-  overloadFactor: number;
-  placement: ConsumerPlacement;
-  say: (line: string) => void;
-}): Promise<CostRunResult> {
+export async function runCostRun(
+  options: CostPhasesSizes & {
+    root: string;
+    endpoints: ServerEndpoints;
+    outDir: string;
+    /** Profile every process (node --cpu-prof) over the run and report where the time went. */
+    profile?: boolean;
+    placement: ConsumerPlacement;
+    say: (line: string) => void;
+  },
+): Promise<CostRunResult> {
   const { say } = options;
   mkdirSync(options.outDir, { recursive: true });
   const profileDir = join(options.outDir, 'profiles');
@@ -121,61 +189,11 @@ export async function runCostRun(options: {
   let result: CostRunResult;
   try {
     await setGatewayFaults(stack.gatewayUrl, { latencyMs: 0 });
-    let idle: IdleCost | undefined;
-    if (options.idleSeconds > 0) {
-      // Let start-up work (compilation, first connections) finish before measuring nothing.
-      await sleep(5_000);
-      say(`idle: ${options.idleSeconds} s with nothing flowing`);
-      idle = await measureIdle(() => stack.metricsUrls(), options.idleSeconds);
-      say(`  ${round(idle.stackCores, 3)} cores busy in the stack, ${round(idle.machineCores, 3)} on the machine`);
-    }
-    const rates: CostAtRate[] = [];
-    window.fromUs = monotonicMicros();
-    for (const rate of options.rates) {
-      say(`cost: ${rate} orders/s for ${options.seconds} s`);
-      const result = await measureCostAtRate(stack, {
-        ratePerSecond: rate,
-        seconds: options.seconds,
-        settleTimeoutMs: 120_000,
-        prefix: `cost${rate}`,
-      });
-      say(
-        `  ${result.settled}/${result.placed} settled, ${round(result.perOrder.machineCpuMs)} CPU-ms and ${round(result.perOrder.transactions)} transactions per order, placed → settled p50 ${Math.round(result.settleMs.p50)} ms`,
-      );
-      rates.push(result);
-    }
-    const basis = options.overloadFactor > 0 ? overloadBasis(rates) : undefined;
-    let overload: Overload | undefined;
-    if (basis) {
-      const rate = Math.round(basis.perSecond * options.overloadFactor);
-      say(
-        `overload: ${rate} orders/s for ${options.seconds} s, ${options.overloadFactor}× ${basis.sustained ? 'the max sustained rate' : 'the lowest rate offered, which was not sustained'}`,
-      );
-      const result = await measureCostAtRate(stack, {
-        ratePerSecond: rate,
-        seconds: options.seconds,
-        settleTimeoutMs: 120_000,
-        prefix: 'overload',
-      });
-      say(
-        `  ${result.accepted}/${result.placed} accepted (POST p99 ${Math.round(result.postMs.p99)} ms), refusals answered in p99 ${Math.round(result.refusedMs.p99)} ms, ${result.settled} settled`,
-      );
-      overload = {
-        factor: options.overloadFactor,
-        basisPerSecond: basis.perSecond,
-        basisSustained: basis.sustained,
-        result,
-      };
-    }
+    const phases = await measureCostPhases(stack, options, say, () => {
+      window.fromUs = monotonicMicros();
+    });
     window.toUs = monotonicMicros();
-    result = {
-      startedAt: new Date().toISOString(),
-      placement: options.placement,
-      machine,
-      idle,
-      rates,
-      ...(overload ? { overload } : {}),
-    };
+    result = { startedAt: new Date().toISOString(), placement: options.placement, machine, ...phases };
   } finally {
     // Each process writes its profile as it exits.
     await stack.close();
@@ -206,14 +224,32 @@ function renderOverload(overload: Overload): string[] {
   ];
 }
 
-/** renderCostRun prints a cost run as Markdown: one row per offered rate, the idle stack, the profiles, and the run against the targets. */
+/** renderCostRun prints a cost run as Markdown: its phases, the profiles, and the run against the targets. */
 export function renderCostRun(result: CostRunResult): string {
   const lines = [
     '# The cost of an order',
     '',
     `${result.machine.cores} cores, load ${result.machine.loadAverageAtStart.join(' ')} at the start. Gateway at 0 ms added latency; one replica of each consumer, ${result.placement === 'together' ? 'the four together in one process' : 'a process each'}; the relay and the consumers at nice ${DEFAULT_BACKGROUND_NICE}, as in \`make run\`.`,
     '',
+    ...renderCostPhases(result),
   ];
+  if (result.profiles) {
+    lines.push(
+      '## Where each process spent its CPU',
+      '',
+      'Self time from `node --cpu-prof`, the samples taken while orders were offered and settled (every rate; start-up and the idle measurement left out), idle excluded.',
+      '',
+      renderProfiles(result.profiles),
+    );
+  }
+  if (lines.at(-1) !== '') lines.push('');
+  lines.push(...renderTargets(targetsMet(result)));
+  return lines.join('\n');
+}
+
+/** renderCostPhases prints the idle stack, one row per offered rate, each process's share, and the overload. */
+export function renderCostPhases(result: CostPhases): string[] {
+  const lines: string[] = [];
   if (result.idle) {
     const top = Object.entries(result.idle.coresByProcess)
       .sort(([, a], [, b]) => b - a)
@@ -250,16 +286,5 @@ export function renderCostRun(result: CostRunResult): string {
     '',
   );
   if (result.overload) lines.push(...renderOverload(result.overload));
-  if (result.profiles) {
-    lines.push(
-      '## Where each process spent its CPU',
-      '',
-      'Self time from `node --cpu-prof`, the samples taken while orders were offered and settled (every rate; start-up and the idle measurement left out), idle excluded.',
-      '',
-      renderProfiles(result.profiles),
-    );
-  }
-  if (lines.at(-1) !== '') lines.push('');
-  lines.push(...renderTargets(targetsMet(result)));
-  return lines.join('\n');
+  return lines;
 }

@@ -27,21 +27,35 @@ export async function scrapeProcesses(urls: Map<string, string>): Promise<Map<st
 }
 
 /**
- * serverCpuSeconds sums user and system CPU of every process named `postgres` or `beam.smp` on this
- * machine (from /proc): the database's and the broker's share, including other users of the same servers.
+ * serverOfStat reads one line of /proc/<pid>/stat: which server the process belongs to (`postgres`
+ * or `beam.smp`), and its CPU seconds, its own (utime, stime) and those of the children it has
+ * reaped (cutime, cstime). The postmaster's reaped children are the backends that have exited, so
+ * a connection closing never takes its CPU out of the server's total.
+ */
+export function serverOfStat(stat: string): { server: 'postgres' | 'rabbitmq'; cpuSeconds: number } | undefined {
+  const ticksPerSecond = 100;
+  const match = /^\d+ \((.*)\) (.*)$/.exec(stat.trim());
+  if (!match) return undefined;
+  const server = match[1] === 'postgres' ? 'postgres' : match[1]?.startsWith('beam') ? 'rabbitmq' : undefined;
+  if (!server) return undefined;
+  // utime, stime, cutime and cstime are fields 14 to 17 of /proc/<pid>/stat; fields here start at field 3.
+  const ticks = match[2]!
+    .split(' ')
+    .slice(11, 15)
+    .reduce((sum, field) => sum + Number(field), 0);
+  return { server, cpuSeconds: ticks / ticksPerSecond };
+}
+
+/**
+ * serverCpuSeconds sums the CPU of every process named `postgres` or `beam.smp` on this machine
+ * (from /proc), exited backends included: the database's and the broker's share, including other
+ * users of the same servers.
  */
 export async function serverCpuSeconds(): Promise<{ postgres: number; rabbitmq: number }> {
-  const ticksPerSecond = 100;
   const totals = { postgres: 0, rabbitmq: 0 };
   for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const match = /^\d+ \((.*)\) (.*)$/.exec(stat.trim());
-    if (!match) continue;
-    const server = match[1] === 'postgres' ? 'postgres' : match[1]?.startsWith('beam') ? 'rabbitmq' : undefined;
-    if (!server) continue;
-    const fields = match[2]!.split(' ');
-    // utime and stime are fields 14 and 15 of /proc/<pid>/stat; fields here start at field 3.
-    totals[server] += (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    const found = serverOfStat(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''));
+    if (found) totals[found.server] += found.cpuSeconds;
   }
   return totals;
 }

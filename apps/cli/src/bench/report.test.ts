@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { autoscalingChart, renderSvg, scaleOutThroughputChart } from './charts.js';
 import { costDocument } from './cost-doc.js';
 import { bestThroughput, markdownReport } from './report.js';
-import { benchFixture } from './test-fixtures.js';
+import { benchFixture, costRunFixture } from './test-fixtures.js';
 
 const result = benchFixture;
 
@@ -24,6 +24,20 @@ describe('bench report', () => {
     expect(markdown).toContain('IO: WALSync 60.0 %');
     expect(markdown).toContain('## Findings');
     expect(markdown).toMatch(/Throughput is bound by CPU/);
+  });
+
+  it('judges every target in one table, with the cost phases when the run has them', () => {
+    const withoutCost = markdownReport(result);
+    expect(withoutCost).toContain('of the 3 targets');
+    expect(withoutCost).not.toContain('## The cost and the latency at fixed rates');
+    expect(withoutCost).toContain('gateway latency +50 ms throughout');
+    const withCost = markdownReport({ ...result, atRates: costRunFixture });
+    expect(withCost).toContain('## The cost and the latency at fixed rates');
+    expect(withCost).toContain('| 100 | 997/1000 |');
+    expect(withCost).toContain('of the 14 targets');
+    expect(withCost).toContain('except in the cost phases (0 ms)');
+    expect(withCost).toMatch(/\| spike on equal cores: 0 errors and 0 shed, every order confirmed \| .* \| met \|/);
+    expect(withCost).toMatch(/\| max sustained rate .* \| below 20 orders\/s, the lowest offered \| not met \|/);
   });
 
   it('draws charts with vega-lite and writes the cost model', async () => {

@@ -1,9 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { autoscalingChart, renderSvg, scaleOutLatencyChart, scaleOutThroughputChart, spikeChart } from './charts.js';
+import { renderCostPhases } from './cost-run.js';
 import { findingsOf, type Finding } from './findings.js';
 import type { BenchResult } from './runner.js';
 import { round } from './stats.js';
+import { benchTargetsMet, renderTargets, targetsMet } from './targets.js';
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
@@ -311,7 +313,7 @@ export function markdownReport(result: BenchResult): string {
     '',
     `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}; Node ${m.node}, PostgreSQL ${m.postgres}, RabbitMQ ${m.rabbitmq} (Erlang ${m.erlang}), ${m.k6}. Load average ${m.loadAverageAtStart.join(' ')} at the start, ${result.loadAverageAtEnd.join(' ')} at the end: the machine is shared, so numbers are noisy. Took ${Math.round(result.durationSeconds / 60)} min ${result.durationSeconds % 60} s.`,
     '',
-    `Settings: every process logs at \`${result.settings.logLevel}\`; retry delays ${result.settings.retryDelaysMs} ms; gateway latency +${result.settings.gatewayLatencyMs} ms throughout; relay and consumers at nice ${result.settings.backgroundNice ?? 0}; ${result.placement === 'together' ? 'the four consumers together in one process per replica (`--consumers apart` runs a process each)' : 'a process per consumer'}. All processes, the servers, k6 and the bench itself share the same cores.`,
+    `Settings: every process logs at \`${result.settings.logLevel}\`; retry delays ${result.settings.retryDelaysMs} ms; gateway latency +${result.settings.gatewayLatencyMs} ms${result.atRates ? ' except in the cost phases (0 ms)' : ' throughout'}; relay and consumers at nice ${result.settings.backgroundNice ?? 0}; ${result.placement === 'together' ? 'the four consumers together in one process per replica (`--consumers apart` runs a process each)' : 'a process per consumer'}. All processes, the servers, k6 and the bench itself share the same cores.`,
     '',
     ...renderFindings(findingsOf(result)),
     ...ceilingSection(result),
@@ -320,7 +322,20 @@ export function markdownReport(result: BenchResult): string {
     ...outageSection(result),
     ...autoscalingSection(result),
     ...costSection(result),
+    ...atRatesSection(result),
+    ...renderTargets([...(result.atRates ? targetsMet(result.atRates) : []), ...benchTargetsMet(result)], 'bench'),
   ].join('\n');
+}
+
+function atRatesSection(result: BenchResult): string[] {
+  if (!result.atRates) return [];
+  return [
+    '## The cost and the latency at fixed rates',
+    '',
+    `One replica of each consumer at its defaults (PREFETCH ${result.settings.defaultPrefetch}), the gateway at 0 ms added latency, orders offered at fixed open-model rates in turn, then an overload, as \`make bench-cost\` does (which logs at \`info\`; here every process logs at \`${result.settings.logLevel}\`).`,
+    '',
+    ...renderCostPhases(result.atRates),
+  ];
 }
 
 /** writeReport writes report.json, report.md and the SVG charts into the report folder. */

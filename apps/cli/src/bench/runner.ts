@@ -8,6 +8,7 @@ import { Autoscaler, queueLengthReader, type ScalingSample } from '../autoscalin
 import { forOneMachine } from '../autoscaling/one-machine.js';
 import { readScaledObjects } from '../autoscaling/scaled-objects.js';
 import { measurePostgresCeiling, measureRabbitCeiling, type Ceilings } from './ceilings.js';
+import { measureCostPhases, type CostPhases, type CostPhasesSizes } from './cost-run.js';
 import { machineFacts, type MachineFacts } from './machine.js';
 import { measureOutage, type OutageResult } from './outage.js';
 import { costTracker } from './process-metrics.js';
@@ -18,6 +19,8 @@ import { setGatewayFaults } from '../gateway-faults.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
 
 export interface BenchSizes {
+  /** The cost phases, on one replica of each consumer at its defaults and the gateway at 0 ms. */
+  cost: CostPhasesSizes;
   ceilingSeconds: number;
   ceilingRepetitions: number;
   scaleOut: ScaleOutSizes;
@@ -33,6 +36,7 @@ export interface BenchSizes {
 }
 
 export const fullSizes: BenchSizes = {
+  cost: { rates: [100, 250], seconds: 20, idleSeconds: 30, overloadFactor: 3 },
   ceilingSeconds: 5,
   ceilingRepetitions: 3,
   scaleOut: {
@@ -50,6 +54,7 @@ export const fullSizes: BenchSizes = {
 
 /** Tiny sizes: the harness end to end in a couple of minutes, numbers meaningless. */
 export const smokeSizes: BenchSizes = {
+  cost: { rates: [5], seconds: 2, idleSeconds: 2, overloadFactor: 2 },
   ceilingSeconds: 1,
   ceilingRepetitions: 1,
   scaleOut: {
@@ -110,6 +115,8 @@ export interface BenchResult {
     perApp: { app: string; cpuSecondsPer1000Orders: number; peakResidentMiB: number }[];
     servers: { postgresCpuSecondsPer1000Orders: number; rabbitmqCpuSecondsPer1000Orders: number };
   };
+  /** The idle stack, open-model rates and an overload, as \`make bench-cost\` measures them; absent in older reports. */
+  atRates?: CostPhases;
 }
 
 async function pipelineCounters(stack: BenchStack) {
@@ -279,6 +286,11 @@ export async function runBench(options: {
         rabbitmqCpuSecondsPer1000Orders: per1000(measured.servers.rabbitmq),
       },
     };
+    costs.stopPolling();
+    say('cost phases: one replica of each consumer at its defaults, the gateway at 0 ms added latency');
+    await stack.scaleConsumers(1, {});
+    await setGatewayFaults(stack.gatewayUrl, { latencyMs: 0 });
+    const atRates = await measureCostPhases(stack, sizes.cost, say);
     return {
       mode: options.mode,
       placement: options.placement,
@@ -294,6 +306,7 @@ export async function runBench(options: {
       outage,
       autoscaling: { startedAtMs: autoscalingStartedAtMs, samples, spike: autoscaledSpike },
       cost,
+      atRates,
     };
   } finally {
     process.off('SIGINT', interrupted);

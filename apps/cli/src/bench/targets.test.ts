@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CostAtRate } from './cost-at-rate.js';
 import { overloadBasis, renderCostRun, type CostRunResult } from './cost-run.js';
-import { targetsMet, type TargetRow } from './targets.js';
-import { costAtRate, costRunFixture } from './test-fixtures.js';
+import { benchTargetsMet, targetsMet, type TargetRow } from './targets.js';
+import { benchFixture, costAtRate, costRunFixture, k6 } from './test-fixtures.js';
 
 /** A rate at which every order offered was accepted and settled. */
 function clean(offered: number, changes: Partial<CostAtRate['perOrder']> = {}): CostAtRate {
@@ -114,20 +114,20 @@ describe('targetsMet', () => {
       return [
         row(rows, 'overload at 3× the max sustained rate: accepted'),
         row(rows, 'overload at 3× the max sustained rate: the excess'),
-      ];
+      ] as const;
     };
     const [accepted, shed] = judged({});
     expect(accepted.measured).toBe('p99 60 ms for 3000 accepted of 9000, at 900 orders/s sent (3× 300)');
     expect(shed.measured).toBe('6000 × 503 answered in p99 5 ms, 3000 of 3000 accepted settled');
-    expect(judged({ postMs: { p50: 40, p99: 240 } })[0]!.verdict).toBe('not met');
+    expect(judged({ postMs: { p50: 40, p99: 240 } })[0].verdict).toBe('not met');
     expect(judged({ refusedMs: { p50: 90, p99: 400 } }).map((r) => r.verdict)).toEqual(['met', 'not met']);
-    const silent = judged({ refusedWithoutRetryAfter: 2 })[1]!;
+    const silent = judged({ refusedWithoutRetryAfter: 2 })[1];
     expect(silent).toEqual(expect.objectContaining({ verdict: 'not met' }));
     expect(silent.measured).toContain('2 without Retry-After');
-    const timedOut = judged({ refusals: { 503: 5990, 0: 10 } })[1]!;
+    const timedOut = judged({ refusals: { 503: 5990, 0: 10 } })[1];
     expect(timedOut).toEqual(expect.objectContaining({ verdict: 'not met' }));
     expect(timedOut.measured).toContain('10 × no answer');
-    expect(judged({ settled: 2990 })[1]!.verdict).toBe('not met');
+    expect(judged({ settled: 2990 })[1].verdict).toBe('not met');
     // A generator that could not send 3× the sustained rate did not test the target.
     expect(judged({ sentPerSecond: 700 }).map((r) => r.verdict)).toEqual(['not measured', 'not measured']);
   });
@@ -154,5 +154,44 @@ describe('targetsMet', () => {
     expect(text).toContain('11 of the 11 targets');
     expect(text).toContain('## Overload');
     expect(text).toMatch(/\| whole-machine CPU ≤ 6 ms per order, .* \| 5\.5 ms at 300 orders\/s \| met \|/);
+  });
+});
+
+describe('benchTargetsMet', () => {
+  const spikeWith = (async: Partial<typeof benchFixture.spike.async>) => ({
+    ...benchFixture,
+    spike: { ...benchFixture.spike, async: { ...benchFixture.spike.async, ...async } },
+  });
+
+  it("judges the spike on Surety's errors, sheds, confirmed orders and POST p99 against the baseline's", () => {
+    const rows = benchTargetsMet(benchFixture);
+    expect(row(rows, 'spike on equal cores: 0 errors')).toEqual({
+      target: 'spike on equal cores: 0 errors and 0 shed, every order confirmed',
+      measured: '0 failed (0 shed) of 100 requests; 100 of 100 orders confirmed, 0 pending',
+      verdict: 'met',
+    });
+    expect(row(rows, "spike on equal cores: Surety's POST p99").measured).toBe('80 ms against 900 ms');
+    expect(row(rows, "spike on equal cores: Surety's POST p99").verdict).toBe('met');
+    const shed = benchTargetsMet(spikeWith({ k6: k6(80, 3) }));
+    expect(row(shed, 'spike on equal cores: 0 errors').verdict).toBe('not met');
+    const work = benchFixture.spike.async.work;
+    const unsettled = benchTargetsMet(spikeWith({ work: { ...work, confirmed: 98, pending: 2 } }));
+    expect(row(unsettled, 'spike on equal cores: 0 errors').verdict).toBe('not met');
+    const slow = benchTargetsMet(spikeWith({ k6: k6(1000, 0) }));
+    expect(row(slow, "spike on equal cores: Surety's POST p99").verdict).toBe('not met');
+  });
+
+  it('judges the scale-out as 8 replicas against 1, and not without both steps', () => {
+    // 8 replicas settled a median of 30 orders/s, 1 replica 10.
+    expect(row(benchTargetsMet(benchFixture), 'scale-out')).toEqual(
+      expect.objectContaining({ measured: '3× (30 against 10 orders/s)', verdict: 'not met' }),
+    );
+    const linear = benchFixture.scaleOut.map((r) => ({
+      ...r,
+      throughput: { ...r.throughput, median: 10 * r.replicas },
+    }));
+    expect(row(benchTargetsMet({ ...benchFixture, scaleOut: linear }), 'scale-out').verdict).toBe('met');
+    const short = benchFixture.scaleOut.filter((r) => r.replicas <= 2);
+    expect(row(benchTargetsMet({ ...benchFixture, scaleOut: short }), 'scale-out').verdict).toBe('not measured');
   });
 });
