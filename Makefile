@@ -51,7 +51,7 @@ load: ## k6 on the local stack (make run first): make load SCRIPT=smoke|spike|so
 	@bash scripts/tools.sh k6
 	@.tools/bin/k6 run $(ARGS) load/$(or $(SCRIPT),smoke).js
 
-bench: bootstrap ## ceilings, scale-out, spike, outage, autoscaling and cost; report in reports/bench/<time>/
+bench: bootstrap ## ceilings, scale-out, spike, outage, autoscaling, cost, then bench-cost's phases and the targets; report in reports/bench/<time>/
 	@bash scripts/tools.sh k6
 	@$(SURETY) bench $(ARGS)
 

@@ -8,7 +8,8 @@ import { fullSizes, runBench, smokeSizes, type BenchResult } from './bench/runne
 import { benchPrefix } from './bench/stack.js';
 import { serverEndpointsFromEnv, sweepStaleResources } from './isolated-resources.js';
 
-export const benchUsage = `bench [--smoke] [--consumers together|apart]: ceilings, scale-out, spike, outage, autoscaling and cost on this machine;
+export const benchUsage = `bench [--smoke] [--consumers together|apart]: ceilings, scale-out, spike, outage, autoscaling and cost
+  on this machine, then the cost phases of --cost, and every target judged;
   report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
   --smoke runs every step at a tiny size to check the harness (its numbers mean nothing).
   --render <folder> writes a report's Markdown and charts again from its report.json.
