@@ -115,14 +115,11 @@ export async function measureCostPhases(
   }
   const rates: CostAtRate[] = [];
   ratesStart();
+  const offer = (ratePerSecond: number, prefix: string) =>
+    measureCostAtRate(stack, { ratePerSecond, seconds: sizes.seconds, settleTimeoutMs: 120_000, prefix });
   for (const rate of sizes.rates) {
     say(`cost: ${rate} orders/s for ${sizes.seconds} s`);
-    const result = await measureCostAtRate(stack, {
-      ratePerSecond: rate,
-      seconds: sizes.seconds,
-      settleTimeoutMs: 120_000,
-      prefix: `cost${rate}`,
-    });
+    const result = await offer(rate, `cost${rate}`);
     say(
       `  ${result.settled}/${result.placed} settled, ${round(result.perOrder.machineCpuMs)} CPU-ms and ${round(result.perOrder.transactions)} transactions per order, placed → settled p50 ${Math.round(result.settleMs.p50)} ms`,
     );
@@ -134,12 +131,7 @@ export async function measureCostPhases(
   say(
     `overload: ${rate} orders/s for ${sizes.seconds} s, ${sizes.overloadFactor}× ${basis.sustained ? 'the max sustained rate' : 'the lowest rate offered, which was not sustained'}`,
   );
-  const result = await measureCostAtRate(stack, {
-    ratePerSecond: rate,
-    seconds: sizes.seconds,
-    settleTimeoutMs: 120_000,
-    prefix: 'overload',
-  });
+  const result = await offer(rate, 'overload');
   say(
     `  ${result.accepted}/${result.placed} accepted (POST p99 ${Math.round(result.postMs.p99)} ms), refusals answered in p99 ${Math.round(result.refusedMs.p99)} ms, ${result.settled} settled`,
   );
@@ -237,7 +229,7 @@ export function renderCostRun(result: CostRunResult): string {
     lines.push(
       '## Where each process spent its CPU',
       '',
-      'Self time from `node --cpu-prof`, the samples taken while orders were offered and settled (every rate; start-up and the idle measurement left out), idle excluded.',
+      'Self time from `node --cpu-prof`, the samples taken while orders were offered and settled (every rate and the overload; start-up and the idle measurement left out), idle excluded.',
       '',
       renderProfiles(result.profiles),
     );

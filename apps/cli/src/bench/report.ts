@@ -332,7 +332,7 @@ function atRatesSection(result: BenchResult): string[] {
   return [
     '## The cost and the latency at fixed rates',
     '',
-    `One replica of each consumer at its defaults (PREFETCH ${result.settings.defaultPrefetch}), the gateway at 0 ms added latency, orders offered at fixed open-model rates in turn, then an overload, as \`make bench-cost\` does (which logs at \`info\`; here every process logs at \`${result.settings.logLevel}\`).`,
+    `One replica of each consumer with PREFETCH ${result.settings.defaultPrefetch} (its default), the gateway at 0 ms added latency, orders offered at fixed open-model rates in turn, then an overload, as \`make bench-cost\` does (which logs at \`info\`; here every process logs at \`${result.settings.logLevel}\`).`,
     '',
     ...renderCostPhases(result.atRates),
   ];

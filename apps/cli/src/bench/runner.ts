@@ -19,7 +19,7 @@ import { setGatewayFaults } from '../gateway-faults.js';
 import type { ServerEndpoints } from '../isolated-resources.js';
 
 export interface BenchSizes {
-  /** The cost phases, on one replica of each consumer at its defaults and the gateway at 0 ms. */
+  /** The cost phases, on one replica of each consumer at PREFETCH defaultPrefetch and the gateway at 0 ms. */
   cost: CostPhasesSizes;
   ceilingSeconds: number;
   ceilingRepetitions: number;
@@ -115,7 +115,7 @@ export interface BenchResult {
     perApp: { app: string; cpuSecondsPer1000Orders: number; peakResidentMiB: number }[];
     servers: { postgresCpuSecondsPer1000Orders: number; rabbitmqCpuSecondsPer1000Orders: number };
   };
-  /** The idle stack, open-model rates and an overload, as \`make bench-cost\` measures them; absent in older reports. */
+  /** The idle stack, open-model rates and an overload, as `make bench-cost` measures them; absent in older reports. */
   atRates?: CostPhases;
 }
 
@@ -287,8 +287,11 @@ export async function runBench(options: {
       },
     };
     costs.stopPolling();
-    say('cost phases: one replica of each consumer at its defaults, the gateway at 0 ms added latency');
-    await stack.scaleConsumers(1, {});
+    say(
+      `cost phases: one replica of each consumer with PREFETCH ${benchSettings.defaultPrefetch}, the gateway at 0 ms added latency`,
+    );
+    // The spike's settings: the replicas the autoscaler left drain, the first keeps running warm.
+    await stack.scaleConsumers(1, spikeConsumers);
     await setGatewayFaults(stack.gatewayUrl, { latencyMs: 0 });
     const atRates = await measureCostPhases(stack, sizes.cost, say);
     return {

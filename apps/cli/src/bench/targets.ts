@@ -203,7 +203,7 @@ export const benchTargets = {
 };
 
 /**
- * benchTargetsMet judges the targets that only \`make bench\`'s phases measure: the spike on equal
+ * benchTargetsMet judges the targets that only `make bench`'s phases measure: the spike on equal
  * cores (no error, nothing shed, every order confirmed, Surety's POST p99 below the baseline's)
  * and the scale-out (8 replicas at least 6 times what 1 settled).
  */
@@ -238,7 +238,7 @@ export function benchTargetsMet(result: Pick<BenchResult, 'spike' | 'scaleOut'>)
   ];
 }
 
-/** renderTargets prints the rows as a Markdown table; a cost run's leave the spike and the scale-out to \`make bench\`. */
+/** renderTargets prints the rows as a Markdown table; a cost run's leave the spike and the scale-out to `make bench`. */
 export function renderTargets(rows: TargetRow[], judgedBy: 'cost run' | 'bench' = 'cost run'): string[] {
   const met = rows.filter((r) => r.verdict === 'met').length;
   const scope =
