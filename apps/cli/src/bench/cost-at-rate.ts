@@ -70,6 +70,17 @@ export interface CostAtRate {
   residentMiBByProcess: Record<string, number>;
 }
 
+/** refusedCount is how many of a rate's answers were not 202. */
+export const refusedCount = (r: Pick<CostAtRate, 'refusals'>): number =>
+  Object.values(r.refusals).reduce((sum, n) => sum + n, 0);
+
+/** describeRefusals names a rate's refusals by status (`3 × 503`, `1 × no answer`), leaving out the statuses in `except`. */
+export function describeRefusals(refusals: Record<string, number>, except: readonly string[] = []): string[] {
+  return Object.entries(refusals)
+    .filter(([status]) => !except.includes(status))
+    .map(([status, n]) => `${n} × ${status === '0' ? 'no answer' : status}`);
+}
+
 /**
  * measureCostAtRate offers orders at a fixed open-model rate (arrivals do not wait for answers)
  * for a while, waits until they settle, and divides what the machine, each process and Postgres

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { measureCostAtRate, type CostAtRate } from './cost-at-rate.js';
+import { describeRefusals, measureCostAtRate, type CostAtRate } from './cost-at-rate.js';
 import { machineFacts, type MachineFacts } from './machine.js';
 import { monotonicMicros, readProfiles, renderProfiles, type ClockWindow, type ProfileSummary } from './profiles.js';
 import { machineCpuTicks, scrapeProcesses, serverCpuSeconds } from './process-metrics.js';
@@ -61,6 +61,9 @@ export interface Overload {
   basisSustained: boolean;
   result: CostAtRate;
 }
+
+const basisName = (sustained: boolean) =>
+  sustained ? 'the max sustained rate' : 'the lowest rate offered, which was not sustained';
 
 /**
  * overloadBasis is the rate an overload multiplies: the highest rate offered that was sustained;
@@ -128,9 +131,7 @@ export async function measureCostPhases(
   const basis = sizes.overloadFactor > 0 ? overloadBasis(rates) : undefined;
   if (!basis) return { idle, rates };
   const rate = Math.round(basis.perSecond * sizes.overloadFactor);
-  say(
-    `overload: ${rate} orders/s for ${sizes.seconds} s, ${sizes.overloadFactor}× ${basis.sustained ? 'the max sustained rate' : 'the lowest rate offered, which was not sustained'}`,
-  );
+  say(`overload: ${rate} orders/s for ${sizes.seconds} s, ${sizes.overloadFactor}× ${basisName(basis.sustained)}`);
   const result = await offer(rate, 'overload');
   say(
     `  ${result.accepted}/${result.placed} accepted (POST p99 ${Math.round(result.postMs.p99)} ms), refusals answered in p99 ${Math.round(result.refusedMs.p99)} ms, ${result.settled} settled`,
@@ -198,12 +199,8 @@ export async function runCostRun(
 
 function renderOverload(overload: Overload): string[] {
   const r = overload.result;
-  const refused = Object.entries(r.refusals)
-    .map(([status, n]) => `${n} × ${status === '0' ? 'no answer' : status}`)
-    .join(', ');
-  const basis = overload.basisSustained
-    ? `${overload.factor}× ${overload.basisPerSecond} orders/s, the max sustained rate`
-    : `${overload.factor}× ${overload.basisPerSecond} orders/s, the lowest rate offered, which was not sustained`;
+  const refused = describeRefusals(r.refusals).join(', ');
+  const basis = `${overload.factor}× ${overload.basisPerSecond} orders/s, ${basisName(overload.basisSustained)}`;
   return [
     '## Overload',
     '',
@@ -257,9 +254,7 @@ export function renderCostPhases(result: CostPhases): string[] {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of result.rates) {
-    const refused = Object.entries(r.refusals)
-      .map(([status, n]) => `${n} × ${status}`)
-      .join(', ');
+    const refused = describeRefusals(r.refusals).join(', ');
     lines.push(
       `| ${r.offeredPerSecond} | ${r.accepted}/${r.placed} | ${refused || '0'} | ${Math.round(r.postMs.p50)} / ${Math.round(r.postMs.p99)} | ${Math.round(r.settleMs.p50)} / ${Math.round(r.settleMs.p99)} | ${round(r.drainSeconds)} | ${round(r.perOrder.machineCpuMs)} | ${Math.round(r.perOrder.contextSwitches)} | ${round(r.perOrder.transactions)} | ${round(r.perOrder.walSyncs)} | ${Math.round(r.perOrder.walBytes)} | ${round(r.perOrder.rabbitmqCpuMs)} | ${round(r.perOrder.postgresCpuMs)} |`,
     );

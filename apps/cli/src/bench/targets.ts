@@ -1,4 +1,4 @@
-import type { CostAtRate } from './cost-at-rate.js';
+import { describeRefusals, refusedCount, type CostAtRate } from './cost-at-rate.js';
 import type { CostPhases } from './cost-run.js';
 import type { BenchResult } from './runner.js';
 import { appOf } from './process-metrics.js';
@@ -121,7 +121,7 @@ function atTheLatencyRate(run: CostPhases): TargetRow[] {
   };
   const r = run.rates.find((rate) => rate.offeredPerSecond === t.latencyRatePerSecond);
   if (!r) return Object.values(targets).map((target) => notMeasured(target, `${at} not offered`));
-  const refused = Object.values(r.refusals).reduce((sum, n) => sum + n, 0);
+  const refused = refusedCount(r);
   return [
     { target: targets.post, measured: `${round(r.postMs.p99)} ms`, verdict: verdict(r.postMs.p99 <= t.postP99Ms) },
     {
@@ -154,19 +154,14 @@ function underOverload(run: CostPhases): TargetRow[] {
       notMeasured(target, `${round(offered)} orders/s sent, under ${t.overloadFactor}× ${o.basisPerSecond}`),
     );
   const r = o.result;
-  const basis = o.basisSustained
-    ? `${round(offered)} orders/s sent (${round(offered / o.basisPerSecond, 2)}× ${o.basisPerSecond})`
-    : `${round(offered)} orders/s sent (${round(offered / o.basisPerSecond, 2)}× ${o.basisPerSecond}, itself not sustained)`;
-  const refused = Object.values(r.refusals).reduce((sum, n) => sum + n, 0);
+  const basis = `${round(offered)} orders/s sent (${round(offered / o.basisPerSecond, 2)}× ${o.basisPerSecond}${o.basisSustained ? '' : ', itself not sustained'})`;
+  const refused = refusedCount(r);
   const overloaded = r.refusals['503'] ?? 0;
   const shedAtOnce =
     overloaded === refused &&
     r.refusedWithoutRetryAfter === 0 &&
     (refused === 0 || r.refusedMs.p99 <= t.overloadAnswerP99Ms) &&
     r.settled >= r.accepted;
-  const otherRefusals = Object.entries(r.refusals)
-    .filter(([status]) => status !== '503')
-    .map(([status, n]) => `${n} × ${status === '0' ? 'no answer' : status}`);
   return [
     {
       target: targets.accepted,
@@ -177,7 +172,7 @@ function underOverload(run: CostPhases): TargetRow[] {
       target: targets.shed,
       measured: [
         `${overloaded} × 503${refused > 0 ? ` answered in p99 ${round(r.refusedMs.p99)} ms` : ''}`,
-        ...otherRefusals,
+        ...describeRefusals(r.refusals, ['503']),
         ...(r.refusedWithoutRetryAfter > 0 ? [`${r.refusedWithoutRetryAfter} without Retry-After`] : []),
         `${r.settled} of ${r.accepted} accepted settled`,
       ].join(', '),
