@@ -6,6 +6,7 @@ import {
   processApps,
   relayModeEnv,
   replicaPort,
+  hostedBy,
   replicaProcess,
   servicesOf,
 } from './apps.js';
@@ -59,19 +60,28 @@ describe('placement', () => {
   it("lays a host's consumers out on the ports they have apart", () => {
     const host = replicaProcess('consumers', 1, 1000);
     expect(host).toMatchObject({ id: 'consumers-2', entry: 'apps/consumers/src/main.ts' });
-    expect(host.portEnv).toEqual({
+    expect(host.env).toEqual({
       PAYMENT_PORT: '10202',
       INVENTORY_PORT: '10203',
       SAGA_PORT: '10204',
       NOTIFICATION_PORT: '10205',
+      CONSUMERS: 'payment,inventory,saga,notification',
     });
     const apart = (['payment', 'inventory', 'saga', 'notification'] as const).flatMap(
       (app) => replicaProcess(app, 1, 1000).services,
     );
     expect(servicesOf('consumers-2', 1000)).toEqual(apart);
     expect(apart.map((service) => service.id)).toEqual(['payment-2', 'inventory-2', 'saga-2', 'notification-2']);
-    expect(replicaProcess('gateway', 0).portEnv).toEqual({ GATEWAY_PORT: '8090' });
+    expect(replicaProcess('gateway', 0).env).toEqual({ GATEWAY_PORT: '8090' });
     expect(() => servicesOf('ledger-1')).toThrow(/unexpected process id/);
+  });
+
+  it('lays out a host that serves some of the consumers, and reads what a running one serves', () => {
+    const host = replicaProcess('consumers', 2, 0, ['saga', 'payment']);
+    expect(host.env).toEqual({ PAYMENT_PORT: '9302', SAGA_PORT: '9304', CONSUMERS: 'payment,saga' });
+    expect(servicesOf('consumers-3', 0, host.env).map((service) => service.id)).toEqual(['payment-3', 'saga-3']);
+    expect(hostedBy(host.env)).toEqual(['payment', 'saga']);
+    expect(hostedBy({})).toEqual(['payment', 'inventory', 'saga', 'notification']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { hostableConsumers, portVariable, type HostableConsumer } from '@surety/consumers/config';
+import { hostableConsumers, loadConsumersConfig, portVariable, type HostableConsumer } from '@surety/consumers/config';
 
 /**
  * The processes `surety run` supervises, in start order, with the port of their first replica.
@@ -128,8 +128,8 @@ export interface ServedReplica {
 export interface ReplicaProcess {
   id: string;
   entry: string;
-  /** The variables that give each service it serves its port. */
-  portEnv: Record<string, string>;
+  /** The variables that lay out what it serves: each service's port, and for a host, CONSUMERS. */
+  env: Record<string, string>;
   services: ServedReplica[];
 }
 
@@ -147,22 +147,34 @@ export function servicePort(app: AppName, replica: number, portOffset = 0): numb
 /**
  * replicaProcess lays out replica `replica` (from 0) of `app`: process `<app>-<replica + 1>`, each
  * service it serves on its app's base port (plus `portOffset`) plus 100 × replica. Replica 2 of the
- * consumers' host serves payment-2, inventory-2, saga-2 and notification-2 on the ports they have apart.
+ * consumers' host serves payment-2, inventory-2, saga-2 and notification-2 (or those of them it
+ * `hosts`) on the ports they have apart.
  */
-export function replicaProcess(app: ProcessApp, replica: number, portOffset = 0): ReplicaProcess {
-  const apps: readonly AppName[] = app === consumersHost ? hostableConsumers : [app];
+export function replicaProcess(
+  app: ProcessApp,
+  replica: number,
+  portOffset = 0,
+  hosts: readonly HostableConsumer[] = hostableConsumers,
+): ReplicaProcess {
+  const apps: readonly AppName[] = app === consumersHost ? hostableConsumers.filter((c) => hosts.includes(c)) : [app];
   const services = apps.map((served) => ({
     id: `${served}-${replica + 1}`,
     app: served,
     port: servicePort(served, replica, portOffset),
   }));
-  const portEnv = Object.fromEntries(
+  const env = Object.fromEntries(
     services.map((s) => [
       app === consumersHost && isHostable(s.app) ? portVariable(s.app) : specOf(s.app).portVariable,
       String(s.port),
     ]),
   );
-  return { id: `${app}-${replica + 1}`, entry: `apps/${app}/src/main.ts`, portEnv, services };
+  if (app === consumersHost) env.CONSUMERS = apps.join(',');
+  return { id: `${app}-${replica + 1}`, entry: `apps/${app}/src/main.ts`, env, services };
+}
+
+/** hostedBy reads the consumers a host serves from the environment it runs with (every one without CONSUMERS). */
+export function hostedBy(env: Record<string, string | undefined>): HostableConsumer[] {
+  return loadConsumersConfig(env).consumers.map((consumer) => consumer.name);
 }
 
 /** processOf reads a process id (`payment-3`, `consumers-2`) into its app and replica (from 0). */
@@ -174,8 +186,8 @@ export function processOf(id: string): { app: ProcessApp; replica: number } {
   return { app: app as ProcessApp, replica: Number(match[2]) - 1 };
 }
 
-/** servicesOf lists the services process `id` serves, at their ports. */
-export function servicesOf(id: string, portOffset = 0): ServedReplica[] {
+/** servicesOf lists the services process `id`, running with `env`, serves, at their ports. */
+export function servicesOf(id: string, portOffset = 0, env: Record<string, string | undefined> = {}): ServedReplica[] {
   const { app, replica } = processOf(id);
-  return replicaProcess(app, replica, portOffset).services;
+  return replicaProcess(app, replica, portOffset, app === consumersHost ? hostedBy(env) : undefined).services;
 }

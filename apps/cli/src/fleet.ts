@@ -30,20 +30,20 @@ export function startEveryApp(
   const started: StartedService[] = [];
   for (const app of processApps(options.placement)) {
     for (let replica = 0; replica < options.replicas(app); replica++) {
-      const process = replicaProcess(app, replica, options.portOffset);
+      const laidOut = replicaProcess(app, replica, options.portOffset);
       const nice = options.nice?.(app);
       supervisor.start({
-        id: process.id,
-        entry: process.entry,
-        env: { ...options.env(app, process.id), ...process.portEnv },
+        id: laidOut.id,
+        entry: laidOut.entry,
+        env: { ...options.env(app, laidOut.id), ...laidOut.env },
         ...(nice ? { nice } : {}),
       });
-      for (const service of process.services)
+      for (const service of laidOut.services)
         started.push({
           id: service.id,
           app: service.app,
           url: `http://127.0.0.1:${service.port}`,
-          process: process.id,
+          process: laidOut.id,
         });
     }
   }

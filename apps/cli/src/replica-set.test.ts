@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReplicaSet } from './replica-set.js';
-import type { ProcessSpec, Supervisor } from './supervisor.js';
-
-/** A supervisor that records starts and holds stops open until released, as a draining replica would. */
-function fakeSupervisor() {
-  const running = new Map<string, ProcessSpec>();
-  const draining = new Map<string, () => void>();
-  const supervisor = {
-    ids: () => [...running.keys()],
-    start: (spec: ProcessSpec) => void running.set(spec.id, spec),
-    stopOne: (id: string) =>
-      new Promise<void>((resolve) => {
-        running.delete(id);
-        draining.set(id, resolve);
-      }),
-  };
-  return { supervisor: supervisor as unknown as Supervisor, running, draining };
-}
+import { fakeSupervisor } from './fake-supervisor.js';
 
 describe('ReplicaSet', () => {
   it('starts replicas on their own ports and drains the highest first', async () => {

@@ -1,4 +1,5 @@
-import { replicaProcess, type ProcessApp } from './apps.js';
+import type { HostableConsumer } from '@surety/consumers/config';
+import { consumersHost, hostedBy, processOf, replicaProcess, type ProcessApp } from './apps.js';
 import type { Supervisor } from './supervisor.js';
 
 /**
@@ -34,25 +35,51 @@ export class ReplicaSet {
       .sort((a, b) => Number(pattern.exec(a)?.[1]) - Number(pattern.exec(b)?.[1]));
   }
 
-  /** scaleTo starts or gracefully stops replicas until `count` run; it resolves when the stopped ones have exited. */
-  async scaleTo(app: ProcessApp, count: number): Promise<void> {
+  /** hosted lists the consumers a running replica of the consumers' host serves. */
+  hosted(id: string): HostableConsumer[] {
+    return hostedBy(this.supervisor.specOf(id)?.env ?? {});
+  }
+
+  /**
+   * scaleTo starts or gracefully stops replicas until `count` run; it resolves when the stopped ones
+   * have exited. For the consumers' host, `hosts` says which consumers replica i (from 0) must serve:
+   * a running replica that lacks one is replaced (stopped, then started again with them), and one
+   * that serves more keeps them until it stops, so a consumer whose queue calms down does not cost
+   * the others a restart.
+   */
+  async scaleTo(
+    app: ProcessApp,
+    count: number,
+    hosts?: (replica: number) => readonly HostableConsumer[],
+  ): Promise<void> {
+    const lacking = this.running(app)
+      .slice(0, count)
+      .filter(
+        (id) => app === consumersHost && hosts?.(processOf(id).replica).some((c) => !this.hosted(id).includes(c)),
+      );
+    if (lacking.length > 0) await Promise.all(lacking.map((id) => this.stop(id)));
     const running = this.running(app);
     for (let number = 1; this.running(app).length < count; number++) {
-      const { id, entry, portEnv } = replicaProcess(app, number - 1, this.options.portOffset);
+      const { id, entry, env } = replicaProcess(app, number - 1, this.options.portOffset, hosts?.(number - 1));
       if (running.includes(id) || this.draining.has(id)) continue;
       const nice = this.options.nice?.(app);
       this.supervisor.start({
         id,
         entry,
-        env: { ...this.options.env(app, id), ...portEnv },
+        env: { ...this.options.env(app, id), ...env },
         ...(nice ? { nice } : {}),
         ...(this.options.nodeFlags ? { nodeFlags: this.options.nodeFlags(id) } : {}),
       });
     }
-    const surplus = running.slice(count);
-    for (const id of surplus) this.draining.add(id);
-    await Promise.all(
-      surplus.map((id) => this.supervisor.stopOne(id, this.options.graceMs).finally(() => this.draining.delete(id))),
-    );
+    await Promise.all(running.slice(count).map((id) => this.stop(id)));
+  }
+
+  private async stop(id: string): Promise<void> {
+    this.draining.add(id);
+    try {
+      await this.supervisor.stopOne(id, this.options.graceMs);
+    } finally {
+      this.draining.delete(id);
+    }
   }
 }

@@ -136,10 +136,12 @@ export async function run(options: RunOptions): Promise<void> {
   // The local Prometheus scrapes what the targets file names: it follows the autoscaler's replicas.
   let announced = '';
   const announceTargets = () => {
-    const ids = supervisor.ids();
-    if (ids.join() === announced) return;
-    writeScrapeTargets(options.root, 'make-run', ids);
-    announced = ids.join();
+    const processes = supervisor.specs();
+    // A host replaced to serve other consumers keeps its id: what it serves is part of the key.
+    const key = processes.map((p) => `${p.id}:${p.env.CONSUMERS ?? ''}`).join();
+    if (key === announced) return;
+    writeScrapeTargets(options.root, 'make-run', processes);
+    announced = key;
   };
   announceTargets();
   const announcing = setInterval(announceTargets, 5_000);

@@ -16,11 +16,11 @@ function targetsFolder(root: string): string {
 
 /**
  * scrapeTargets is Prometheus' file_sd form of a run's processes: every service each one serves
- * (the four of a consumers' host, each on its own port), labelled with its replica and the run.
+ * (those of a consumers' host each on its own port), labelled with its replica and the run.
  */
-export function scrapeTargets(run: string, ids: readonly string[], portOffset = 0) {
-  return ids.flatMap((id) =>
-    servicesOf(id, portOffset).map((service) => ({
+export function scrapeTargets(run: string, processes: readonly RunningProcess[], portOffset = 0) {
+  return processes.flatMap(({ id, env }) =>
+    servicesOf(id, portOffset, env).map((service) => ({
       targets: [`127.0.0.1:${service.port}`],
       labels: { replica: service.id, run },
     })),
@@ -38,9 +38,20 @@ function writeTargets(root: string, run: string, targets: FileTargets): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** writeScrapeTargets names a run's processes by their ids, laid out on make run's ports. */
-export function writeScrapeTargets(root: string, run: string, ids: readonly string[], portOffset = 0): void {
-  writeTargets(root, run, scrapeTargets(run, ids, portOffset));
+/** A process as a run started it: its id, and the environment that says what a consumers' host serves. */
+export interface RunningProcess {
+  id: string;
+  env: Record<string, string>;
+}
+
+/** writeScrapeTargets names a run's processes, laid out on make run's ports (plus `portOffset`). */
+export function writeScrapeTargets(
+  root: string,
+  run: string,
+  processes: readonly RunningProcess[],
+  portOffset = 0,
+): void {
+  writeTargets(root, run, scrapeTargets(run, processes, portOffset));
 }
 
 /** writeScrapeAddresses names processes by address, for a run whose ports are its own (a test's). */

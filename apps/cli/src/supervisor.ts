@@ -87,6 +87,16 @@ export class Supervisor {
     return [...this.processes.keys()];
   }
 
+  /** specs lists what each supervised process was started with. */
+  specs(): ProcessSpec[] {
+    return [...this.processes.values()].map((p) => p.spec);
+  }
+
+  /** specOf is what process `id` was started with; undefined once it has stopped for good. */
+  specOf(id: string): ProcessSpec | undefined {
+    return this.processes.get(id)?.spec;
+  }
+
   /** signal sends a signal to one process as it runs now (a kill -9, a SIGSTOP); false if it is down. */
   signal(id: string, signal: NodeJS.Signals): boolean {
     const child = this.processes.get(id)?.child;

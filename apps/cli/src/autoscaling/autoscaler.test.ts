@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { AppName } from '../apps.js';
+import { fakeSupervisor } from '../fake-supervisor.js';
+import { ReplicaSet } from '../replica-set.js';
 import { Autoscaler, sharedReplicas, type ScalableReplicas } from './autoscaler.js';
 import { hpaDefaults, type ScalingParameters } from './scaling-rule.js';
 
@@ -69,33 +71,58 @@ describe('Autoscaler', () => {
 });
 
 describe('sharedReplicas', () => {
-  it('runs the most any consumer asks for, and scales in only when none asks for more', async () => {
-    const host = fakeReplicas(1);
-    const shared = sharedReplicas('consumers', host);
+  /** The consumers' hosts as a ReplicaSet runs them, one host started as `make run` starts it. */
+  async function oneHost() {
+    const fake = fakeSupervisor({ stopsAtOnce: true });
+    const replicas = new ReplicaSet(fake.supervisor, { env: () => ({}) });
+    await replicas.scaleTo('consumers', 1);
+    const serving = () => Object.fromEntries([...fake.running.values()].map((spec) => [spec.id, spec.env.CONSUMERS]));
+    return { ...fake, replicas, serving };
+  }
+
+  it('runs the most any consumer asks for, host i serving the consumers that ask for i or more', async () => {
+    const { replicas, serving, started } = await oneHost();
+    const shared = sharedReplicas('consumers', replicas);
     await shared.scaleTo('payment', 3);
-    await shared.scaleTo('saga', 1);
-    expect(host.counts).toEqual([3, 3]);
-    expect(shared.running('saga')).toHaveLength(3);
-    await shared.scaleTo('payment', 1);
-    expect(host.counts.at(-1)).toBe(1);
+    expect(serving()).toEqual({
+      'consumers-1': 'payment,inventory,saga,notification',
+      'consumers-2': 'payment',
+      'consumers-3': 'payment',
+    });
+    expect(shared.running('payment')).toEqual(['consumers-1', 'consumers-2', 'consumers-3']);
+    expect(shared.running('saga')).toEqual(['consumers-1']);
+
+    // saga now wants 2: host 2 lacks it, so it is replaced by one serving both.
     await shared.scaleTo('saga', 2);
-    expect(host.counts.at(-1)).toBe(2);
+    expect(serving()['consumers-2']).toBe('payment,saga');
+    expect(shared.running('saga')).toEqual(['consumers-1', 'consumers-2']);
+    const starts = started.length;
+
+    // saga calms down: host 2 keeps serving it rather than restart under payment's load.
+    await shared.scaleTo('saga', 1);
+    expect(started).toHaveLength(starts);
+    await shared.scaleTo('payment', 1);
+    expect(serving()).toEqual({ 'consumers-1': 'payment,inventory,saga,notification' });
   });
 
   it('is asked at every poll, so a consumer content with the current count still holds it up', async () => {
-    const host = fakeReplicas(2);
+    const { replicas, serving } = await oneHost();
+    const saga = { ...payment, consumer: 'saga', queueName: 'saga.orders' };
     const autoscaler = new Autoscaler({
-      parameters: [payment, { ...payment, consumer: 'saga', queueName: 'saga.orders' }],
-      replicas: sharedReplicas('consumers', host),
+      parameters: [payment, saga],
+      replicas: sharedReplicas('consumers', replicas),
       queueLength: async (queue) => (queue === 'saga.orders' ? 40 : 0),
       registry: new Registry(),
       say: () => undefined,
       now: () => 0,
     });
-    // saga wants ceil(40 / 20) = 2, which already run; payment, with nothing queued, would have one.
-    await autoscaler.poll({ ...payment, consumer: 'saga', queueName: 'saga.orders' });
+    // saga wants ceil(40 / 20) = 2; payment, with nothing queued, one, which does not take saga's away.
+    await autoscaler.poll(saga);
     await autoscaler.poll(payment);
-    expect(host.counts.at(-1)).toBe(2);
+    expect(serving()).toEqual({
+      'consumers-1': 'payment,inventory,saga,notification',
+      'consumers-2': 'saga',
+    });
     await autoscaler.stop();
   });
 });

@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { managementClient } from '@surety/messaging';
-import type { AppName, ProcessApp } from '../apps.js';
+import { hostableConsumers, type HostableConsumer } from '@surety/consumers/config';
+import { isHostable, type AppName, type ProcessApp } from '../apps.js';
 import {
   decideReplicas,
   emptyMemory,
@@ -26,22 +27,29 @@ export interface ScalableReplicas {
   scaleTo(app: AppName, count: number): Promise<void>;
 }
 
+/** The consumers' hosts as ReplicaSet runs them: each replica serves some of the consumers. */
+export interface HostReplicas {
+  running(app: ProcessApp): string[];
+  hosted(id: string): HostableConsumer[];
+  scaleTo(app: ProcessApp, count: number, hosts: (replica: number) => readonly HostableConsumer[]): Promise<void>;
+}
+
 /**
  * sharedReplicas drives one process app that serves several consumers (the consumers' host) as the
- * replicas of each: each consumer asks for its count, and the host runs the most any of them asks
- * for, as KEDA scales a ScaledObject with several triggers to the highest of their counts. Every
- * consumer so runs at least the replicas its own queue calls for.
+ * replicas of each: each consumer asks for its count, the host runs the most any of them asks for,
+ * and host i (from 1) serves the consumers that ask for i replicas or more (one who has not asked,
+ * one). So every consumer runs at least the replicas its own queue calls for, as each would under
+ * KEDA, and a busy consumer's extra replicas do not carry copies of the calm ones, which would
+ * split their batches and wake for nothing.
  */
-export function sharedReplicas(
-  host: ProcessApp,
-  replicas: { running(app: ProcessApp): string[]; scaleTo(app: ProcessApp, count: number): Promise<void> },
-): ScalableReplicas {
+export function sharedReplicas(host: ProcessApp, replicas: HostReplicas): ScalableReplicas {
   const asked = new Map<AppName, number>();
+  const hosts = (replica: number) => hostableConsumers.filter((consumer) => (asked.get(consumer) ?? 1) > replica);
   return {
-    running: () => replicas.running(host),
+    running: (app) => replicas.running(host).filter((id) => !isHostable(app) || replicas.hosted(id).includes(app)),
     scaleTo: (app, count) => {
       asked.set(app, count);
-      return replicas.scaleTo(host, Math.max(...asked.values()));
+      return replicas.scaleTo(host, Math.max(...asked.values()), hosts);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { findingsOf } from './findings.js';
-import { costRows } from './report.js';
+import { costRows, scaledOutWhat } from './report.js';
 import type { BenchResult } from './runner.js';
 import { round } from './stats.js';
 
@@ -23,7 +23,7 @@ export function costDocument(result: BenchResult, reportPath: string): string {
     '',
     '## Method',
     '',
-    '1. The bench runs the pipeline on its own database and vhost: gateway, relay, api, and 1, 2, 4 and 8 replicas of each consumer in turn, the gateway adding ' +
+    `1. The bench runs the pipeline on its own database and vhost: gateway, relay, api, and 1, 2, 4 and 8 replicas of ${scaledOutWhat(result.settings)} in turn, the gateway adding ` +
       `${result.settings.gatewayLatencyMs} ms to every call, every process logging at \`${result.settings.logLevel}\`.`,
     '2. At each step the pipeline is kept saturated; after a warm-up, the bench scrapes every process’s own `/metrics` (`process_cpu_seconds_total`, `process_resident_memory_bytes`, from prom-client’s default metrics) at the start and the end of the measured windows, and every 2 s in between for peak memory. PostgreSQL’s and RabbitMQ’s CPU comes from `/proc/<pid>/stat` of every `postgres` and `beam.smp` process, so other users of the shared servers are counted too (an upper bound).',
     '3. CPU-seconds per 1000 orders = CPU-seconds used by every replica of an app during the windows ÷ orders settled (CONFIRMED or CANCELLED) during them × 1000. Idle replicas and polling are included, as they would be in production.',

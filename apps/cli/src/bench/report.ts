@@ -62,13 +62,34 @@ function scaleOutPrefetchSentence(s: BenchResult['settings']): string {
   return `Payment runs with PREFETCH ${s.scaleOutPrefetch}, so one replica has at most ${inFlight('charge')}, each waiting the gateway's +${s.gatewayLatencyMs} ms; the other consumers call nothing slow and take batches of up to ${s.defaultPrefetch}, as in \`make run\``;
 }
 
+/** What the scale-out added replicas of, as a heading and as a sentence (none for old reports, which scaled every consumer). */
+/** scaledOutWhat names what the scale-out added replicas of (every consumer in reports from before it was a setting). */
+export function scaledOutWhat(settings: BenchResult['settings']): string {
+  const of = settings.scaleOutReplicasOf ?? 'every consumer';
+  return of === 'every consumer' ? 'each consumer' : `${of} (one of each other consumer)`;
+}
+
+function scaledOut(result: BenchResult): { heading: string; sentence: string } {
+  const of = result.settings.scaleOutReplicasOf ?? 'every consumer';
+  if (of === 'every consumer') return { heading: scaledOutWhat(result.settings), sentence: '' };
+  const where =
+    result.placement === 'together'
+      ? `the first consumers' host serves every consumer, the others ${of} alone`
+      : 'the other consumers run one process each';
+  return {
+    heading: scaledOutWhat(result.settings),
+    sentence: ` Only ${of} waits on the gateway, so only its queue grows and only it gains replicas, as KEDA scales each consumer on its own queue: ${where}.`,
+  };
+}
+
 function scaleOutSection(result: BenchResult): string[] {
   const first = result.scaleOut[0];
   const s = result.settings;
+  const scaled = scaledOut(result);
   return [
-    `## Scale-out: 1 to ${result.scaleOut.at(-1)?.replicas ?? 1} replicas of each consumer, gateway +${s.gatewayLatencyMs} ms`,
+    `## Scale-out: 1 to ${result.scaleOut.at(-1)?.replicas ?? 1} replicas of ${scaled.heading}, gateway +${s.gatewayLatencyMs} ms`,
     '',
-    `${scaleOutPrefetchSentence(s)}; the pipeline is kept saturated (a standing backlog of placed orders) and settled orders are counted over ${s.sizes.scaleOut.windows} windows of ${s.sizes.scaleOut.windowMs / 1000} s after a ${s.sizes.scaleOut.warmUpMs / 1000} s warm-up. Latency is measured separately, with an open-loop rate of ${Math.round(s.sizes.scaleOut.latencyLoadShare * 100)} % of that step's throughput, so it is not the backlog's queueing time.`,
+    `${scaleOutPrefetchSentence(s)}.${scaled.sentence} The pipeline is kept saturated (a standing backlog of placed orders) and settled orders are counted over ${s.sizes.scaleOut.windows} windows of ${s.sizes.scaleOut.windowMs / 1000} s after a ${s.sizes.scaleOut.warmUpMs / 1000} s warm-up. Latency is measured separately, with an open-loop rate of ${Math.round(s.sizes.scaleOut.latencyLoadShare * 100)} % of that step's throughput, so it is not the backlog's queueing time.`,
     '',
     row([
       'replicas',
@@ -313,7 +334,7 @@ export function markdownReport(result: BenchResult): string {
     '',
     `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}; Node ${m.node}, PostgreSQL ${m.postgres}, RabbitMQ ${m.rabbitmq} (Erlang ${m.erlang}), ${m.k6}. Load average ${m.loadAverageAtStart.join(' ')} at the start, ${result.loadAverageAtEnd.join(' ')} at the end: the machine is shared, so numbers are noisy. Took ${Math.round(result.durationSeconds / 60)} min ${result.durationSeconds % 60} s.`,
     '',
-    `Settings: every process logs at \`${result.settings.logLevel}\`; retry delays ${result.settings.retryDelaysMs} ms; gateway latency +${result.settings.gatewayLatencyMs} ms${result.atRates ? ' except in the cost phases (0 ms)' : ' throughout'}; relay and consumers at nice ${result.settings.backgroundNice ?? 0}; ${result.placement === 'together' ? 'the four consumers together in one process per replica (`--consumers apart` runs a process each)' : 'a process per consumer'}. All processes, the servers, k6 and the bench itself share the same cores.`,
+    `Settings: every process logs at \`${result.settings.logLevel}\`; retry delays ${result.settings.retryDelaysMs} ms; gateway latency +${result.settings.gatewayLatencyMs} ms${result.atRates ? ' except in the cost phases (0 ms)' : ' throughout'}; relay and consumers at nice ${result.settings.backgroundNice ?? 0}; ${result.placement === 'together' ? 'the consumers together in one process per replica, replica i serving those with i replicas or more (`--consumers apart` runs a process each)' : 'a process per consumer'}. All processes, the servers, k6 and the bench itself share the same cores.`,
     '',
     ...renderFindings(findingsOf(result)),
     ...ceilingSection(result),

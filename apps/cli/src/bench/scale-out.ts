@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { machineCpuTicks, type CostTracker } from './process-metrics.js';
-import type { BenchStack, ConsumerSettings } from './stack.js';
+import type { BenchStack, Consumer, ConsumerSettings } from './stack.js';
 import { round, spreadOf, type Spread } from './stats.js';
 import { latencySummary, offerSteadily, pendingSince, saturate } from './traffic.js';
 
@@ -32,7 +32,8 @@ async function drain(stack: BenchStack, since: Date, timeoutMs: number): Promise
 }
 
 /**
- * measureScaleOut runs 1, 2, 4, 8 … replicas of every consumer in turn, each with `consumers`' settings. For each it keeps the
+ * measureScaleOut runs 1, 2, 4, 8 … replicas of the `scaled` consumer (one of each other) or of
+ * every consumer in turn, each with `consumers`' settings. For each it keeps the
  * pipeline saturated and measures settled orders per second over several windows (median and
  * spread), drains, then offers a steady rate below that throughput to measure placed-to-settled
  * latency without a standing queue. The costs tracker is marked around the saturated windows.
@@ -40,14 +41,15 @@ async function drain(stack: BenchStack, since: Date, timeoutMs: number): Promise
 export async function measureScaleOut(
   stack: BenchStack,
   sizes: ScaleOutSizes,
-  consumers: ConsumerSettings,
+  consumers: { scaled: Consumer | 'every consumer'; settings: ConsumerSettings },
   costs: CostTracker,
   say: (line: string) => void,
 ): Promise<ScaleOutRow[]> {
   const rows: ScaleOutRow[] = [];
   for (const replicas of sizes.replicaSteps) {
-    say(`scale-out: ${replicas} replica(s) of each consumer`);
-    await stack.scaleConsumers(replicas, consumers);
+    const { scaled, settings } = consumers;
+    say(`scale-out: ${replicas} replica(s) of ${scaled === 'every consumer' ? 'each consumer' : scaled}`);
+    await stack.scaleConsumers(scaled === 'every consumer' ? replicas : { [scaled]: replicas }, settings);
     const phaseStart = new Date();
     let cpuAtStart = { busy: 0, total: 0 };
     let busyShare = Number.NaN;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createPool, type Pool } from '@surety/db';
-import { ownVariable } from '@surety/consumers/config';
+import { ownVariable, type HostableConsumer } from '@surety/consumers/config';
 import { createLogger } from '@surety/telemetry';
 import {
   backgroundNice,
@@ -75,7 +75,8 @@ export interface BenchStack {
   metricsUrls(): Map<string, string>;
   /**
    * Starts or drains consumers until each runs `count` with `settings` (together, the hosts number
-   * the most any consumer is given), then waits until the new ones are ready. Replicas running with
+   * the most any consumer is given, and host i serves the consumers given i or more), then waits
+   * until the new ones are ready. Replicas running with
    * other settings are stopped first: a phase never measures consumers left with an earlier phase's
    * settings.
    */
@@ -88,9 +89,9 @@ export interface BenchStack {
 }
 
 /** urlsOf maps a process id (`payment-3`, `consumers-2`) to the base URL of each service it serves, as ReplicaSet lays them out. */
-function urlsOf(id: string): string[] {
+function urlsOf(id: string, env: Record<string, string> = {}): string[] {
   if (id === 'baseline') return [`http://127.0.0.1:${BASELINE_PORT}`];
-  return servicesOf(id, BENCH_PORT_OFFSET).map((service) => `http://127.0.0.1:${service.port}`);
+  return servicesOf(id, BENCH_PORT_OFFSET, env).map((service) => `http://127.0.0.1:${service.port}`);
 }
 
 /**
@@ -151,16 +152,21 @@ export async function createBenchStack(options: {
     nice: (app) => backgroundNice(app, options.backgroundNice),
     ...(profileDir ? { nodeFlags: (id: string) => profileFlags(profileDir, id) } : {}),
   });
-  const scaleConsumer = async (app: ProcessApp, count: number, settings: ConsumerSettings) => {
+  const scaleConsumer = async (
+    app: ProcessApp,
+    count: number,
+    settings: ConsumerSettings,
+    hosts?: (replica: number) => readonly HostableConsumer[],
+  ) => {
     if (!sameSettings(runningWith.get(app) ?? {}, settings)) {
       await replicas.scaleTo(app, 0);
       runningWith.set(app, settings);
     }
-    await replicas.scaleTo(app, count);
+    await replicas.scaleTo(app, count, hosts);
   };
-  const metricsUrls = () => new Map(supervisor.ids().map((id) => [id, `${urlsOf(id)[0]}/metrics`]));
+  const metricsUrls = () => new Map(supervisor.specs().map(({ id, env }) => [id, `${urlsOf(id, env)[0]}/metrics`]));
   const waitForAll = async () => {
-    const probes = supervisor.ids().flatMap((id) => urlsOf(id).map((url) => `${url}/readyz`));
+    const probes = supervisor.specs().flatMap(({ id, env }) => urlsOf(id, env).map((url) => `${url}/readyz`));
     const ready = await Promise.all(probes.map((url) => waitUntilReady(url, readinessTimeoutMs, 10_000)));
     const late = probes.filter((_url, i) => !ready[i]);
     if (late.length > 0)
@@ -196,16 +202,20 @@ export async function createBenchStack(options: {
     metricsUrls,
     async scaleConsumers(count, settings) {
       const countOf = (c: Consumer) => (typeof count === 'number' ? count : (count[c] ?? 1));
-      if (placement === 'together') await scaleConsumer(consumersHost, Math.max(...consumers.map(countOf)), settings);
+      // Host i (from 1) serves the consumers given i replicas or more, as sharedReplicas lays them out.
+      const hosts = (replica: number) => consumers.filter((c) => countOf(c) > replica);
+      if (placement === 'together')
+        await scaleConsumer(consumersHost, Math.max(...consumers.map(countOf)), settings, hosts);
       else await Promise.all(consumers.map((c) => scaleConsumer(c, countOf(c), settings)));
       await waitForAll();
     },
     consumerReplicas(settings) {
       const scaled = {
         running: (app: ProcessApp) => replicas.running(app),
-        scaleTo: (app: ProcessApp, count: number) => {
+        hosted: (id: string) => replicas.hosted(id),
+        scaleTo: (app: ProcessApp, count: number, hosts?: (replica: number) => readonly HostableConsumer[]) => {
           if (!consumerProcesses.includes(app)) throw new Error(`${app} is not a consumer`);
-          return scaleConsumer(app, count, settings);
+          return scaleConsumer(app, count, settings, hosts);
         },
       };
       return placement === 'together' ? sharedReplicas(consumersHost, scaled) : scaled;

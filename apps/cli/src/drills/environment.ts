@@ -126,7 +126,7 @@ export async function createDrillEnvironment(options: {
   }
   const pool = createPool(databaseUrl, createLogger('drill', 'silent'), { max: 4 });
   // The local Prometheus, when it runs, scrapes the drill's processes under the drill's name.
-  writeScrapeTargets(options.root, name, supervisor.ids(), DRILL_PORT_OFFSET);
+  writeScrapeTargets(options.root, name, supervisor.specs(), DRILL_PORT_OFFSET);
 
   return {
     name,
