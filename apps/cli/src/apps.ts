@@ -24,6 +24,14 @@ export type AppName = (typeof appSpecs)[number]['name'];
  */
 export const DEFAULT_BACKGROUND_NICE = 10;
 
+/** readBackgroundNice reads SURETY_BACKGROUND_NICE (DEFAULT_BACKGROUND_NICE when unset), refusing what nice(1) would. */
+export function readBackgroundNice(env: Record<string, string | undefined>): number {
+  const niceness = Number(env.SURETY_BACKGROUND_NICE ?? DEFAULT_BACKGROUND_NICE);
+  if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19)
+    throw new Error(`SURETY_BACKGROUND_NICE must be a whole number from 0 to 19, not "${env.SURETY_BACKGROUND_NICE}"`);
+  return niceness;
+}
+
 /** backgroundNice is the niceness an app runs at on one machine: `nice` for background apps, none for the others. */
 export function backgroundNice(app: ProcessApp, nice: number): number | undefined {
   const background = app === consumersHost || appSpecs.find((spec) => spec.name === app)?.background;

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePlacement } from './apps.js';
+import { parsePlacement, readBackgroundNice } from './apps.js';
 import { writeCostDocument } from './bench/cost-doc.js';
 import { writeReport } from './bench/report.js';
 import { fullSizes, runBench, smokeSizes, type BenchResult } from './bench/runner.js';
@@ -19,7 +19,8 @@ bench --cost [--rates 20,100,200] [--seconds 15] [--idle 30] [--overload 3] [--p
   rate (0: none) and how the excess is refused; with --profile, each process's top functions and
   packages by self time; report in reports/bench/<time>-cost/.
   --consumers: the consumers in one process (together, the default, as in make run) or a process each
-  (apart); SURETY_CONSUMERS says the same.`;
+  (apart); SURETY_CONSUMERS says the same. With --cost, SURETY_BACKGROUND_NICE sets the relay's and
+  the consumers' niceness, as for make run.`;
 
 /** bench runs the benchmark and writes its report; it returns the report folder. */
 export async function bench(args: string[], root: string, say: (line: string) => void): Promise<string> {
@@ -54,6 +55,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       overloadFactor: Number(values.overload),
       profile: values.profile ?? false,
       placement,
+      backgroundNice: readBackgroundNice(process.env),
       say,
     });
     say(`report: ${relative(root, join(outDir, 'report.md'))}`);

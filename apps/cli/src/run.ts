@@ -8,7 +8,7 @@ import { removeScrapeTargets, writeScrapeTargets } from './scrape-targets.js';
 import {
   backgroundNice,
   consumersHost,
-  DEFAULT_BACKGROUND_NICE,
+  readBackgroundNice,
   isHostable,
   relayModeEnv,
   type ConsumerPlacement,
@@ -69,9 +69,7 @@ function redact(url: string): string {
  */
 export async function run(options: RunOptions): Promise<void> {
   const { say, env } = options;
-  const niceness = Number(env.SURETY_BACKGROUND_NICE ?? DEFAULT_BACKGROUND_NICE);
-  if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19)
-    throw new Error(`SURETY_BACKGROUND_NICE must be a whole number from 0 to 19, not "${env.SURETY_BACKGROUND_NICE}"`);
+  const niceness = readBackgroundNice(env);
   const relayMode = relayModeEnv(env);
   const databaseUrl = env.DATABASE_URL ?? defaults.databaseUrl;
   say('migrating the database');
@@ -179,7 +177,9 @@ export async function run(options: RunOptions): Promise<void> {
       `  autoscaling ${p.consumer} on ${p.queueName}: ${p.minReplicas}..${p.maxReplicas} replicas on this machine's cores, ${p.target} messages each (keda/${p.consumer}.yaml)`,
     );
   if (placement === 'together' && scaled.length > 0)
-    say(`  the consumers share their replicas (${consumersHost}-<n>): as many run as the busiest queue asks for`);
+    say(
+      `  the consumers share their replicas (${consumersHost}-<n>): as many run as the busiest queue asks for, host n serving the consumers that ask for n or more`,
+    );
   if (niceness > 0)
     say(
       `  the relay, consumers and reconciler run at nice ${niceness}: the api answers first (SURETY_BACKGROUND_NICE=0 runs all alike)`,

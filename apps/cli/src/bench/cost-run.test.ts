@@ -14,4 +14,11 @@ describe('renderCostRun', () => {
     expect(text).toContain('| 100 | 997/1000 |');
     expect(text).toContain('| 100 | 1.25 | 0.5 |');
   });
+
+  it("states the background's niceness, the default for reports from before it was a choice", () => {
+    expect(renderCostRun(costRunFixture)).toContain('the relay and the consumers at nice 10, as in `make run`.');
+    expect(renderCostRun({ ...costRunFixture, backgroundNice: 0 })).toContain(
+      'the relay and the consumers at nice 0 (SURETY_BACKGROUND_NICE).',
+    );
+  });
 });

@@ -48,6 +48,8 @@ export interface CostRunResult extends CostPhases {
   startedAt: string;
   /** Where the consumers ran; reports from before it was a choice ran them apart. */
   placement?: ConsumerPlacement;
+  /** The niceness of the relay and the consumers; reports from before it was a choice ran them at the default. */
+  backgroundNice?: number;
   machine: MachineFacts;
   /** Where each process spent its CPU over the whole run, when profiled. */
   profiles?: ProfileSummary[];
@@ -158,6 +160,8 @@ export async function runCostRun(
     /** Profile every process (node --cpu-prof) over the run and report where the time went. */
     profile?: boolean;
     placement: ConsumerPlacement;
+    /** The niceness of the relay and the consumers (SURETY_BACKGROUND_NICE, as `make run` reads it). */
+    backgroundNice: number;
     say: (line: string) => void;
   },
 ): Promise<CostRunResult> {
@@ -175,7 +179,7 @@ export async function runCostRun(
     everyApp: {},
     consumers: {},
     placement: options.placement,
-    backgroundNice: DEFAULT_BACKGROUND_NICE,
+    backgroundNice: options.backgroundNice,
     ...(options.profile ? { profileDir } : {}),
     say,
   });
@@ -186,7 +190,13 @@ export async function runCostRun(
       window.fromUs = monotonicMicros();
     });
     window.toUs = monotonicMicros();
-    result = { startedAt: new Date().toISOString(), placement: options.placement, machine, ...phases };
+    result = {
+      startedAt: new Date().toISOString(),
+      placement: options.placement,
+      backgroundNice: options.backgroundNice,
+      machine,
+      ...phases,
+    };
   } finally {
     // Each process writes its profile as it exits.
     await stack.close();
@@ -215,10 +225,11 @@ function renderOverload(overload: Overload): string[] {
 
 /** renderCostRun prints a cost run as Markdown: its phases, the profiles, and the run against the targets. */
 export function renderCostRun(result: CostRunResult): string {
+  const nice = result.backgroundNice ?? DEFAULT_BACKGROUND_NICE;
   const lines = [
     '# The cost of an order',
     '',
-    `${result.machine.cores} cores, load ${result.machine.loadAverageAtStart.join(' ')} at the start. Gateway at 0 ms added latency; one replica of each consumer, ${result.placement === 'together' ? 'the four together in one process' : 'a process each'}; the relay and the consumers at nice ${DEFAULT_BACKGROUND_NICE}, as in \`make run\`.`,
+    `${result.machine.cores} cores, load ${result.machine.loadAverageAtStart.join(' ')} at the start. Gateway at 0 ms added latency; one replica of each consumer, ${result.placement === 'together' ? 'the four together in one process' : 'a process each'}; the relay and the consumers at nice ${nice}${nice === DEFAULT_BACKGROUND_NICE ? ', as in `make run`' : ' (SURETY_BACKGROUND_NICE)'}.`,
     '',
     ...renderCostPhases(result),
   ];
