@@ -15,6 +15,15 @@ describe('renderCostRun', () => {
     expect(text).toContain('| 100 | 1.25 | 0.5 |');
   });
 
+  it('says when the idle stack was measured after waiting for autovacuum, and when autovacuum still ran', () => {
+    const idle = costRunFixture.idle!;
+    expect(renderCostRun(costRunFixture)).toContain('**Idle** (30 s, nothing flowing):');
+    const waited = { ...costRunFixture, idle: { ...idle, autovacuumWaitSeconds: 12.3, autovacuumStillRunning: false } };
+    expect(renderCostRun(waited)).toContain("once autovacuum had finished the earlier load's upkeep, 12.3 s later");
+    const gaveUp = { ...costRunFixture, idle: { ...idle, autovacuumWaitSeconds: 90, autovacuumStillRunning: true } };
+    expect(renderCostRun(gaveUp)).toContain('autovacuum still ran after 90 s of waiting, so its work is counted');
+  });
+
   it("states the background's niceness, the default for reports from before it was a choice", () => {
     expect(renderCostRun(costRunFixture)).toContain('the relay and the consumers at nice 10, as in `make run`.');
     expect(renderCostRun({ ...costRunFixture, backgroundNice: 0 })).toContain(

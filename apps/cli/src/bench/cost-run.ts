@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Pool } from '@surety/db';
 import { describeRefusals, measureCostAtRate, type CostAtRate } from './cost-at-rate.js';
 import { machineFacts, type MachineFacts } from './machine.js';
 import { monotonicMicros, readProfiles, renderProfiles, type ClockWindow, type ProfileSummary } from './profiles.js';
@@ -15,6 +16,13 @@ import type { ServerEndpoints } from '../isolated-resources.js';
 
 export interface IdleCost {
   seconds: number;
+  /**
+   * How long the phase waited, before measuring, for PostgreSQL's autovacuum workers to finish the
+   * upkeep earlier load left; absent in reports from before it waited.
+   */
+  autovacuumWaitSeconds?: number;
+  /** Whether a worker still ran when the wait gave up (the measurement then includes its work). */
+  autovacuumStillRunning?: boolean;
   /** Cores kept busy on the whole machine with nothing flowing: whatever else runs on it included. */
   machineCores: number;
   /** Cores kept busy by the stack: Surety's processes, PostgreSQL and RabbitMQ. */
@@ -78,6 +86,26 @@ export function overloadBasis(rates: readonly CostAtRate[]): { perSecond: number
   return { perSecond: Math.min(...rates.map((r) => r.offeredPerSecond)), sustained: false };
 }
 
+/** The longest the idle phase waits for autovacuum before measuring anyway. */
+const autovacuumWaitLimitMs = 90_000;
+
+/**
+ * awaitAutovacuum waits until no autovacuum worker runs on the server (up to a bound): the dead
+ * rows earlier phases left are upkeep owed by that load, not what the stack burns when idle.
+ */
+async function awaitAutovacuum(pool: Pool): Promise<{ seconds: number; stillRunning: boolean }> {
+  const start = Date.now();
+  for (;;) {
+    const { rows } = await pool.query<{ workers: number }>(
+      "SELECT count(*)::int AS workers FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
+    );
+    const stillRunning = (rows[0]?.workers ?? 0) > 0;
+    if (!stillRunning || Date.now() - start >= autovacuumWaitLimitMs)
+      return { seconds: (Date.now() - start) / 1000, stillRunning };
+    await sleep(1_000);
+  }
+}
+
 /** measureIdle is what the stack burns with nothing to do: the whole machine, and each process. */
 async function measureIdle(urls: () => Map<string, string>, seconds: number): Promise<IdleCost> {
   const before = await scrapeProcesses(urls());
@@ -115,7 +143,16 @@ export async function measureCostPhases(
     // Let start-up work (compilation, first connections) finish before measuring nothing.
     await sleep(5_000);
     say(`idle: ${sizes.idleSeconds} s with nothing flowing`);
-    idle = await measureIdle(() => stack.metricsUrls(), sizes.idleSeconds);
+    const autovacuum = await awaitAutovacuum(stack.pool);
+    if (autovacuum.seconds >= 1)
+      say(
+        `  waited ${round(autovacuum.seconds)} s for autovacuum${autovacuum.stillRunning ? ', which still runs' : ''}`,
+      );
+    idle = {
+      ...(await measureIdle(() => stack.metricsUrls(), sizes.idleSeconds)),
+      autovacuumWaitSeconds: autovacuum.seconds,
+      autovacuumStillRunning: autovacuum.stillRunning,
+    };
     say(`  ${round(idle.stackCores, 3)} cores busy in the stack, ${round(idle.machineCores, 3)} on the machine`);
   }
   const rates: CostAtRate[] = [];
@@ -247,6 +284,15 @@ export function renderCostRun(result: CostRunResult): string {
   return lines.join('\n');
 }
 
+function autovacuumNote(idle: IdleCost): string {
+  if (idle.autovacuumWaitSeconds === undefined) return '';
+  if (idle.autovacuumStillRunning)
+    return `; autovacuum still ran after ${round(idle.autovacuumWaitSeconds)} s of waiting, so its work is counted`;
+  return idle.autovacuumWaitSeconds >= 1
+    ? `, measured once autovacuum had finished the earlier load's upkeep, ${round(idle.autovacuumWaitSeconds)} s later`
+    : '';
+}
+
 /** renderCostPhases prints the idle stack, one row per offered rate, each process's share, and the overload. */
 export function renderCostPhases(result: CostPhases): string[] {
   const lines: string[] = [];
@@ -256,7 +302,7 @@ export function renderCostPhases(result: CostPhases): string[] {
       .map(([id, cores]) => `${id} ${round(cores * 100, 1)} %`)
       .join(', ');
     lines.push(
-      `**Idle** (${result.idle.seconds} s, nothing flowing): ${round(result.idle.stackCores, 3)} cores busy in the stack (Surety's processes, PostgreSQL and RabbitMQ), ${round(result.idle.machineCores, 3)} on the whole machine, whatever else runs on it included; by process, in % of a core: ${top}.`,
+      `**Idle** (${result.idle.seconds} s, nothing flowing${autovacuumNote(result.idle)}): ${round(result.idle.stackCores, 3)} cores busy in the stack (Surety's processes, PostgreSQL and RabbitMQ), ${round(result.idle.machineCores, 3)} on the whole machine, whatever else runs on it included; by process, in % of a core: ${top}.`,
       '',
     );
   }
