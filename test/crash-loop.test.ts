@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import amqp from 'amqplib';
 import { createEvent } from '@surety/contracts';
 import { deadLetterQueueName, declareTopology, type QueueSpec } from '@surety/messaging';
+import { management } from './support/env.js';
 import { spawnProcess } from './support/processes.js';
 import { isolatedResources } from './support/stack.js';
 import { waitFor } from './support/wait.js';
@@ -118,12 +119,20 @@ describe('a consumer that dies between committing a batch and acking it', () => 
 
     const fresh = spawnProcess('test/fixtures/crashing-consumer.ts', env);
     try {
-      await waitFor(
-        'the redelivered batch to be acked',
-        async () => (await channel.checkQueue(queue.name)).messageCount,
-        (n) => n === 0,
-        { timeoutMs: 20_000 },
-      );
+      // The queue's messages ready and unacknowledged, as the management API counts them. checkQueue
+      // counts only the ready ones, which reach zero as soon as the batch is delivered, before its
+      // effects are committed: waiting on it, the test read three of six effects once.
+      const messages = async () => {
+        const response = await management(
+          `/queues/${encodeURIComponent(resources.vhost.name)}/${encodeURIComponent(queue.name)}`,
+        );
+        if (!response.ok) throw new Error(`management API answered ${response.status}`);
+        return ((await response.json()) as { messages?: number }).messages;
+      };
+      await waitFor('the redelivered batch to be applied', effects, (applied) => applied.length >= ids.length, {
+        timeoutMs: 20_000,
+      });
+      await waitFor('the redelivered batch to be acked', messages, (n) => n === 0, { timeoutMs: 30_000 });
       expect(await effects()).toEqual(ids);
     } finally {
       fresh.child.kill('SIGKILL');
