@@ -76,9 +76,8 @@ export interface BenchStack {
   /**
    * Starts or drains consumers until each runs `count` with `settings` (together, the hosts number
    * the most any consumer is given, and host i serves the consumers given i or more), then waits
-   * until the new ones are ready. Replicas running with
-   * other settings are stopped first: a phase never measures consumers left with an earlier phase's
-   * settings.
+   * until the new ones are ready. Replicas running with other settings are stopped first: a phase
+   * never measures consumers left with an earlier phase's settings.
    */
   scaleConsumers(count: number | Partial<Record<Consumer, number>>, settings: ConsumerSettings): Promise<void>;
   /** The consumers' replicas for an autoscaler to drive: each replica it starts runs with `settings`. */
