@@ -62,19 +62,19 @@ function scaleOutPrefetchSentence(s: BenchResult['settings']): string {
   return `Payment runs with PREFETCH ${s.scaleOutPrefetch}, so one replica has at most ${inFlight('charge')}, each waiting the gateway's +${s.gatewayLatencyMs} ms; the other consumers call nothing slow and take batches of up to ${s.defaultPrefetch}, as in \`make run\``;
 }
 
-/** What the scale-out added replicas of, as a heading and as a sentence (none for old reports, which scaled every consumer). */
 /** scaledOutWhat names what the scale-out added replicas of (every consumer in reports from before it was a setting). */
 export function scaledOutWhat(settings: BenchResult['settings']): string {
   const of = settings.scaleOutReplicasOf ?? 'every consumer';
   return of === 'every consumer' ? 'each consumer' : `${of} (one of each other consumer)`;
 }
 
+/** What the scale-out added replicas of, as a heading and as a sentence (none for old reports, which scaled every consumer). */
 function scaledOut(result: BenchResult): { heading: string; sentence: string } {
   const of = result.settings.scaleOutReplicasOf ?? 'every consumer';
   if (of === 'every consumer') return { heading: scaledOutWhat(result.settings), sentence: '' };
   const where =
     result.placement === 'together'
-      ? `the first consumers' host serves every consumer, the others ${of} alone`
+      ? `consumers-1 serves every consumer, consumers-2 and up ${of} alone`
       : 'the other consumers run one process each';
   return {
     heading: scaledOutWhat(result.settings),
