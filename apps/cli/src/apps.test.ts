@@ -7,6 +7,7 @@ import {
   relayModeEnv,
   replicaPort,
   hostedBy,
+  hostsByCount,
   replicaProcess,
   servicesOf,
 } from './apps.js';
@@ -82,6 +83,16 @@ describe('placement', () => {
     expect(servicesOf('consumers-3', 0, host.env).map((service) => service.id)).toEqual(['payment-3', 'saga-3']);
     expect(hostedBy(host.env)).toEqual(['payment', 'saga']);
     expect(hostedBy({})).toEqual(['payment', 'inventory', 'saga', 'notification']);
+  });
+
+  it('has host i serve the consumers given more than i replicas', () => {
+    const hosts = hostsByCount((consumer) => ({ payment: 3, saga: 2 })[consumer as string] ?? 1);
+    expect([0, 1, 2, 3].map(hosts)).toEqual([
+      ['payment', 'inventory', 'saga', 'notification'],
+      ['payment', 'saga'],
+      ['payment'],
+      [],
+    ]);
   });
 });
 

@@ -180,6 +180,15 @@ export function replicaProcess(
   return { id: `${app}-${replica + 1}`, entry: `apps/${app}/src/main.ts`, env, services };
 }
 
+/**
+ * hostsByCount is how the consumers' hosts share replicas: host i (from 0) serves the consumers
+ * given more than i of them, so each has the replicas it is given and no host carries a consumer
+ * for nothing.
+ */
+export function hostsByCount(countOf: (consumer: HostableConsumer) => number): (replica: number) => HostableConsumer[] {
+  return (replica) => hostableConsumers.filter((consumer) => countOf(consumer) > replica);
+}
+
 /** hostedBy reads the consumers a host serves from the environment it runs with (every one without CONSUMERS). */
 export function hostedBy(env: Record<string, string | undefined>): HostableConsumer[] {
   return loadConsumersConfig(env).consumers.map((consumer) => consumer.name);

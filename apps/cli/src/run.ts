@@ -4,7 +4,7 @@ import { defaults } from '@surety/config';
 import { migrate } from '@surety/db';
 import { createLogger, createRegistry, startOpsServer } from '@surety/telemetry';
 import { vhostOf } from '@surety/messaging';
-import { removeScrapeTargets, writeScrapeTargets } from './scrape-targets.js';
+import { removeScrapeTargets, scrapeTargets, writeScrapeTargets } from './scrape-targets.js';
 import {
   backgroundNice,
   consumersHost,
@@ -135,8 +135,8 @@ export async function run(options: RunOptions): Promise<void> {
   let announced = '';
   const announceTargets = () => {
     const processes = supervisor.specs();
-    // A host replaced to serve other consumers keeps its id: what it serves is part of the key.
-    const key = processes.map((p) => `${p.id}:${p.env.CONSUMERS ?? ''}`).join();
+    // The targets themselves, not the ids: a host replaced to serve other consumers keeps its id.
+    const key = JSON.stringify(scrapeTargets('make-run', processes));
     if (key === announced) return;
     writeScrapeTargets(options.root, 'make-run', processes);
     announced = key;

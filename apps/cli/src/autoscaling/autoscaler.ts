@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { managementClient } from '@surety/messaging';
-import { hostableConsumers, type HostableConsumer } from '@surety/consumers/config';
-import { isHostable, type AppName, type ProcessApp } from '../apps.js';
+import type { HostableConsumer } from '@surety/consumers/config';
+import { hostsByCount, isHostable, type AppName, type ProcessApp } from '../apps.js';
 import {
   decideReplicas,
   emptyMemory,
@@ -44,7 +44,7 @@ export interface HostReplicas {
  */
 export function sharedReplicas(host: ProcessApp, replicas: HostReplicas): ScalableReplicas {
   const asked = new Map<AppName, number>();
-  const hosts = (replica: number) => hostableConsumers.filter((consumer) => (asked.get(consumer) ?? 1) > replica);
+  const hosts = hostsByCount((consumer) => asked.get(consumer) ?? 1);
   return {
     running: (app) => replicas.running(host).filter((id) => !isHostable(app) || replicas.hosted(id).includes(app)),
     scaleTo: (app, count) => {

@@ -5,6 +5,7 @@ import { createLogger } from '@surety/telemetry';
 import {
   backgroundNice,
   consumersHost,
+  hostsByCount,
   servicePort,
   servicesOf,
   type AppName,
@@ -201,10 +202,8 @@ export async function createBenchStack(options: {
     metricsUrls,
     async scaleConsumers(count, settings) {
       const countOf = (c: Consumer) => (typeof count === 'number' ? count : (count[c] ?? 1));
-      // Host i (from 1) serves the consumers given i replicas or more, as sharedReplicas lays them out.
-      const hosts = (replica: number) => consumers.filter((c) => countOf(c) > replica);
       if (placement === 'together')
-        await scaleConsumer(consumersHost, Math.max(...consumers.map(countOf)), settings, hosts);
+        await scaleConsumer(consumersHost, Math.max(...consumers.map(countOf)), settings, hostsByCount(countOf));
       else await Promise.all(consumers.map((c) => scaleConsumer(c, countOf(c), settings)));
       await waitForAll();
     },
