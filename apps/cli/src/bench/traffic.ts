@@ -1,16 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '@surety/db';
+import { postOrder, type OrderAnswer } from '../orders-client.js';
 import { percentile } from './stats.js';
 
 const skus = ['TEA-GREEN', 'TEA-BLACK', 'MUG-WHITE', 'KETTLE-1', 'FILTER-50', 'TIN-SMALL'];
 let sequence = 0;
 
 /** What one POST /orders got back: its status (0 when no answer came), how long it took, and its Retry-After. */
-export interface TimedAnswer {
-  status: number;
-  ms: number;
-  retryAfter: string | null;
-}
+export type TimedAnswer = Omit<OrderAnswer, 'body'>;
 
 /**
  * timedPost sends the `n`th order (1 to 3 lines) for `customerId` with a fresh Idempotency-Key; it
@@ -19,23 +16,13 @@ export interface TimedAnswer {
  */
 export async function timedPost(apiUrl: string, customerId: string, n: number): Promise<TimedAnswer> {
   const items = Array.from({ length: 1 + (n % 3) }, (_, i) => ({ sku: skus[(n + i) % skus.length]!, quantity: 1 }));
-  const started = performance.now();
-  try {
-    const response = await fetch(`${apiUrl}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
-      body: JSON.stringify({ customerId, items }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.body?.cancel();
-    return {
-      status: response.status,
-      ms: performance.now() - started,
-      retryAfter: response.headers.get('retry-after'),
-    };
-  } catch {
-    return { status: 0, ms: performance.now() - started, retryAfter: null };
-  }
+  const { status, ms, retryAfter } = await postOrder(
+    apiUrl,
+    crypto.randomUUID(),
+    JSON.stringify({ customerId, items }),
+    30_000,
+  );
+  return { status, ms, retryAfter };
 }
 
 /** placeOne sends one order (1 to 3 lines) for one of 5000 customers of `prefix`; it resolves to the HTTP status, 0 when no answer came. */

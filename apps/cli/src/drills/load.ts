@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { postOrder } from '../orders-client.js';
 
 const skus = ['TEA-GREEN', 'TEA-BLACK', 'MUG-WHITE', 'KETTLE-1', 'FILTER-50', 'TIN-SMALL'];
 
@@ -20,18 +21,10 @@ async function placeUntilAccepted(
 ): Promise<{ id?: string; refusals: number }> {
   let refusals = 0;
   while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${apiUrl}/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
-        body,
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (response.status === 202) return { id: ((await response.json()) as { id: string }).id, refusals };
-      await response.body?.cancel();
-      if (response.status < 500 && response.status !== 429) throw new Error(`order refused with ${response.status}`);
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('order refused')) throw error;
+    const answer = await postOrder(apiUrl, key, body, 10_000);
+    if (answer.status === 202) return { id: (JSON.parse(answer.body) as { id: string }).id, refusals };
+    if (answer.status !== 0 && answer.status < 500 && answer.status !== 429) {
+      throw new Error(`order refused with ${answer.status}`);
     }
     refusals += 1;
     onRefused();
