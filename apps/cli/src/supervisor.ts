@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { appNodeFlags, compiledEntryOf, ensureCompiled } from './compiled.js';
@@ -34,9 +34,8 @@ interface Supervised {
   child: ChildProcess | undefined;
   restarts: number;
   startedAt: number;
-  log: WriteStream;
-  /** Stops copying the running (or last) child's output into the log. */
-  detachOutput?: () => void;
+  /** The log file, opened for appending: every run of the process writes its output straight into it. */
+  log: number;
 }
 
 /**
@@ -76,7 +75,7 @@ export class Supervisor {
   }
 
   start(spec: ProcessSpec): void {
-    const log = createWriteStream(join(this.options.logDir, `${spec.id}.log`), { flags: 'a' });
+    const log = openSync(join(this.options.logDir, `${spec.id}.log`), 'a');
     const supervised: Supervised = { spec, child: undefined, restarts: 0, startedAt: 0, log };
     this.processes.set(spec.id, supervised);
     this.launch(supervised);
@@ -137,20 +136,16 @@ export class Supervisor {
     const child = spawn(command[0] ?? process.execPath, command.slice(1), {
       cwd: this.options.root,
       env: { ...process.env, ...spec.env },
-      // The IPC channel is never written: a child sees it close when this process dies, even of
-      // SIGKILL, and stops itself (runMain) instead of living on as an orphan.
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Output goes straight to the log file, not through this process: copying it would wake this
+      // process (and a thread to write it) for every line. The IPC channel is never written: a child
+      // sees it close when this process dies, even of SIGKILL, and stops itself (runMain) instead of
+      // living on as an orphan.
+      stdio: ['ignore', supervised.log, supervised.log, 'ipc'],
       // Own process group: a terminal's Ctrl-C reaches the supervisor, which stops children in order.
       detached: true,
     });
     supervised.child = child;
     supervised.startedAt = Date.now();
-    child.stdout?.pipe(supervised.log, { end: false });
-    child.stderr?.pipe(supervised.log, { end: false });
-    supervised.detachOutput = () => {
-      child.stdout?.unpipe(supervised.log);
-      child.stderr?.unpipe(supervised.log);
-    };
     child.on('exit', (code, signal) => {
       if (supervised.child === child) supervised.child = undefined;
       if (this.stopping || this.processes.get(spec.id) !== supervised) return;
@@ -176,11 +171,9 @@ export class Supervisor {
   }
 }
 
-/**
- * endLog closes a process's log file. Output can still be in its pipes after it exited: the pipes
- * are detached first, so nothing is written to a closed file.
- */
+/** endLog closes this process's handle on a log file, once; a child still running keeps its own. */
 function endLog(supervised: Supervised): void {
-  supervised.detachOutput?.();
-  supervised.log.end();
+  if (supervised.log < 0) return;
+  closeSync(supervised.log);
+  supervised.log = -1;
 }
