@@ -2,15 +2,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/support/wait.js';
 import { Supervisor } from './supervisor.js';
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('a supervised process’s log', () => {
   const logDir = mkdtempSync(join(tmpdir(), 'surety-supervisor-log-'));
@@ -30,7 +23,12 @@ describe('a supervised process’s log', () => {
     const file = join(logDir, 'logger-1.log');
     const lines = () => (existsSync(file) ? readFileSync(file, 'utf8') : '').split('\n').filter((line) => line !== '');
     // The first run exits with code 3 and is started again half a second later.
-    await until('two runs to have written', () => lines().length >= 4);
+    await waitFor(
+      'two runs to have written',
+      async () => lines().length,
+      (n) => n >= 4,
+      { timeoutMs: 10_000 },
+    );
     await supervisor.stopAll(1_000);
     expect(lines().slice(0, 4).sort()).toEqual([
       `stderr is ${file}`,
