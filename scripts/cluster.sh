@@ -313,6 +313,10 @@ pg_is_primary() {
   pg_answers "$1" && [ "$(pg_sql "$1" 'SELECT pg_is_in_recovery()')" = f ]
 }
 
+pg_has_database() {
+  pg_sql "$1" "SELECT 1 FROM pg_database WHERE datname = 'surety'" | grep -q 1
+}
+
 pg_streaming() {
   [ "$(pg_sql "$1" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" -ge 1 ]
 }
@@ -340,8 +344,13 @@ pg_up() {
   pg_start 2
   for n in "${PG_NODES[@]}"; do
     if pg_is_primary "$n"; then
-      pg_sql "$n" "SELECT 1 FROM pg_database WHERE datname = 'surety'" | grep -q 1 || pg_sql "$n" 'CREATE DATABASE surety'
+      pg_has_database "$n" || pg_sql "$n" 'CREATE DATABASE surety'
     fi
+  done
+  # A synchronous commit waits for the standby's flush, not its replay: until it has replayed the
+  # CREATE DATABASE, a connection to the standby's surety is refused as to a database that does not exist.
+  for n in "${PG_NODES[@]}"; do
+    wait_until 60 pg_has_database "$n" || die "postgres node $n has no database surety (log: $(pg_dir "$n")/server.log)"
   done
   pg_status
 }
