@@ -13,7 +13,7 @@ export const benchUsage = `bench [--smoke] [--consumers together|apart]: ceiling
   report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
   --smoke runs every step at a tiny size to check the harness (its numbers mean nothing).
   --render <folder> writes a report's Markdown and charts again from its report.json.
-bench --cost [--rates 20,100,200] [--seconds 15] [--idle 30] [--overload 3] [--profile]: the stack idle, then
+bench --cost [--rates 20,100,200] [--seconds 15] [--idle 60] [--overload 3] [--profile]: the stack idle, then
   what an order costs at each open-model rate (CPU of the machine and of each process, Postgres
   transactions and WAL, POST and placed → settled latency), then --overload times the max sustained
   rate (0: none) and how the excess is refused; with --profile, each process's top functions and
@@ -32,7 +32,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       cost: { type: 'boolean' },
       rates: { type: 'string', default: '20,100,200' },
       seconds: { type: 'string', default: '15' },
-      idle: { type: 'string', default: '30' },
+      idle: { type: 'string', default: '60' },
       overload: { type: 'string', default: '3' },
       profile: { type: 'boolean' },
       consumers: { type: 'string', default: process.env.SURETY_CONSUMERS },

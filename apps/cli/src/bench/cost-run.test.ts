@@ -15,13 +15,13 @@ describe('renderCostRun', () => {
     expect(text).toContain('| 100 | 1.25 | 0.5 |');
   });
 
-  it('says when the idle stack was measured after waiting for autovacuum, and when autovacuum still ran', () => {
+  it("says when the idle stack was measured after a VACUUM ANALYZE did the earlier load's upkeep", () => {
     const idle = costRunFixture.idle!;
     expect(renderCostRun(costRunFixture)).toContain('**Idle** (30 s, nothing flowing):');
-    const waited = { ...costRunFixture, idle: { ...idle, autovacuumWaitSeconds: 12.3, autovacuumStillRunning: false } };
-    expect(renderCostRun(waited)).toContain("once autovacuum had finished the earlier load's upkeep, 12.3 s later");
-    const gaveUp = { ...costRunFixture, idle: { ...idle, autovacuumWaitSeconds: 90, autovacuumStillRunning: true } };
-    expect(renderCostRun(gaveUp)).toContain('autovacuum still ran after 90 s of waiting, so its work is counted');
+    const vacuumed = { ...costRunFixture, idle: { ...idle, upkeepSeconds: 2.4 } };
+    expect(renderCostRun(vacuumed)).toContain(
+      "**Idle** (30 s, nothing flowing, measured after a VACUUM ANALYZE did the earlier load's upkeep (2.4 s)",
+    );
   });
 
   it("states the background's niceness, the default for reports from before it was a choice", () => {

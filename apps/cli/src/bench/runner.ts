@@ -37,7 +37,7 @@ export interface BenchSizes {
 
 export const fullSizes: BenchSizes = {
   // Up to 300 orders/s, the rate the cost targets ask for: a max sustained rate is judged only at a rate offered.
-  cost: { rates: [100, 250, 300], seconds: 20, idleSeconds: 30, overloadFactor: 3 },
+  cost: { rates: [100, 250, 300], seconds: 20, idleSeconds: 60, overloadFactor: 3 },
   ceilingSeconds: 5,
   ceilingRepetitions: 3,
   scaleOut: {
