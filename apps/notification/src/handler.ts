@@ -6,8 +6,10 @@ const channel = 'email';
 
 /**
  * notificationHandler sends one message per order and terminal event to the sink table (standing in
- * for an email provider), and reports it with notification.sent. The unique (order, event) row makes
- * a second event about the same outcome send nothing.
+ * for an email provider). The unique (order, event) row makes a second event about the same outcome
+ * send nothing. It emits no event: what it sent is the row, and no guarantee, nor the customer's
+ * view of the order, waits on it (notification.sent once fed the timeline a `notified` step, for an
+ * event, a delivery and a saga write per order).
  */
 export const notificationHandler: Handler = async (event, ctx) => {
   if (event.type !== 'order.confirmed' && event.type !== 'order.cancelled') {
@@ -17,14 +19,10 @@ export const notificationHandler: Handler = async (event, ctx) => {
     event.type === 'order.confirmed'
       ? `Your order ${event.orderId} is confirmed.`
       : `Your order ${event.orderId} was cancelled: ${event.payload.reason}.`;
-  const notificationId = randomUUID();
-  const sent = await ctx.tx.query({
+  void ctx.tx.send({
     name: 'notification-send',
     text: `INSERT INTO notifications.notifications (id, order_id, about, channel, recipient, body, message_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id, about) DO NOTHING`,
-    values: [notificationId, event.orderId, event.type, channel, event.payload.customerId, body, event.id],
+    values: [randomUUID(), event.orderId, event.type, channel, event.payload.customerId, body, event.id],
   });
-  if (sent.rowCount === 0) return;
-  ctx.log.debug({ notificationId, about: event.type, recipient: event.payload.customerId }, 'notification sent');
-  await ctx.emit({ type: 'notification.sent', payload: { notificationId, about: event.type, channel } });
 };

@@ -74,6 +74,8 @@ export function applyResult(state: SagaState, event: AnyEvent): Step | undefined
       timelineStep = 'released';
       break;
     case 'notification.sent':
+      // No longer published (the notification's row is its record); one sent by an earlier version
+      // may still wait in the queue or its DLQ, and is a released contract: it adds its step, nothing else.
       timelineStep = 'notified';
       break;
     default:

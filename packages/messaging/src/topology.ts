@@ -32,7 +32,6 @@ export const queues = {
       'stock.reserved',
       'stock.rejected',
       'stock.released',
-      'notification.sent',
     ],
   },
   notification: { name: 'notification.orders', bindings: ['order.confirmed', 'order.cancelled'] },

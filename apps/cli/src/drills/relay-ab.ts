@@ -175,7 +175,7 @@ async function measureRelay(
     const publishedMsByType = Object.fromEntries(
       [...byType].sort().map(([type, ms]) => [type, { p50: percentile(ms, 50), p99: percentile(ms, 99) }]),
     );
-    // Orders settle before their last events (notification.sent) are published: wait for those.
+    // Orders settle before their last event (the saga's order.confirmed) is published: wait for it.
     const unpublishedRows = () =>
       stack.pool.query<{ n: number }>(
         `SELECT (SELECT count(*) FROM orders.outbox WHERE status <> 'published')

@@ -4,7 +4,7 @@ import { formatMoney, formatTime } from '../format.js';
 import { useLiveOrder, type LinkState } from './live-order.js';
 
 /** The hops of a successful order, in the order they happen. */
-const hops = ['placed', 'published', 'charged', 'reserved', 'confirmed', 'notified'];
+const hops = ['placed', 'published', 'charged', 'reserved', 'confirmed'];
 
 const statusText: Record<Order['status'], string> = {
   PENDING: 'accepted; payment and stock are not settled yet',
@@ -47,9 +47,7 @@ function LinkBanner({ link }: { link: LinkState }) {
 function Timeline({ order, config }: { order: Order; config: PageConfig }) {
   const traceLink = order.traceId ? traceHref(config, order.id, order.traceId) : undefined;
   const seen = new Set(order.timeline.map((e) => e.step));
-  const waiting = hops.filter(
-    (hop) => !seen.has(hop) && (order.status === 'PENDING' || (hop === 'notified' && order.status === 'CONFIRMED')),
-  );
+  const waiting = order.status === 'PENDING' ? hops.filter((hop) => !seen.has(hop)) : [];
   return (
     <section aria-label="Timeline">
       <h3>Timeline</h3>
