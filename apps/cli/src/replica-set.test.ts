@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hostsByCount } from './apps.js';
 import { ReplicaSet } from './replica-set.js';
 import { fakeSupervisor } from './fake-supervisor.js';
 
@@ -28,5 +29,26 @@ describe('ReplicaSet', () => {
     await replicas.scaleTo('relay', 1);
     expect(replicas.running('saga')).toEqual(['saga-1', 'saga-2']);
     expect(replicas.running('relay')).toEqual(['relay-1']);
+  });
+
+  it('replaces a host that lacks a consumer under its own number, however many ask at once', async () => {
+    const { supervisor, running, draining, started } = fakeSupervisor();
+    const replicas = new ReplicaSet(supervisor, { env: () => ({}) });
+    const paymentOnly = hostsByCount((consumer) => (consumer === 'payment' ? 2 : 1));
+    await replicas.scaleTo('consumers', 2, paymentOnly);
+    expect(replicas.hosted('consumers-2')).toEqual(['payment']);
+
+    // Saga asks for a second replica too: host 2 must serve it, so it is stopped and started again.
+    const paymentAndSaga = hostsByCount((consumer) => (consumer === 'payment' || consumer === 'saga' ? 2 : 1));
+    const first = replicas.scaleTo('consumers', 2, paymentAndSaga);
+    const second = replicas.scaleTo('consumers', 2, paymentAndSaga);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Host 3 would serve no consumer: it is never started while host 2 drains.
+    expect([...running.keys()]).toEqual(['consumers-1']);
+    draining.get('consumers-2')?.();
+    await Promise.all([first, second]);
+    expect(replicas.running('consumers')).toEqual(['consumers-1', 'consumers-2']);
+    expect(replicas.hosted('consumers-2')).toEqual(['payment', 'saga']);
+    expect(started.map((spec) => spec.id)).toEqual(['consumers-1', 'consumers-2', 'consumers-2']);
   });
 });

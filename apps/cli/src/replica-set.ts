@@ -10,7 +10,8 @@ import type { Supervisor } from './supervisor.js';
  * have exited.
  */
 export class ReplicaSet {
-  private readonly draining = new Set<string>();
+  /** The replicas stopping, each with the promise of its exit. */
+  private readonly draining = new Map<string, Promise<void>>();
 
   constructor(
     private readonly supervisor: Supervisor,
@@ -45,7 +46,8 @@ export class ReplicaSet {
    * have exited. For the consumers' host, `hosts` says which consumers replica i (from 0) must serve:
    * a running replica that lacks one is replaced (stopped, then started again with them), and one
    * that serves more keeps them until it stops, so a consumer whose queue calms down does not cost
-   * the others a restart.
+   * the others a restart. A host's number says which consumers it serves, so a host still stopping
+   * is waited for and started again, never passed over for a higher number (that would serve none).
    */
   async scaleTo(
     app: ProcessApp,
@@ -59,27 +61,38 @@ export class ReplicaSet {
       );
     if (lacking.length > 0) await Promise.all(lacking.map((id) => this.stop(id)));
     const running = this.running(app);
-    for (let number = 1; this.running(app).length < count; number++) {
-      const { id, entry, env } = replicaProcess(app, number - 1, this.options.portOffset, hosts?.(number - 1));
-      if (running.includes(id) || this.draining.has(id)) continue;
-      const nice = this.options.nice?.(app);
-      this.supervisor.start({
-        id,
-        entry,
-        env: { ...this.options.env(app, id), ...env },
-        ...(nice ? { nice } : {}),
-        ...(this.options.nodeFlags ? { nodeFlags: this.options.nodeFlags(id) } : {}),
-      });
+    if (app === consumersHost) {
+      for (let replica = 0; replica < count; replica++) {
+        const id = replicaProcess(app, replica, this.options.portOffset).id;
+        await this.draining.get(id);
+        if (!this.running(app).includes(id)) this.start(app, replica, hosts?.(replica));
+      }
+    } else {
+      for (let replica = 0; this.running(app).length < count; replica++) {
+        const id = replicaProcess(app, replica, this.options.portOffset).id;
+        if (!running.includes(id) && !this.draining.has(id)) this.start(app, replica);
+      }
     }
     await Promise.all(running.slice(count).map((id) => this.stop(id)));
   }
 
-  private async stop(id: string): Promise<void> {
-    this.draining.add(id);
-    try {
-      await this.supervisor.stopOne(id, this.options.graceMs);
-    } finally {
-      this.draining.delete(id);
-    }
+  private start(app: ProcessApp, replica: number, hosts?: readonly HostableConsumer[]): void {
+    const { id, entry, env } = replicaProcess(app, replica, this.options.portOffset, hosts);
+    const nice = this.options.nice?.(app);
+    this.supervisor.start({
+      id,
+      entry,
+      env: { ...this.options.env(app, id), ...env },
+      ...(nice ? { nice } : {}),
+      ...(this.options.nodeFlags ? { nodeFlags: this.options.nodeFlags(id) } : {}),
+    });
+  }
+
+  private stop(id: string): Promise<void> {
+    const stopping = this.draining.get(id);
+    if (stopping) return stopping;
+    const exited = this.supervisor.stopOne(id, this.options.graceMs).finally(() => this.draining.delete(id));
+    this.draining.set(id, exited);
+    return exited;
   }
 }
