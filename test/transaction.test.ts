@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, sendInTransaction, transactionQueries, withTransaction, type Pool } from '@surety/db';
+import {
+  createPool,
+  sendInTransaction,
+  transactionQueries,
+  withTransaction,
+  type Pool,
+  type PoolClient,
+} from '@surety/db';
 import { createLogger } from '@surety/telemetry';
 import { createTestDatabase, type TestDatabase } from './support/isolation.js';
 
@@ -22,6 +29,22 @@ const insert = (id: number, note: string | null = 'ok') => ({
   text: 'INSERT INTO pipelined (id, note) VALUES ($1, $2)',
   values: [id, note],
 });
+
+/** spyOnWrites records each socket write of the client's connection in `writes`; it returns the undo. */
+function spyOnWrites(client: PoolClient, writes: string[]): () => void {
+  const stream = (client as unknown as { connection: { stream: { _writev: unknown; _write: unknown } } }).connection
+    .stream;
+  const spy = (name: '_writev' | '_write') => {
+    const original = stream[name] as (...args: unknown[]) => unknown;
+    stream[name] = (...args: unknown[]) => {
+      writes.push(name);
+      return original.apply(stream, args);
+    };
+    return () => (stream[name] = original);
+  };
+  const undo = [spy('_writev'), spy('_write')];
+  return () => undo.forEach((restore) => restore());
+}
 
 async function ids(): Promise<number[]> {
   const result = await pool.query<{ id: number }>('SELECT id FROM pipelined ORDER BY id');
@@ -81,18 +104,8 @@ describe('withTransaction on a pipelined connection', () => {
 
   it('sends the statements issued in one turn of the event loop in one socket write', async () => {
     const client = await pool.connect();
-    const stream = (client as unknown as { connection: { stream: { _writev: unknown; _write: unknown } } }).connection
-      .stream;
     const writes: string[] = [];
-    const spy = (name: '_writev' | '_write') => {
-      const original = stream[name] as (...args: unknown[]) => unknown;
-      stream[name] = (...args: unknown[]) => {
-        writes.push(name);
-        return original.apply(stream, args);
-      };
-      return () => (stream[name] = original);
-    };
-    const restore = [spy('_writev'), spy('_write')];
+    const restore = spyOnWrites(client, writes);
     try {
       await Promise.all([
         client.query('BEGIN'),
@@ -102,15 +115,43 @@ describe('withTransaction on a pipelined connection', () => {
       ]);
       expect(writes).toHaveLength(1);
     } finally {
-      for (const undo of restore) undo();
+      restore();
       client.release();
     }
+  });
+
+  it('writes statements sent in earlier turns of the event loop together with the COMMIT', async () => {
+    const writes: string[] = [];
+    await withTransaction(pool, async (client) => {
+      const tx = transactionQueries(client);
+      await tx.query('SELECT 1');
+      const restore = spyOnWrites(client, writes);
+      // As a batch's handlers send their writes, each when its own answer came in.
+      void tx.send(insert(60));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      void tx.send(insert(61));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      // Unspied once the COMMIT has been issued and its turn has ended.
+      process.nextTick(() => setImmediate(restore));
+    });
+    expect(writes).toHaveLength(1);
+    expect(await ids()).toEqual([1, 2, 60, 61]);
+  });
+
+  it('writes a sent statement before one issued after it that is waited for', async () => {
+    await withTransaction(pool, async (client) => {
+      const tx = transactionQueries(client);
+      void tx.send(insert(62));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const seen = await tx.query<{ count: number }>('SELECT count(*)::int AS count FROM pipelined WHERE id = 62');
+      expect(seen.rows[0]?.count).toBe(1);
+    });
   });
 
   it('leaves the connection clean for the next transaction after a failure', async () => {
     await withTransaction(pool, async (client) => {
       await client.query(insert(40));
     });
-    expect(await ids()).toEqual([1, 2, 40]);
+    expect(await ids()).toEqual([1, 2, 40, 60, 61, 62]);
   });
 });

@@ -1,10 +1,61 @@
 import type { Writable } from 'node:stream';
+import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import type { PoolClient } from './pool.js';
 
-interface CoalescedClient {
+interface ClientInternals {
   connection?: { stream?: Writable };
-  coalesced?: true;
 }
+
+/**
+ * WriteCoalescer corks a pipelined client's socket while statements are issued and uncorks it once
+ * the turn of the event loop that issued a statement someone waits for has ended. Statements issued
+ * as held (`queryHeld`) do not uncork it: they leave with the next statement that is not held.
+ */
+class WriteCoalescer {
+  private corked = false;
+  private flushScheduled = false;
+  private flushDue = false;
+  private holding = false;
+
+  constructor(
+    private readonly stream: Writable,
+    private readonly query: (...args: unknown[]) => unknown,
+  ) {}
+
+  issue(args: unknown[]): unknown {
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+    }
+    if (!this.holding) {
+      this.flushDue = true;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(() => this.flush());
+      }
+    }
+    return this.query(...args);
+  }
+
+  issueHeld(args: unknown[]): unknown {
+    this.holding = true;
+    try {
+      return this.issue(args);
+    } finally {
+      this.holding = false;
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (!this.flushDue) return;
+    this.flushDue = false;
+    this.corked = false;
+    this.stream.uncork();
+  }
+}
+
+const coalescers = new WeakMap<PoolClient, WriteCoalescer>();
 
 /**
  * coalesceQueryWrites makes a pipelined client send every statement issued in one turn of the event
@@ -14,24 +65,28 @@ interface CoalescedClient {
  * left as it is: slower, never wrong.
  */
 export function coalesceQueryWrites(client: PoolClient): boolean {
-  const internals = client as unknown as CoalescedClient;
-  const stream = internals.connection?.stream;
+  if (coalescers.has(client)) return true;
+  const stream = (client as unknown as ClientInternals).connection?.stream;
   if (!stream || typeof stream.cork !== 'function') return false;
-  if (internals.coalesced) return true;
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    stream.uncork();
-  };
-  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-    if (!corked) {
-      corked = true;
-      stream.cork();
-      process.nextTick(uncork);
-    }
-    return query(...args);
-  };
-  internals.coalesced = true;
+  const coalescer = new WriteCoalescer(stream, client.query.bind(client));
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) =>
+    coalescer.issue(args);
+  coalescers.set(client, coalescer);
   return true;
+}
+
+/**
+ * queryHeld issues a statement nobody waits for yet: on a coalescing client its write waits for the
+ * next statement that is not held (one someone waits for, or the COMMIT), so the writes handlers
+ * send one by one as their answers come in (a batch's charges, say) reach the server in one write
+ * and wake it once. Whoever holds a statement must issue one that is not held before waiting for
+ * it, or it is never written.
+ */
+export function queryHeld<Row extends QueryResultRow>(
+  client: PoolClient,
+  statement: QueryConfig,
+): Promise<QueryResult<Row>> {
+  const coalescer = coalescers.get(client);
+  if (!coalescer) return client.query<Row>(statement);
+  return coalescer.issueHeld([statement]) as Promise<QueryResult<Row>>;
 }

@@ -1,6 +1,7 @@
 import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { notifySoon, takeNotifications } from './notifications.js';
 import type { Pool, PoolClient } from './pool.js';
+import { queryHeld } from './query-coalescing.js';
 
 /** What a piece of work may do with the transaction it shares: run statements in it. */
 export interface TransactionQueries {
@@ -8,8 +9,9 @@ export interface TransactionQueries {
   /**
    * send runs a statement without waiting for it: on the pool's pipelined connection it travels
    * with the next statement someone waits for, or with the COMMIT, instead of costing a round trip
-   * of its own. If it fails, the transaction does not commit and its error is the one reported.
-   * Its result may be read once the transaction has committed.
+   * and a write of its own. If it fails, the transaction does not commit and its error is the one
+   * reported. Its result may be read once the transaction has committed, never before: it may not
+   * have been written yet.
    */
   send<Row extends QueryResultRow = QueryResultRow>(statement: QueryConfig): Promise<QueryResult<Row>>;
 }
@@ -25,7 +27,7 @@ export function sendInTransaction<Row extends QueryResultRow = QueryResultRow>(
   const sent = sentByTransaction.get(client);
   // Outside withTransaction nobody would wait for it, and its failure would go unseen.
   if (!sent) throw new Error('a statement can only be sent inside withTransaction');
-  const result = client.query<Row>(statement);
+  const result = queryHeld<Row>(client, statement);
   // Handled here, so a failure nobody reads is not an unhandled rejection; withTransaction reports it.
   result.catch(() => undefined);
   sent.push(result);
