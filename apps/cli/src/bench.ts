@@ -13,8 +13,8 @@ export const benchUsage = `bench [--smoke] [--consumers together|apart]: ceiling
   report in reports/bench/<time>/ (JSON, Markdown, SVG); a full run also rewrites docs/cost.md.
   --smoke runs every step at a tiny size to check the harness (its numbers mean nothing).
   --render <folder> writes a report's Markdown and charts again from its report.json.
-bench --cost [--rates 20,100,200] [--seconds 15] [--idle 60] [--overload 3] [--profile]: the stack idle, then
-  what an order costs at each open-model rate (CPU of the machine and of each process, Postgres
+bench --cost [--rates 20,100,200] [--seconds 15] [--idle 60] [--warmup 10] [--overload 3] [--profile]: the stack
+  idle, then --warmup seconds at the first rate not measured (0: none), then what an order costs at each open-model rate (CPU of the machine and of each process, Postgres
   transactions and WAL, POST and placed → settled latency), then --overload times the max sustained
   rate (0: none) and how the excess is refused; with --profile, each process's top functions and
   packages by self time; report in reports/bench/<time>-cost/.
@@ -33,6 +33,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       rates: { type: 'string', default: '20,100,200' },
       seconds: { type: 'string', default: '15' },
       idle: { type: 'string', default: '60' },
+      warmup: { type: 'string', default: '10' },
       overload: { type: 'string', default: '3' },
       profile: { type: 'boolean' },
       consumers: { type: 'string', default: process.env.SURETY_CONSUMERS },
@@ -52,6 +53,7 @@ export async function bench(args: string[], root: string, say: (line: string) =>
       rates: values.rates.split(',').map(Number),
       seconds: Number(values.seconds),
       idleSeconds: Number(values.idle),
+      warmUpSeconds: Number(values.warmup),
       overloadFactor: Number(values.overload),
       profile: values.profile ?? false,
       placement,

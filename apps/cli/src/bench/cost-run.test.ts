@@ -24,6 +24,13 @@ describe('renderCostRun', () => {
     );
   });
 
+  it('says when the rates were measured after a warm-up, and says nothing of one when there was none', () => {
+    expect(renderCostRun(costRunFixture)).not.toContain('warm-up');
+    expect(renderCostRun({ ...costRunFixture, warmUp: { perSecond: 100, seconds: 10 } })).toContain(
+      'Each rate is measured after a warm-up of 10 s at 100 orders/s that is not counted',
+    );
+  });
+
   it("states the background's niceness, the default for reports from before it was a choice", () => {
     expect(renderCostRun(costRunFixture)).toContain('the relay and the consumers at nice 10, as in `make run`.');
     expect(renderCostRun({ ...costRunFixture, backgroundNice: 0 })).toContain(

@@ -40,12 +40,16 @@ export interface CostPhasesSizes {
   idleSeconds: number;
   /** After the rates, offer this many times the max sustained rate (0: no overload). */
   overloadFactor: number;
+  /** Before the measured rates, offer the first one for this long, measuring nothing (0: none). */
+  warmUpSeconds?: number;
 }
 
 /** What the cost phases measured. */
 export interface CostPhases {
   idle: IdleCost | undefined;
   rates: CostAtRate[];
+  /** The load offered before the rates and not measured; absent when there was none, and in older reports. */
+  warmUp?: { perSecond: number; seconds: number };
   /** The rate offered past what the stack sustains, and what it did with the excess; absent in older reports. */
   overload?: Overload;
 }
@@ -139,10 +143,19 @@ export async function measureCostPhases(
     idle = { ...(await measureIdle(() => stack.metricsUrls(), sizes.idleSeconds)), upkeepSeconds };
     say(`  ${round(idle.stackCores, 3)} cores busy in the stack, ${round(idle.machineCores, 3)} on the machine`);
   }
+  const offer = (ratePerSecond: number, prefix: string, seconds = sizes.seconds) =>
+    measureCostAtRate(stack, { ratePerSecond, seconds, settleTimeoutMs: 120_000, prefix });
+  const first = sizes.rates[0];
+  let warmUp: CostPhases['warmUp'];
+  if (first !== undefined && (sizes.warmUpSeconds ?? 0) > 0) {
+    // A stack that has just started compiles its code and opens connections under the first
+    // orders: that is start-up, not what an order costs at a rate.
+    warmUp = { perSecond: first, seconds: sizes.warmUpSeconds! };
+    say(`warm-up: ${first} orders/s for ${warmUp.seconds} s, not measured`);
+    await offer(first, 'warmup', warmUp.seconds);
+  }
   const rates: CostAtRate[] = [];
   ratesStart();
-  const offer = (ratePerSecond: number, prefix: string) =>
-    measureCostAtRate(stack, { ratePerSecond, seconds: sizes.seconds, settleTimeoutMs: 120_000, prefix });
   for (const rate of sizes.rates) {
     say(`cost: ${rate} orders/s for ${sizes.seconds} s`);
     const result = await offer(rate, `cost${rate}`);
@@ -152,7 +165,7 @@ export async function measureCostPhases(
     rates.push(result);
   }
   const basis = sizes.overloadFactor > 0 ? overloadBasis(rates) : undefined;
-  if (!basis) return { idle, rates };
+  if (!basis) return { idle, rates, ...(warmUp && { warmUp }) };
   const rate = Math.round(basis.perSecond * sizes.overloadFactor);
   say(`overload: ${rate} orders/s for ${sizes.seconds} s, ${sizes.overloadFactor}× ${basisName(basis.sustained)}`);
   const result = await offer(rate, 'overload');
@@ -165,7 +178,7 @@ export async function measureCostPhases(
     basisSustained: basis.sustained,
     result,
   };
-  return { idle, rates, overload };
+  return { idle, rates, ...(warmUp && { warmUp }), overload };
 }
 
 /**
@@ -283,6 +296,12 @@ export function renderCostPhases(result: CostPhases): string[] {
       .join(', ');
     lines.push(
       `**Idle** (${result.idle.seconds} s, nothing flowing${upkeepNote(result.idle)}): ${round(result.idle.stackCores, 3)} cores busy in the stack (Surety's processes, PostgreSQL and RabbitMQ), ${round(result.idle.machineCores, 3)} on the whole machine, whatever else runs on it included; by process, in % of a core: ${top}.`,
+      '',
+    );
+  }
+  if (result.warmUp) {
+    lines.push(
+      `Each rate is measured after a warm-up of ${result.warmUp.seconds} s at ${result.warmUp.perSecond} orders/s that is not counted (a stack just started compiles its code and opens its connections under its first orders).`,
       '',
     );
   }

@@ -37,7 +37,7 @@ export interface BenchSizes {
 
 export const fullSizes: BenchSizes = {
   // Up to 300 orders/s, the rate the cost targets ask for: a max sustained rate is judged only at a rate offered.
-  cost: { rates: [100, 250, 300], seconds: 20, idleSeconds: 60, overloadFactor: 3 },
+  cost: { rates: [100, 250, 300], seconds: 20, idleSeconds: 60, overloadFactor: 3, warmUpSeconds: 10 },
   ceilingSeconds: 5,
   ceilingRepetitions: 3,
   scaleOut: {
@@ -55,7 +55,7 @@ export const fullSizes: BenchSizes = {
 
 /** Tiny sizes: the harness end to end in a couple of minutes, numbers meaningless. */
 export const smokeSizes: BenchSizes = {
-  cost: { rates: [5], seconds: 2, idleSeconds: 2, overloadFactor: 2 },
+  cost: { rates: [5], seconds: 2, idleSeconds: 2, overloadFactor: 2, warmUpSeconds: 1 },
   ceilingSeconds: 1,
   ceilingRepetitions: 1,
   scaleOut: {
