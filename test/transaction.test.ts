@@ -148,6 +148,18 @@ describe('withTransaction on a pipelined connection', () => {
     });
   });
 
+  it("rolls back, and reports the work's own error, when the work fails after sending a statement not yet written", async () => {
+    await expect(
+      withTransaction(pool, async (client) => {
+        const tx = transactionQueries(client);
+        await tx.query('SELECT 1');
+        void tx.send(insert(63));
+        throw new Error('handler refused after its write');
+      }),
+    ).rejects.toThrow('handler refused after its write');
+    expect(await ids()).not.toContain(63);
+  });
+
   it('leaves the connection clean for the next transaction after a failure', async () => {
     await withTransaction(pool, async (client) => {
       await client.query(insert(40));

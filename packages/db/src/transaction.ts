@@ -65,13 +65,16 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     return result;
   } catch (error) {
     takeNotifications(client);
+    // Issued before waiting for what was sent: a sent statement may not have been written yet, and
+    // leaves with the ROLLBACK, behind which it runs.
+    const rolledBack = client.query('ROLLBACK').catch(() => undefined);
     // A statement that failed aborts the transaction, and everything after it fails with "current
     // transaction is aborted": the first failure is the cause.
     const cause = await firstFailure(sent).then(
       () => error,
       (failure: unknown) => failure,
     );
-    await client.query('ROLLBACK').catch(() => undefined);
+    await rolledBack;
     throw cause;
   } finally {
     sentByTransaction.delete(client);
