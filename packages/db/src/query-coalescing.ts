@@ -14,42 +14,26 @@ interface ClientInternals {
 class WriteCoalescer {
   private corked = false;
   private flushScheduled = false;
-  private flushDue = false;
-  private holding = false;
 
   constructor(
     private readonly stream: Writable,
     private readonly query: (...args: unknown[]) => unknown,
   ) {}
 
-  issue(args: unknown[]): unknown {
+  issue(args: unknown[], held = false): unknown {
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
     }
-    if (!this.holding) {
-      this.flushDue = true;
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        process.nextTick(() => this.flush());
-      }
+    if (!held && !this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
     }
     return this.query(...args);
   }
 
-  issueHeld(args: unknown[]): unknown {
-    this.holding = true;
-    try {
-      return this.issue(args);
-    } finally {
-      this.holding = false;
-    }
-  }
-
   private flush(): void {
     this.flushScheduled = false;
-    if (!this.flushDue) return;
-    this.flushDue = false;
     this.corked = false;
     this.stream.uncork();
   }
@@ -88,5 +72,5 @@ export function queryHeld<Row extends QueryResultRow>(
 ): Promise<QueryResult<Row>> {
   const coalescer = coalescers.get(client);
   if (!coalescer) return client.query<Row>(statement);
-  return coalescer.issueHeld([statement]) as Promise<QueryResult<Row>>;
+  return coalescer.issue([statement], true) as Promise<QueryResult<Row>>;
 }

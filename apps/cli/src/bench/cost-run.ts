@@ -146,11 +146,12 @@ export async function measureCostPhases(
   const offer = (ratePerSecond: number, prefix: string, seconds = sizes.seconds) =>
     measureCostAtRate(stack, { ratePerSecond, seconds, settleTimeoutMs: 120_000, prefix });
   const first = sizes.rates[0];
+  const warmUpSeconds = sizes.warmUpSeconds ?? 0;
   let warmUp: CostPhases['warmUp'];
-  if (first !== undefined && (sizes.warmUpSeconds ?? 0) > 0) {
+  if (first !== undefined && warmUpSeconds > 0) {
     // A stack that has just started compiles its code and opens connections under the first
     // orders: that is start-up, not what an order costs at a rate.
-    warmUp = { perSecond: first, seconds: sizes.warmUpSeconds! };
+    warmUp = { perSecond: first, seconds: warmUpSeconds };
     say(`warm-up: ${first} orders/s for ${warmUp.seconds} s, not measured`);
     await offer(first, 'warmup', warmUp.seconds);
   }
