@@ -105,10 +105,20 @@ describe('two events about one order in one batch', () => {
     expect(await stockOf('SAMPLER-LTD')).toBe(10);
   });
 
-  it('the saga folds a capture and a reservation of one batch into one CONFIRMED, emitted once', async () => {
+  it('the saga folds a capture and a reservation of one batch into one CONFIRMED, emitted once, updating the order once', async () => {
     const placed = await placeOrder(stack.apiUrl, [{ sku: 'MUG-WHITE', quantity: 1 }]);
     expect(placed.status).toBe(202);
     const orderId = placed.body.id;
+    // Nothing else updates orders here; a transaction's counts reach the statistics together.
+    const updatesOfOrders = async () =>
+      Number(
+        (
+          await stack.pool.query<{ n: string }>(
+            `SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE schemaname = 'orders' AND relname = 'orders'`,
+          )
+        ).rows[0]!.n,
+      );
+    const updatesBefore = await updatesOfOrders();
     await publish([
       createEvent({ type: 'payment.captured', orderId, payload: { chargeId: 'ch_batch', amountCents: 1 } }),
       createEvent({
@@ -131,6 +141,12 @@ describe('two events about one order in one batch', () => {
       [orderId],
     );
     expect(confirmations.rowCount).toBe(1);
+    const updatesAfter = await waitFor(
+      "the saga's update in the statistics",
+      updatesOfOrders,
+      (n) => n > updatesBefore,
+    );
+    expect(updatesAfter - updatesBefore).toBe(1);
   });
 
   it('the saga retries a result that arrives before its order is visible, instead of dead-lettering it', async () => {

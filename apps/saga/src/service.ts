@@ -1,7 +1,8 @@
 import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
 import type { SagaConfig } from './config.js';
-import { lockOrdersOfBatch, sagaHandler } from './handler.js';
+import { sagaHandler } from './handler.js';
 import { OrderLatency } from './order-latency.js';
+import { OrdersOfBatch } from './orders-of-batch.js';
 
 export function startSaga(config: SagaConfig): Promise<ConsumerService> {
   return startConsumerService({
@@ -10,6 +11,7 @@ export function startSaga(config: SagaConfig): Promise<ConsumerService> {
     queue: queues.saga,
     config,
     handler: ({ registry }) => sagaHandler(new OrderLatency(registry)),
-    beforeBatch: lockOrdersOfBatch,
+    beforeBatch: (events, tx) => OrdersOfBatch.lock(events, tx),
+    afterBatch: (orders, tx) => orders.write(tx),
   });
 }

@@ -82,6 +82,7 @@ export interface ConsumerServiceSpec<Batch = undefined> {
   config: ConsumerServiceConfig;
   handler: (deps: { pool: Pool; logger: Logger; registry: Registry }) => Handler<Batch>;
   beforeBatch?: ConsumerOptions<Batch>['beforeBatch'];
+  afterBatch?: ConsumerOptions<Batch>['afterBatch'];
   concurrency?: BatchConcurrency;
   /** Read-only HTTP routes served beside the probes (inventory's reservations, say). */
   routes?: (app: FastifyInstance, deps: { pool: Pool }) => void;
@@ -116,6 +117,7 @@ export async function startConsumerService<Batch = undefined>(
     queue: spec.queue,
     handler: spec.handler({ pool, logger, registry }),
     ...(spec.beforeBatch ? { beforeBatch: spec.beforeBatch } : {}),
+    ...(spec.afterBatch ? { afterBatch: spec.afterBatch } : {}),
     ...(spec.concurrency ? { concurrency: spec.concurrency } : {}),
     logger,
     registry,

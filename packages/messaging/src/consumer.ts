@@ -67,6 +67,14 @@ export type Handler<Batch = undefined> = (event: AnyEvent, context: HandlerConte
 export type BeforeBatch<Batch> = (events: readonly AnyEvent[], tx: TransactionQueries) => Promise<Batch>;
 
 /**
+ * AfterBatch runs last in each batch's transaction, once every handler has run, with what
+ * beforeBatch prepared as the handlers left it: handlers that record their changes there instead
+ * of writing them have it send one statement for the batch (an order two results changed is
+ * written once, and a row per order costs no statement of its own).
+ */
+export type AfterBatch<Batch> = (batch: Batch, tx: TransactionQueries) => void;
+
+/**
  * How a consumer runs the handlers of one batch, all inside the batch's one transaction. Messages
  * about the same order always run one after another, in delivery order. `sequential` runs the
  * whole batch one message at a time in order-id order; `orders-in-parallel` runs different orders
@@ -88,6 +96,7 @@ export interface ConsumerOptions<Batch = undefined> {
   handler: Handler<Batch>;
   /** Without it, handlers see `batch` undefined. */
   beforeBatch?: BeforeBatch<Batch>;
+  afterBatch?: AfterBatch<Batch>;
   concurrency?: BatchConcurrency;
   logger: Logger;
   registry: Registry;
@@ -381,11 +390,12 @@ export class Consumer<Batch = undefined> implements Attachment {
 
   /**
    * commit runs a part of a batch in one transaction: inbox rows, effects, emitted events. The
-   * inbox claim and beforeBatch's statements go out together with BEGIN, and the emitted events
-   * with the COMMIT: a batch whose handlers only send their writes costs two round trips.
+   * inbox claim and beforeBatch's statements go out together with BEGIN, and afterBatch's and the
+   * emitted events with the COMMIT: a batch whose handlers only send their writes costs two round
+   * trips.
    */
   private async commit(part: Decoded[]): Promise<void> {
-    const { pool, schema, consumerName, beforeBatch } = this.options;
+    const { pool, schema, consumerName, beforeBatch, afterBatch } = this.options;
     const committed: (() => void)[] = [];
     const emitted: OutboxEntry[] = [];
     const outcomes = await withTransaction(pool, async (tx) => {
@@ -415,6 +425,7 @@ export class Consumer<Batch = undefined> implements Attachment {
         if (first) toHandle.push(delivery);
       }
       await this.runHandlers(toHandle, { tx, queries, prepared }, emitted, committed);
+      afterBatch?.(prepared, queries);
       appendManyToOutbox(tx, schema, emitted, { wakeRelay: !this.dispatcher });
       return outcomes;
     });
