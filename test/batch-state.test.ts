@@ -175,4 +175,30 @@ describe('two events about one order in one batch', () => {
       (result) => result.rows[0]?.stock_status === 'reserved',
     );
   });
+
+  it('the notification writes the rows of a batch together: one per order and outcome, a second event about it sends nothing', async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const confirmed = (orderId: string) =>
+      createEvent({ type: 'order.confirmed', orderId, payload: { customerId: 'batch-n', totalCents: 650 } });
+    const events = [confirmed(first), confirmed(first), confirmed(second)];
+    await publish(events);
+    await stack.start('notification');
+    const sent = await waitFor(
+      'the batch to be notified',
+      async () =>
+        (
+          await stack.pool.query<{ order_id: string; about: string }>(
+            'SELECT order_id, about FROM notifications.notifications WHERE order_id = ANY($1) ORDER BY order_id',
+            [[first, second]],
+          )
+        ).rows,
+      (rows) => rows.length >= 2,
+    );
+    const inbox = await stack.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM notifications.inbox WHERE message_id = ANY($1)',
+      [events.map((e) => e.id)],
+    );
+    expect(inbox.rows[0]!.n).toBe(3);
+    expect(sent).toEqual([first, second].sort().map((orderId) => ({ order_id: orderId, about: 'order.confirmed' })));
+  });
 });

@@ -1,6 +1,6 @@
 import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
 import type { NotificationConfig } from './config.js';
-import { notificationHandler } from './handler.js';
+import { notificationHandler, NotificationsOfBatch } from './handler.js';
 
 export function startNotification(config: NotificationConfig): Promise<ConsumerService> {
   return startConsumerService({
@@ -9,5 +9,7 @@ export function startNotification(config: NotificationConfig): Promise<ConsumerS
     queue: queues.notification,
     config,
     handler: () => notificationHandler,
+    beforeBatch: async () => new NotificationsOfBatch(),
+    afterBatch: (sent, tx) => sent.write(tx),
   });
 }
