@@ -67,7 +67,27 @@ describe('two events about one order in one batch', () => {
         },
       }),
     );
-    await publish([cancelled, placed, ...claims]);
+    // A reservation and its release in one batch: the stock moves there and back, and the
+    // reservation ends released.
+    const changedMind = randomUUID();
+    const placedThenCancelled = [
+      createEvent({
+        type: 'order.placed',
+        orderId: changedMind,
+        payload: {
+          customerId: 'batch-1',
+          items: [{ sku: 'TIN-SMALL', quantity: 3, priceCents: 850 }],
+          totalCents: 2550,
+        },
+      }),
+      createEvent({
+        type: 'order.cancelled',
+        orderId: changedMind,
+        payload: { customerId: 'batch-1', reason: 'changed their mind' },
+      }),
+    ];
+    const tinBefore = await stockOf('TIN-SMALL');
+    await publish([cancelled, placed, ...claims, ...placedThenCancelled]);
     await Promise.all([stack.start('payment'), stack.start('inventory')]);
 
     const inboxes = async () =>
@@ -103,6 +123,22 @@ describe('two events about one order in one batch', () => {
     );
     expect(limitedOutcome.map((r) => r.status)).toEqual(['reserved', 'rejected']);
     expect(await stockOf('SAMPLER-LTD')).toBe(10);
+
+    const released = await waitFor(
+      'the reservation and its release',
+      async () =>
+        (
+          await stack.pool.query<{ status: string; items: unknown }>(
+            'SELECT status, items FROM inventory.reservations WHERE order_id = $1',
+            [changedMind],
+          )
+        ).rows,
+      (rows) => rows[0]?.status === 'released',
+    );
+    expect(released).toEqual([{ status: 'released', items: [{ sku: 'TIN-SMALL', quantity: 3 }] }]);
+    expect(await stockOf('TIN-SMALL')).toBe(tinBefore);
+    const reserved = await stack.pool.query('SELECT reserved FROM inventory.stock WHERE sku = $1', ['TIN-SMALL']);
+    expect(reserved.rows).toEqual([{ reserved: 0 }]);
   });
 
   it('the saga folds a capture and a reservation of one batch into one CONFIRMED, emitted once, updating the order once', async () => {

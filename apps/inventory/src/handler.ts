@@ -9,15 +9,20 @@ interface ReservationRow {
   order_id: string;
   status: ReservationStatus;
   items: StockLine[];
+  reason: string | null;
 }
 
 /**
  * What a batch locked: its orders' reservation rows by order id, and the available stock of every
- * SKU it touches; each handler keeps both up to date as it goes.
+ * SKU it touches; each handler keeps both up to date as it goes, and records what it changed
+ * (`moved`, what left each SKU's available stock for its reserved stock; `changed`, the
+ * reservations), which writeBatch writes once they have all run.
  */
 export interface LockedBatch {
   reservations: Map<string, ReservationRow>;
   available: Map<string, number>;
+  moved: Map<string, number>;
+  changed: Set<string>;
 }
 type InventoryContext = HandlerContext<LockedBatch>;
 
@@ -51,18 +56,51 @@ function quantitiesBySku(lines: readonly StockLine[]): Map<string, number> {
 
 /** moveStock moves every line's quantity from available to reserved (direction -1) or back (+1). */
 function moveStock(ctx: InventoryContext, lines: StockLine[], direction: 1 | -1): void {
-  // One row per SKU: an UPDATE … FROM changes each target row once, whatever it joins.
-  const sums = quantitiesBySku(lines);
-  for (const [sku, quantity] of sums) {
-    const before = ctx.batch.available.get(sku);
-    if (before !== undefined) ctx.batch.available.set(sku, before + direction * quantity);
+  const { available, moved } = ctx.batch;
+  for (const [sku, quantity] of quantitiesBySku(lines)) {
+    const before = available.get(sku);
+    if (before !== undefined) available.set(sku, before + direction * quantity);
+    moved.set(sku, (moved.get(sku) ?? 0) + direction * quantity);
   }
-  void ctx.tx.send({
-    name: 'stock-move',
-    text: `UPDATE inventory.stock AS s SET available = s.available + $3 * l.quantity, reserved = s.reserved - $3 * l.quantity
-       FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE s.sku = l.sku`,
-    values: [[...sums.keys()], [...sums.values()], direction],
-  });
+}
+
+/** changeReservation records a reservation's new state, for writeBatch. */
+function changeReservation(ctx: InventoryContext, row: ReservationRow): void {
+  ctx.batch.reservations.set(row.order_id, row);
+  ctx.batch.changed.add(row.order_id);
+}
+
+/**
+ * writeBatch sends what a batch's handlers changed: each SKU's stock moved once, by the sum of the
+ * batch's moves, and each changed reservation written once, in its last state.
+ */
+export function writeBatch(batch: LockedBatch, tx: TransactionQueries): void {
+  // One row per SKU: an UPDATE … FROM changes each target row once, whatever it joins.
+  const moves = [...batch.moved].filter(([, delta]) => delta !== 0).sort(([a], [b]) => a.localeCompare(b));
+  if (moves.length > 0) {
+    void tx.send({
+      name: 'stock-move',
+      text: `UPDATE inventory.stock AS s SET available = s.available + l.delta, reserved = s.reserved - l.delta
+         FROM unnest($1::text[], $2::int[]) AS l(sku, delta) WHERE s.sku = l.sku`,
+      values: [moves.map(([sku]) => sku), moves.map(([, delta]) => delta)],
+    });
+  }
+  const changed = [...batch.changed].sort().map((orderId) => batch.reservations.get(orderId)!);
+  if (changed.length > 0) {
+    void tx.send({
+      name: 'reservation-change',
+      text: `UPDATE inventory.reservations AS r
+                SET status = c.status, items = c.items, reason = c.reason, updated_at = clock_timestamp()
+               FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[]) AS c(order_id, status, items, reason)
+              WHERE r.order_id = c.order_id`,
+      values: [
+        changed.map((row) => row.order_id),
+        changed.map((row) => row.status),
+        changed.map((row) => JSON.stringify(row.items)),
+        changed.map((row) => row.reason),
+      ],
+    });
+  }
 }
 
 async function reserve(event: Envelope<'order.placed'>, ctx: InventoryContext) {
@@ -78,34 +116,19 @@ async function reserve(event: Envelope<'order.placed'>, ctx: InventoryContext) {
   const shortSku = takeStock(ctx, lines);
   if (shortSku) {
     const reason = `out of stock: ${shortSku}`;
-    ctx.batch.reservations.set(event.orderId, { ...reservation, status: 'rejected' });
-    void ctx.tx.send({
-      name: 'reservation-rejected',
-      text: `UPDATE inventory.reservations SET status = 'rejected', reason = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
-      values: [event.orderId, reason],
-    });
+    changeReservation(ctx, { ...reservation, status: 'rejected', reason });
     await ctx.emit({ type: 'stock.rejected', payload: { reason, sku: shortSku } });
     return;
   }
-  ctx.batch.reservations.set(event.orderId, { ...reservation, status: 'reserved', items: lines });
-  void ctx.tx.send({
-    name: 'reservation-reserved',
-    text: `UPDATE inventory.reservations SET status = 'reserved', items = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
-    values: [event.orderId, JSON.stringify(lines)],
-  });
+  changeReservation(ctx, { ...reservation, status: 'reserved', items: lines });
   await ctx.emit({ type: 'stock.reserved', payload: { items: lines } });
 }
 
 async function release(event: Envelope<'order.cancelled'>, ctx: InventoryContext) {
   const reservation = reservationOf(ctx, event.orderId);
   if (reservation.status !== 'reserved') return;
-  ctx.batch.reservations.set(event.orderId, { ...reservation, status: 'released' });
+  changeReservation(ctx, { ...reservation, status: 'released' });
   moveStock(ctx, reservation.items, 1);
-  void ctx.tx.send({
-    name: 'reservation-released',
-    text: `UPDATE inventory.reservations SET status = 'released', updated_at = clock_timestamp() WHERE order_id = $1`,
-    values: [event.orderId],
-  });
   await ctx.emit({ type: 'stock.released', payload: { items: reservation.items } });
 }
 
@@ -120,7 +143,9 @@ async function release(event: Envelope<'order.cancelled'>, ctx: InventoryContext
 export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQueries): Promise<LockedBatch> {
   const placedSkus = events.flatMap((e) => (e.type === 'order.placed' ? e.payload.items.map((i) => i.sku) : []));
   const cancelledOrders = events.filter((e) => e.type === 'order.cancelled').map((e) => e.orderId);
-  if (placedSkus.length === 0 && cancelledOrders.length === 0) return { reservations: new Map(), available: new Map() };
+  if (placedSkus.length === 0 && cancelledOrders.length === 0) {
+    return { reservations: new Map(), available: new Map(), moved: new Map(), changed: new Set() };
+  }
   const initial = new Map<string, ReservationStatus>();
   for (const event of events) {
     if (initial.has(event.orderId)) continue;
@@ -147,7 +172,7 @@ export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQuer
     }),
     tx.query<ReservationRow>({
       name: 'reservation-lock-batch',
-      text: `SELECT order_id, status, items FROM inventory.reservations
+      text: `SELECT order_id, status, items, reason FROM inventory.reservations
             WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE`,
       values: [ids],
     }),
@@ -155,6 +180,8 @@ export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQuer
   return {
     reservations: new Map(locked.rows.map((row) => [row.order_id, row])),
     available: new Map(stock.rows.map((row) => [row.sku, row.available])),
+    moved: new Map(),
+    changed: new Set(),
   };
 }
 

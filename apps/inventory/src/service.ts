@@ -1,6 +1,6 @@
 import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
 import type { InventoryConfig } from './config.js';
-import { inventoryHandler, lockBatch } from './handler.js';
+import { inventoryHandler, lockBatch, writeBatch } from './handler.js';
 import { reservationRoutes } from './reservations.js';
 
 export function startInventory(config: InventoryConfig): Promise<ConsumerService> {
@@ -11,6 +11,7 @@ export function startInventory(config: InventoryConfig): Promise<ConsumerService
     config,
     handler: () => inventoryHandler,
     beforeBatch: lockBatch,
+    afterBatch: writeBatch,
     routes: reservationRoutes,
   });
 }
