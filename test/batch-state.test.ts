@@ -139,6 +139,20 @@ describe('two events about one order in one batch', () => {
     expect(await stockOf('TIN-SMALL')).toBe(tinBefore);
     const reserved = await stack.pool.query('SELECT reserved FROM inventory.stock WHERE sku = $1', ['TIN-SMALL']);
     expect(reserved.rows).toEqual([{ reserved: 0 }]);
+    // Payment charges, then refunds, in the same batch: the row is written once, refunded.
+    const refunded = await waitFor(
+      'the charge and its refund',
+      async () =>
+        (
+          await stack.pool.query<{ status: string; charge_id: string | null; refund_id: string | null }>(
+            'SELECT status, charge_id, refund_id FROM payments.payments WHERE order_id = $1',
+            [changedMind],
+          )
+        ).rows,
+      (rows) => rows[0]?.status === 'refunded',
+    );
+    expect(refunded[0]!.charge_id).toEqual(expect.any(String));
+    expect(refunded[0]!.refund_id).toEqual(expect.any(String));
   });
 
   it('the saga folds a capture and a reservation of one batch into one CONFIRMED, emitted once, updating the order once', async () => {

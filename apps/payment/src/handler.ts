@@ -12,10 +12,18 @@ interface PaymentRow {
   order_id: string;
   status: PaymentStatus;
   charge_id: string | null;
+  refund_id: string | null;
+  reason: string | null;
 }
 
-/** The payment rows of a batch's orders, locked, by order id; each handler keeps its own up to date. */
-export type LockedPayments = Map<string, PaymentRow>;
+/**
+ * The payment rows of a batch's orders, locked, by order id: each handler keeps its own up to date
+ * and marks it changed, and writePaymentsOfBatch writes the changed ones once they have all run.
+ */
+export interface LockedPayments {
+  rows: Map<string, PaymentRow>;
+  changed: Set<string>;
+}
 
 /**
  * lockPaymentsOfBatch creates each order's payment row if it is missing (pending for a charge,
@@ -45,18 +53,46 @@ export async function lockPaymentsOfBatch(
     }),
     tx.query<PaymentRow>({
       name: 'payment-lock-batch',
-      text: `SELECT order_id, status, charge_id FROM payments.payments
+      text: `SELECT order_id, status, charge_id, refund_id, reason FROM payments.payments
             WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE`,
       values: [ids],
     }),
   ]);
-  return new Map(locked.rows.map((row) => [row.order_id, row]));
+  return { rows: new Map(locked.rows.map((row) => [row.order_id, row])), changed: new Set() };
+}
+
+/** writePaymentsOfBatch writes every payment a batch's handlers changed, in its last state, in one statement. */
+export function writePaymentsOfBatch(batch: LockedPayments, tx: TransactionQueries): void {
+  const changed = [...batch.changed].sort().map((orderId) => batch.rows.get(orderId)!);
+  if (changed.length === 0) return;
+  void tx.send({
+    name: 'payment-change',
+    text: `UPDATE payments.payments AS p
+              SET status = c.status, charge_id = c.charge_id, refund_id = c.refund_id, reason = c.reason,
+                  updated_at = clock_timestamp()
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+               AS c(order_id, status, charge_id, refund_id, reason)
+            WHERE p.order_id = c.order_id`,
+    values: [
+      changed.map((row) => row.order_id),
+      changed.map((row) => row.status),
+      changed.map((row) => row.charge_id),
+      changed.map((row) => row.refund_id),
+      changed.map((row) => row.reason),
+    ],
+  });
 }
 
 function paymentOf(ctx: PaymentContext, orderId: string): PaymentRow {
-  const row = ctx.batch.get(orderId);
+  const row = ctx.batch.rows.get(orderId);
   if (!row) throw new Error(`payment row for ${orderId} was not locked`);
   return row;
+}
+
+/** changePayment records a payment's new state, for writePaymentsOfBatch. */
+function changePayment(ctx: PaymentContext, row: PaymentRow): void {
+  ctx.batch.rows.set(row.order_id, row);
+  ctx.batch.changed.add(row.order_id);
 }
 
 async function charge(event: Envelope<'order.placed'>, ctx: PaymentContext, gateway: GatewayClient) {
@@ -68,27 +104,14 @@ async function charge(event: Envelope<'order.placed'>, ctx: PaymentContext, gate
   }
   const result = await gateway.charge(event.orderId, totalCents);
   await failpoint('payment.after-charge-before-commit');
-  ctx.batch.set(event.orderId, {
-    ...payment,
-    status: result.status === 'captured' ? 'captured' : 'declined',
-    charge_id: result.chargeId,
-  });
   if (result.status === 'captured') {
-    void ctx.tx.send({
-      name: 'payment-captured',
-      text: `UPDATE payments.payments SET status = 'captured', charge_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
-      values: [event.orderId, result.chargeId],
-    });
+    changePayment(ctx, { ...payment, status: 'captured', charge_id: result.chargeId });
     await ctx.emit({
       type: 'payment.captured',
       payload: { chargeId: result.chargeId, amountCents: result.amountCents },
     });
   } else {
-    void ctx.tx.send({
-      name: 'payment-declined',
-      text: `UPDATE payments.payments SET status = 'declined', charge_id = $2, reason = $3, updated_at = clock_timestamp() WHERE order_id = $1`,
-      values: [event.orderId, result.chargeId, result.reason],
-    });
+    changePayment(ctx, { ...payment, status: 'declined', charge_id: result.chargeId, reason: result.reason });
     await ctx.emit({ type: 'payment.declined', payload: { reason: result.reason } });
   }
 }
@@ -98,12 +121,7 @@ async function refund(event: Envelope<'order.cancelled'>, ctx: PaymentContext, g
   if (payment.status !== 'captured') return;
   if (!payment.charge_id) throw new BusinessRuleError(`captured payment of ${event.orderId} has no charge id`);
   const result = await gateway.refund(event.orderId, payment.charge_id);
-  ctx.batch.set(event.orderId, { ...payment, status: 'refunded' });
-  void ctx.tx.send({
-    name: 'payment-refunded',
-    text: `UPDATE payments.payments SET status = 'refunded', refund_id = $2, updated_at = clock_timestamp() WHERE order_id = $1`,
-    values: [event.orderId, result.refundId],
-  });
+  changePayment(ctx, { ...payment, status: 'refunded', refund_id: result.refundId });
   await ctx.emit({
     type: 'payment.refunded',
     payload: { chargeId: result.chargeId, refundId: result.refundId, amountCents: result.amountCents },

@@ -1,7 +1,7 @@
 import { queues, startConsumerService, type ConsumerService } from '@surety/messaging';
 import type { PaymentConfig } from './config.js';
 import { GatewayClient } from './gateway-client.js';
-import { lockPaymentsOfBatch, paymentHandler } from './handler.js';
+import { lockPaymentsOfBatch, paymentHandler, writePaymentsOfBatch } from './handler.js';
 
 export function startPayment(config: PaymentConfig): Promise<ConsumerService> {
   return startConsumerService({
@@ -14,5 +14,6 @@ export function startPayment(config: PaymentConfig): Promise<ConsumerService> {
     handler: (deps) =>
       paymentHandler(new GatewayClient(config.gatewayUrl, config.gatewayTimeoutMs, config.breaker, deps)),
     beforeBatch: lockPaymentsOfBatch,
+    afterBatch: writePaymentsOfBatch,
   });
 }
