@@ -15,7 +15,8 @@ interface Notification {
 
 /**
  * NotificationsOfBatch collects what a batch's handlers send, and writes it to the sink table in one
- * statement once they have all run.
+ * statement once they have all run, in key order, as every batch does: two batches holding the
+ * same keys wait for each other instead of deadlocking.
  */
 export class NotificationsOfBatch {
   private readonly sent: Notification[] = [];
@@ -33,6 +34,7 @@ export class NotificationsOfBatch {
              SELECT n.id, n.order_id, n.about, $1, n.recipient, n.body, n.message_id
                FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[])
                  AS n(id, order_id, about, recipient, body, message_id)
+              ORDER BY n.order_id, n.about
              ON CONFLICT (order_id, about) DO NOTHING`,
       values: [
         channel,
