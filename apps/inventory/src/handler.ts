@@ -1,6 +1,6 @@
 import { BusinessRuleError, type AnyEvent, type Envelope } from '@surety/contracts';
 import type { TransactionQueries } from '@surety/db';
-import type { Handler, HandlerContext } from '@surety/messaging';
+import { BatchRows, type Handler, type HandlerContext } from '@surety/messaging';
 
 type ReservationStatus = 'pending' | 'reserved' | 'rejected' | 'voided' | 'released';
 type StockLine = { sku: string; quantity: number };
@@ -14,15 +14,14 @@ interface ReservationRow {
 
 /**
  * What a batch locked: its orders' reservation rows by order id, and the available stock of every
- * SKU it touches; each handler keeps both up to date as it goes, and records what it changed
- * (`moved`, what left each SKU's available stock for its reserved stock; `changed`, the
- * reservations), which writeBatch writes once they have all run.
+ * SKU it touches; each handler keeps both up to date as it goes, and records what moved from each
+ * SKU's available stock to its reserved stock (`moved`), which writeBatch writes, with the changed
+ * reservations, once they have all run.
  */
 export interface LockedBatch {
-  reservations: Map<string, ReservationRow>;
+  reservations: BatchRows<ReservationRow>;
   available: Map<string, number>;
   moved: Map<string, number>;
-  changed: Set<string>;
 }
 type InventoryContext = HandlerContext<LockedBatch>;
 
@@ -64,12 +63,6 @@ function moveStock(ctx: InventoryContext, lines: StockLine[], direction: 1 | -1)
   }
 }
 
-/** changeReservation records a reservation's new state, for writeBatch. */
-function changeReservation(ctx: InventoryContext, row: ReservationRow): void {
-  ctx.batch.reservations.set(row.order_id, row);
-  ctx.batch.changed.add(row.order_id);
-}
-
 /**
  * writeBatch sends what a batch's handlers changed: each SKU's stock moved once, by the sum of the
  * batch's moves, and each changed reservation written once, in its last state.
@@ -85,7 +78,7 @@ export function writeBatch(batch: LockedBatch, tx: TransactionQueries): void {
       values: [moves.map(([sku]) => sku), moves.map(([, delta]) => delta)],
     });
   }
-  const changed = [...batch.changed].sort().map((orderId) => batch.reservations.get(orderId)!);
+  const changed = batch.reservations.changed();
   if (changed.length > 0) {
     void tx.send({
       name: 'reservation-change',
@@ -116,18 +109,18 @@ async function reserve(event: Envelope<'order.placed'>, ctx: InventoryContext) {
   const shortSku = takeStock(ctx, lines);
   if (shortSku) {
     const reason = `out of stock: ${shortSku}`;
-    changeReservation(ctx, { ...reservation, status: 'rejected', reason });
+    ctx.batch.reservations.change(event.orderId, { ...reservation, status: 'rejected', reason });
     await ctx.emit({ type: 'stock.rejected', payload: { reason, sku: shortSku } });
     return;
   }
-  changeReservation(ctx, { ...reservation, status: 'reserved', items: lines });
+  ctx.batch.reservations.change(event.orderId, { ...reservation, status: 'reserved', items: lines });
   await ctx.emit({ type: 'stock.reserved', payload: { items: lines } });
 }
 
 async function release(event: Envelope<'order.cancelled'>, ctx: InventoryContext) {
   const reservation = reservationOf(ctx, event.orderId);
   if (reservation.status !== 'reserved') return;
-  changeReservation(ctx, { ...reservation, status: 'released' });
+  ctx.batch.reservations.change(event.orderId, { ...reservation, status: 'released' });
   moveStock(ctx, reservation.items, 1);
   await ctx.emit({ type: 'stock.released', payload: { items: reservation.items } });
 }
@@ -144,7 +137,7 @@ export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQuer
   const placedSkus = events.flatMap((e) => (e.type === 'order.placed' ? e.payload.items.map((i) => i.sku) : []));
   const cancelledOrders = events.filter((e) => e.type === 'order.cancelled').map((e) => e.orderId);
   if (placedSkus.length === 0 && cancelledOrders.length === 0) {
-    return { reservations: new Map(), available: new Map(), moved: new Map(), changed: new Set() };
+    return { reservations: new BatchRows(), available: new Map(), moved: new Map() };
   }
   const initial = new Map<string, ReservationStatus>();
   for (const event of events) {
@@ -178,10 +171,9 @@ export async function lockBatch(events: readonly AnyEvent[], tx: TransactionQuer
     }),
   ]);
   return {
-    reservations: new Map(locked.rows.map((row) => [row.order_id, row])),
+    reservations: new BatchRows(new Map(locked.rows.map((row) => [row.order_id, row]))),
     available: new Map(stock.rows.map((row) => [row.sku, row.available])),
     moved: new Map(),
-    changed: new Set(),
   };
 }
 

@@ -1,7 +1,7 @@
 import { BusinessRuleError, type AnyEvent, type Envelope } from '@surety/contracts';
 import { failpoint } from '@surety/failpoints';
 import type { TransactionQueries } from '@surety/db';
-import type { Handler, HandlerContext } from '@surety/messaging';
+import { BatchRows, type Handler, type HandlerContext } from '@surety/messaging';
 
 type PaymentContext = HandlerContext<LockedPayments>;
 import type { GatewayClient } from './gateway-client.js';
@@ -17,13 +17,10 @@ interface PaymentRow {
 }
 
 /**
- * The payment rows of a batch's orders, locked, by order id: each handler keeps its own up to date
- * and marks it changed, and writePaymentsOfBatch writes the changed ones once they have all run.
+ * The payment rows of a batch's orders, locked, by order id: each handler keeps its own up to date,
+ * and writePaymentsOfBatch writes the changed ones once they have all run.
  */
-export interface LockedPayments {
-  rows: Map<string, PaymentRow>;
-  changed: Set<string>;
-}
+export type LockedPayments = BatchRows<PaymentRow>;
 
 /**
  * lockPaymentsOfBatch creates each order's payment row if it is missing (pending for a charge,
@@ -58,12 +55,12 @@ export async function lockPaymentsOfBatch(
       values: [ids],
     }),
   ]);
-  return { rows: new Map(locked.rows.map((row) => [row.order_id, row])), changed: new Set() };
+  return new BatchRows(new Map(locked.rows.map((row) => [row.order_id, row])));
 }
 
 /** writePaymentsOfBatch writes every payment a batch's handlers changed, in its last state, in one statement. */
 export function writePaymentsOfBatch(batch: LockedPayments, tx: TransactionQueries): void {
-  const changed = [...batch.changed].sort().map((orderId) => batch.rows.get(orderId)!);
+  const changed = batch.changed();
   if (changed.length === 0) return;
   void tx.send({
     name: 'payment-change',
@@ -84,15 +81,9 @@ export function writePaymentsOfBatch(batch: LockedPayments, tx: TransactionQueri
 }
 
 function paymentOf(ctx: PaymentContext, orderId: string): PaymentRow {
-  const row = ctx.batch.rows.get(orderId);
+  const row = ctx.batch.get(orderId);
   if (!row) throw new Error(`payment row for ${orderId} was not locked`);
   return row;
-}
-
-/** changePayment records a payment's new state, for writePaymentsOfBatch. */
-function changePayment(ctx: PaymentContext, row: PaymentRow): void {
-  ctx.batch.rows.set(row.order_id, row);
-  ctx.batch.changed.add(row.order_id);
 }
 
 async function charge(event: Envelope<'order.placed'>, ctx: PaymentContext, gateway: GatewayClient) {
@@ -105,13 +96,18 @@ async function charge(event: Envelope<'order.placed'>, ctx: PaymentContext, gate
   const result = await gateway.charge(event.orderId, totalCents);
   await failpoint('payment.after-charge-before-commit');
   if (result.status === 'captured') {
-    changePayment(ctx, { ...payment, status: 'captured', charge_id: result.chargeId });
+    ctx.batch.change(event.orderId, { ...payment, status: 'captured', charge_id: result.chargeId });
     await ctx.emit({
       type: 'payment.captured',
       payload: { chargeId: result.chargeId, amountCents: result.amountCents },
     });
   } else {
-    changePayment(ctx, { ...payment, status: 'declined', charge_id: result.chargeId, reason: result.reason });
+    ctx.batch.change(event.orderId, {
+      ...payment,
+      status: 'declined',
+      charge_id: result.chargeId,
+      reason: result.reason,
+    });
     await ctx.emit({ type: 'payment.declined', payload: { reason: result.reason } });
   }
 }
@@ -121,7 +117,7 @@ async function refund(event: Envelope<'order.cancelled'>, ctx: PaymentContext, g
   if (payment.status !== 'captured') return;
   if (!payment.charge_id) throw new BusinessRuleError(`captured payment of ${event.orderId} has no charge id`);
   const result = await gateway.refund(event.orderId, payment.charge_id);
-  changePayment(ctx, { ...payment, status: 'refunded', refund_id: result.refundId });
+  ctx.batch.change(event.orderId, { ...payment, status: 'refunded', refund_id: result.refundId });
   await ctx.emit({
     type: 'payment.refunded',
     payload: { chargeId: result.chargeId, refundId: result.refundId, amountCents: result.amountCents },

@@ -1,5 +1,6 @@
 import type { AnyEvent } from '@surety/contracts';
 import type { TransactionQueries } from '@surety/db';
+import { BatchRows } from '@surety/messaging';
 import type { SagaState } from './state-machine.js';
 
 export interface OrderRow {
@@ -29,7 +30,7 @@ export class OrdersOfBatch {
   private readonly steps = new Map<string, TimelineStep[]>();
   private written: Promise<{ rows: { id: string; seconds: number | null }[] }> | undefined;
 
-  private constructor(private readonly rows: Map<string, OrderRow>) {}
+  private constructor(private readonly rows: BatchRows<OrderRow>) {}
 
   /**
    * lock locks every order a batch's results are about, in one statement and in id order
@@ -44,7 +45,7 @@ export class OrdersOfBatch {
                FROM orders.orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
       values: [ids],
     });
-    return new OrdersOfBatch(new Map(locked.rows.map((row) => [row.id, row])));
+    return new OrdersOfBatch(new BatchRows(new Map(locked.rows.map((row) => [row.id, row]))));
   }
 
   get(orderId: string): OrderRow | undefined {
@@ -55,7 +56,7 @@ export class OrdersOfBatch {
   change(orderId: string, state: SagaState, steps: readonly TimelineStep[]): void {
     const row = this.rows.get(orderId);
     if (!row) throw new Error(`order ${orderId} is not locked by this batch`);
-    this.rows.set(orderId, {
+    this.rows.change(orderId, {
       ...row,
       status: state.status,
       payment_status: state.paymentStatus,
@@ -70,8 +71,8 @@ export class OrdersOfBatch {
    * microsecond apart so that the timeline keeps their order.
    */
   write(tx: TransactionQueries): void {
-    if (this.steps.size === 0) return;
-    const orders = [...this.steps.keys()].sort().map((id) => this.rows.get(id)!);
+    const orders = this.rows.changed();
+    if (orders.length === 0) return;
     const steps = [...this.steps].flatMap(([orderId, list]) => list.map((step) => ({ orderId, ...step })));
     this.written = tx.send<{ id: string; seconds: number | null }>({
       name: 'saga-apply',
