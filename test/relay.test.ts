@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import amqp from 'amqplib';
 import { createEvent } from '@surety/contracts';
-import { appendToOutbox, prepareOutboxSlot, withTransaction } from '@surety/db';
+import { appendToOutbox, withTransaction } from '@surety/db';
+import { prepareOutboxSlot } from '@surety/db/outbox-changes';
 import { declareTopology, queues } from '@surety/messaging';
 import { loadRelayConfig, startRelay, type RelayService } from '@surety/relay';
 import { randomUUID } from 'node:crypto';

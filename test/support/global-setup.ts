@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { migrate } from '@surety/db';
+import { migrate } from '@surety/db/migrate';
 import { ensureCompiled } from '../../apps/cli/src/compiled.js';
 import { sweepStaleResources } from '../../apps/cli/src/isolated-resources.js';
 import { databaseUrlFor, management, templateDatabase, testEnv, testPrefix } from './env.js';

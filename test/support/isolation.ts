@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { dropReplicationSlots } from '@surety/db';
+import { dropReplicationSlots } from '@surety/db/outbox-changes';
 import { createGrantedVhost, deleteVhost, vhostUserOf } from '../../apps/cli/src/isolated-resources.js';
 import { amqpUrlFor, databaseUrlFor, management, templateDatabase, testPrefix } from './env.js';
 

@@ -1,5 +1,7 @@
 import { defaults } from '@surety/config';
-import { checkOut, createPool, dropReplicationSlots, migrate, type PoolClient } from '@surety/db';
+import { checkOut, createPool, type PoolClient } from '@surety/db';
+import { migrate } from '@surety/db/migrate';
+import { dropReplicationSlots } from '@surety/db/outbox-changes';
 import { brokerUrls, managementClient } from '@surety/messaging';
 import { createLogger } from '@surety/telemetry';
 

@@ -10,7 +10,7 @@ const say = (line: string) => process.stdout.write(`[surety] ${line}\n`);
  */
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   async migrate() {
-    const [{ defaults }, { migrate }] = await Promise.all([import('@surety/config'), import('@surety/db')]);
+    const [{ defaults }, { migrate }] = await Promise.all([import('@surety/config'), import('@surety/db/migrate')]);
     await migrate(process.env.DATABASE_URL ?? defaults.databaseUrl, say);
   },
   async run(args) {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { defaults } from '@surety/config';
-import { migrate } from '@surety/db';
+import { migrate } from '@surety/db/migrate';
 import { createLogger, createRegistry, startOpsServer } from '@surety/telemetry';
 import { vhostOf } from '@surety/messaging';
 import { removeScrapeTargets, scrapeTargets, writeScrapeTargets } from './scrape-targets.js';

@@ -1,14 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { currentHostOf, markPublished, type Pool, type SchemaName } from '@surety/db';
 import {
-  currentHostOf,
-  markPublished,
   OutboxChangeStream,
   prepareOutboxSlot,
   type OutboxTransaction,
-  type Pool,
-  type SchemaName,
   type StreamedOutboxRow,
-} from '@surety/db';
+} from '@surety/db/outbox-changes';
 import type { Logger } from '@surety/telemetry';
 import { Histogram, type Registry } from 'prom-client';
 import type { PollingRelay } from './relay.js';

@@ -9,7 +9,6 @@ import {
   startOpsServer,
   type RunningService,
 } from '@surety/telemetry';
-import { CdcRelay } from './cdc-relay.js';
 import type { RelayConfig } from './config.js';
 import { PollingRelay } from './relay.js';
 import { RowPublisher } from './row-publisher.js';
@@ -43,9 +42,18 @@ export async function startRelay(config: RelayConfig): Promise<RelayService> {
   const wakeup: Wakeup = listener ?? new TimerWakeup();
   const relay = new PollingRelay({ ...config, pool, rowPublisher, wakeup, logger, registry });
   relay.start();
+  // Loaded only in CDC mode: the logical-replication client is memory a polling relay never uses.
   const cdc =
     config.mode === 'cdc'
-      ? new CdcRelay({ ...config, pool, rowPublisher, sweep: relay, retryDelayMs: cdcRetryDelayMs, logger, registry })
+      ? new (await import('./cdc-relay.js')).CdcRelay({
+          ...config,
+          pool,
+          rowPublisher,
+          sweep: relay,
+          retryDelayMs: cdcRetryDelayMs,
+          logger,
+          registry,
+        })
       : undefined;
   cdc?.start();
   const ops = await startOpsServer({

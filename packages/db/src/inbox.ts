@@ -1,5 +1,5 @@
 import type { PoolClient } from './pool.js';
-import type { SchemaName } from './migrate.js';
+import type { SchemaName } from './schemas.js';
 
 /**
  * recordManyInInbox claims several messages in one statement and returns the ids seen for the

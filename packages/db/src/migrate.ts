@@ -3,18 +3,7 @@ import { runner } from 'node-pg-migrate';
 import { createLogger } from '@surety/telemetry';
 import { checkOut } from './host-list.js';
 import { createPool } from './pool.js';
-
-/** The schemas Surety owns, in the order their migrations run. */
-export const schemas = ['orders', 'payments', 'inventory', 'notifications', 'gateway', 'ops'] as const;
-export type SchemaName = (typeof schemas)[number];
-
-/** The schemas with an outbox (and an inbox): every one that emits events. */
-export const emittingSchemas = [
-  'orders',
-  'payments',
-  'inventory',
-  'notifications',
-] as const satisfies readonly SchemaName[];
+import { schemas } from './schemas.js';
 
 const migrationsRoot = fileURLToPath(new URL('../migrations/', import.meta.url));
 

@@ -1,4 +1,4 @@
-import { emittingSchemas, type SchemaName } from './migrate.js';
+import { emittingSchemas, type SchemaName } from './schemas.js';
 import type { Pool } from './pool.js';
 
 export interface OutboxBacklog {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from '@surety/telemetry';
 import type { Pool } from './pool.js';
-import type { SchemaName } from './migrate.js';
+import type { SchemaName } from './schemas.js';
 import type { OutboxRow } from './outbox.js';
 
 /** The publication of every outbox's inserts (migration ops/002), which the CDC relay reads. */

@@ -1,7 +1,7 @@
 import { keyHeadersOf, validateEvent, type Envelope, type EventType } from '@surety/contracts';
 import { activeTraceHeaders } from '@surety/telemetry';
 import type { Pool, PoolClient } from './pool.js';
-import type { SchemaName } from './migrate.js';
+import type { SchemaName } from './schemas.js';
 import { channels, notifyAfterCommit, notifySoon } from './notifications.js';
 import { sendInTransaction } from './transaction.js';
 

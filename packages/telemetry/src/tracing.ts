@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
-import { FastifyOtelInstrumentation } from '@fastify/otel';
+import type { FastifyOtelInstrumentation as FastifyOtelInstrumentationClass } from '@fastify/otel';
+import type { PgInstrumentation as PgInstrumentationClass } from '@opentelemetry/instrumentation-pg';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -33,6 +33,25 @@ const otlpExporterPackages: Record<OtlpProtocol, string> = {
   'http/json': '@opentelemetry/exporter-trace-otlp-http',
   grpc: '@opentelemetry/exporter-trace-otlp-grpc',
 };
+
+// The instrumentations that only add spans inside a hop are loaded only when spans are exported,
+// like the exporters: unread, they would be memory in every process.
+function inHopInstrumentations(): Instrumentation[] {
+  const require = createRequire(import.meta.url);
+  const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as {
+    PgInstrumentation: typeof PgInstrumentationClass;
+  };
+  const { FastifyOtelInstrumentation } = require('@fastify/otel') as {
+    FastifyOtelInstrumentation: typeof FastifyOtelInstrumentationClass;
+  };
+  return [
+    new PgInstrumentation({ requireParentSpan: true }),
+    new FastifyOtelInstrumentation({
+      registerOnInitialization: true,
+      ignorePaths: (route: { url: string }) => quietPaths.has(pathOf(route.url)),
+    }),
+  ];
+}
 
 function spanExporters(config: TracingConfig): SpanExporter[] {
   const require = createRequire(import.meta.url);
@@ -75,16 +94,8 @@ export function startTracing(service: string, env?: NodeJS.ProcessEnv): NodeTrac
     new UndiciInstrumentation(),
     new AmqplibInstrumentation(),
   ];
-  if (config.exports) {
-    // These only add spans inside a hop: worth their cost only when spans are exported.
-    instrumentations.push(
-      new PgInstrumentation({ requireParentSpan: true }),
-      new FastifyOtelInstrumentation({
-        registerOnInitialization: true,
-        ignorePaths: (route: { url: string }) => quietPaths.has(pathOf(route.url)),
-      }),
-    );
-  }
+  // These only add spans inside a hop: worth their cost only when spans are exported.
+  if (config.exports) instrumentations.push(...inHopInstrumentations());
   registerInstrumentations({ instrumentations });
   onExit(() => provider.shutdown());
   return provider;
