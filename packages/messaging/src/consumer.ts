@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { context, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
   ContractViolationError,
@@ -25,7 +25,7 @@ import {
   type TransactionQueries,
 } from '@surety/db';
 import { failpoint } from '@surety/failpoints';
-import { traceExemplar, type Logger } from '@surety/telemetry';
+import { contextFromHeaders, traceExemplar, type Logger } from '@surety/telemetry';
 import type { Attachment, Broker } from './broker.js';
 import { OutboxDispatcher, type OutboxDispatch } from './outbox-dispatcher.js';
 import type { ConfirmPublisher, OutgoingMessage } from './publisher.js';
@@ -190,6 +190,17 @@ type Decoded = Delivery & { event: AnyEvent };
  * past the budget or for an error that cannot pass, sent to the queue's DLQ with the reason in
  * their headers. Batches run one at a time, so the ack of one never covers another's deliveries.
  */
+
+/**
+ * deliveryTrace is the trace a delivery's work and log lines run in: the span the AMQP
+ * instrumentation opened for it, when spans are exported and it runs; else the trace its headers
+ * carry, so that without spans the work still names its order's trace.
+ */
+function deliveryTrace(message: ConsumeMessage): Context {
+  const carried = contextFromHeaders(message.properties.headers ?? {});
+  const active = context.active();
+  return trace.getSpanContext(active)?.traceId === trace.getSpanContext(carried)?.traceId ? active : carried;
+}
 export class Consumer<Batch = undefined> implements Attachment {
   private channel: Channel | undefined;
   private consumerTag: string | undefined;
@@ -276,7 +287,7 @@ export class Consumer<Batch = undefined> implements Attachment {
     this.waiting.push({
       message,
       channel,
-      trace: context.active(),
+      trace: deliveryTrace(message),
       stopTimer: this.metrics.duration.startTimer({ queue: queue.name }, traceExemplar()),
       fields: { queue: queue.name, messageId },
     });

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import type { FastifyOtelInstrumentation as FastifyOtelInstrumentationClass } from '@fastify/otel';
+import type { AmqplibInstrumentation as AmqplibInstrumentationClass } from '@opentelemetry/instrumentation-amqplib';
 import type { PgInstrumentation as PgInstrumentationClass } from '@opentelemetry/instrumentation-pg';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
-import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
@@ -34,9 +34,9 @@ const otlpExporterPackages: Record<OtlpProtocol, string> = {
   grpc: '@opentelemetry/exporter-trace-otlp-grpc',
 };
 
-// The instrumentations that only add spans inside a hop are loaded only when spans are exported,
-// like the exporters: unread, they would be memory in every process.
-function inHopInstrumentations(): Instrumentation[] {
+// The instrumentations that only add spans are loaded only when spans are exported, like the
+// exporters: unread, their spans cost every process memory, and every message CPU and garbage.
+function spanOnlyInstrumentations(): Instrumentation[] {
   const require = createRequire(import.meta.url);
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as {
     PgInstrumentation: typeof PgInstrumentationClass;
@@ -44,7 +44,13 @@ function inHopInstrumentations(): Instrumentation[] {
   const { FastifyOtelInstrumentation } = require('@fastify/otel') as {
     FastifyOtelInstrumentation: typeof FastifyOtelInstrumentationClass;
   };
+  const { AmqplibInstrumentation } = require('@opentelemetry/instrumentation-amqplib') as {
+    AmqplibInstrumentation: typeof AmqplibInstrumentationClass;
+  };
   return [
+    // The broker hop's publish and consume spans. Without them the trace still crosses it: the
+    // outbox row's headers carry it, and packages/messaging's consumer reads it back from them.
+    new AmqplibInstrumentation(),
     new PgInstrumentation({ requireParentSpan: true }),
     new FastifyOtelInstrumentation({
       registerOnInitialization: true,
@@ -88,14 +94,12 @@ export function startTracing(service: string, env?: NodeJS.ProcessEnv): NodeTrac
   // W3C trace context and baggage, and an AsyncLocalStorage context manager.
   provider.register();
   const instrumentations: Instrumentation[] = [
-    // These carry the trace across hops (HTTP in and out, AMQP), so they run whether or not
-    // anything is exported: logs and outbox rows name the order's trace either way.
+    // These carry the trace across HTTP hops (in and out), so they run whether or not anything is
+    // exported: logs and outbox rows name the order's trace either way.
     new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => quietPaths.has(pathOf(request.url)) }),
     new UndiciInstrumentation(),
-    new AmqplibInstrumentation(),
   ];
-  // These only add spans inside a hop: worth their cost only when spans are exported.
-  if (config.exports) instrumentations.push(...inHopInstrumentations());
+  if (config.exports) instrumentations.push(...spanOnlyInstrumentations());
   registerInstrumentations({ instrumentations });
   onExit(() => provider.shutdown());
   return provider;
