@@ -44,16 +44,19 @@ export function appendManyToOutbox(
   options: { wakeRelay: boolean } = { wakeRelay: true },
 ): void {
   if (entries.length === 0) return;
+  // The envelopes and headers travel as JSON arrays, the envelopes as the text already serialized:
+  // as jsonb[] parameters, pg would copy each one twice to escape its quotes into an array literal.
   void sendInTransaction(client, {
     name: `outbox-append-${schema}`,
     text: `INSERT INTO ${schema}.outbox (id, order_id, type, envelope, headers)
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[])`,
+           SELECT * FROM ROWS FROM (unnest($1::uuid[]), unnest($2::uuid[]), unnest($3::text[]),
+                                    jsonb_array_elements($4::jsonb), jsonb_array_elements($5::jsonb))`,
     values: [
       entries.map((e) => e.event.id),
       entries.map((e) => e.event.orderId),
       entries.map((e) => e.event.type),
-      entries.map((e) => e.envelope),
-      entries.map((e) => JSON.stringify(e.headers)),
+      `[${entries.map((e) => e.envelope).join(',')}]`,
+      JSON.stringify(entries.map((e) => e.headers)),
     ],
   });
   if (options.wakeRelay) notifyAfterCommit(client, channels.outbox, schema);
