@@ -4,7 +4,9 @@ import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderChart } from '../manifests/support/helm.js';
 import { namespace } from '../manifests/support/repo.js';
+import { appNodeFlags } from '../../apps/cli/src/compiled.js';
 import { entryPointsOf, type EntryPoint } from './support/chart-entry-points.js';
+import { readDockerfile } from './support/dockerfile.js';
 import { launch, type LaunchedProcess } from './support/launch.js';
 import { startLocalCluster, type LocalClusterSetup } from './support/local-cluster.js';
 import { repoRoot } from './support/workspaces.js';
@@ -81,6 +83,13 @@ describe('the image, replayed from the Dockerfile', () => {
     expect(servers.map((e) => e.owner)).toContain('Deployment/api');
     expect(jobs.map((e) => e.owner)).toEqual(['CronJob/reconciler']);
     expect(tests.map((e) => e.owner)).toEqual(['Pod/place-order-test']);
+  });
+
+  it('runs node with the flags `make run` gives it', () => {
+    const entrypoints = readDockerfile()
+      .at(-1)!
+      .instructions.flatMap((instruction) => (instruction.op === 'ENTRYPOINT' ? [instruction.argv] : []));
+    expect(entrypoints.at(-1)).toEqual(['node', ...appNodeFlags]);
   });
 
   it(
