@@ -45,5 +45,5 @@ COPY --from=build /app/apps/api/public apps/api/public
 COPY docs/runbook.md docs/runbook.md
 # The node image's unprivileged user (uid 1000), which the chart's securityContext names too.
 USER node
-ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=4", "--heap-growing-percent=50"]
+ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=4"]
 CMD ["dist/api.js"]

@@ -11,13 +11,13 @@ export const distFolder = 'dist';
 
 /**
  * How node runs an app, here and in the image (the Dockerfile's ENTRYPOINT says the same): source
- * maps, so stack traces name the TypeScript; young-generation semi-spaces of at most 4 MiB instead
- * of V8's 16, about 20 MiB less resident per process under load; and an old generation let grow to
- * 1.5 times what survived the last full collection before the next, where V8 lets it reach up to 4
- * times: the consumers' host peaked at 127-128 MiB instead of 216-218 at 250 orders/s, its CPU per
- * order within noise (1.64 and 1.59 against 1.61 and 1.55 ms, alternating bench-cost rounds).
+ * maps, so stack traces name the TypeScript; and young-generation semi-spaces of at most 4 MiB
+ * instead of V8's 16, about 20 MiB less resident per process under load, with the garbage
+ * collector's share of CPU unchanged within noise (bench-cost profiles at 100 orders/s).
+ * `--heap-growing-percent=50` would halve the consumers' host's peak (127 against 216 MiB) but
+ * costs its CPU per order 15 % at 300 orders/s (docs/architecture.md, "Measured and not kept").
  */
-export const appNodeFlags = ['--enable-source-maps', '--max-semi-space-size=4', '--heap-growing-percent=50'] as const;
+export const appNodeFlags = ['--enable-source-maps', '--max-semi-space-size=4'] as const;
 /** Touched by every build, with the time the build started: an input newer than it is not in dist/. */
 export const buildStamp = join(distFolder, '.built');
 
