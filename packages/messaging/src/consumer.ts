@@ -182,6 +182,21 @@ interface BatchTransaction<Batch> {
 type Decoded = Delivery & { event: AnyEvent };
 
 /**
+ * deliveryTrace is the trace a delivery's work and log lines run in: the span the AMQP
+ * instrumentation opened for it, when spans are exported and it runs (that span continues the
+ * trace the headers carry, or starts one when they carry none); else the trace the headers carry,
+ * so that without spans the work still names its order's trace.
+ */
+function deliveryTrace(message: ConsumeMessage): Context {
+  const carried = contextFromHeaders(message.properties.headers ?? {});
+  const active = context.active();
+  const carriedTrace = trace.getSpanContext(carried)?.traceId;
+  const activeTrace = trace.getSpanContext(active)?.traceId;
+  const instrumented = activeTrace !== undefined && (carriedTrace === undefined || carriedTrace === activeTrace);
+  return instrumented ? active : carried;
+}
+
+/**
  * Consumer runs one handler over one queue, a batch at a time: it takes the deliveries that have
  * arrived (at most the prefetch), dead-letters those that do not decode, and runs the rest in one
  * transaction with the inbox rows that dedupe them and the events they emit; once it commits, one
@@ -190,17 +205,6 @@ type Decoded = Delivery & { event: AnyEvent };
  * past the budget or for an error that cannot pass, sent to the queue's DLQ with the reason in
  * their headers. Batches run one at a time, so the ack of one never covers another's deliveries.
  */
-
-/**
- * deliveryTrace is the trace a delivery's work and log lines run in: the span the AMQP
- * instrumentation opened for it, when spans are exported and it runs; else the trace its headers
- * carry, so that without spans the work still names its order's trace.
- */
-function deliveryTrace(message: ConsumeMessage): Context {
-  const carried = contextFromHeaders(message.properties.headers ?? {});
-  const active = context.active();
-  return trace.getSpanContext(active)?.traceId === trace.getSpanContext(carried)?.traceId ? active : carried;
-}
 export class Consumer<Batch = undefined> implements Attachment {
   private channel: Channel | undefined;
   private consumerTag: string | undefined;
