@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emittingSchemas } from '@surety/db';
 import { startProcessStack, type PipelineApp, type ProcessStack } from './support/process-stack.js';
 import { waitForTerminal } from './support/stack.js';
+import { waitFor } from './support/wait.js';
 
 // With no span exported, no AMQP span is made either: the trace crosses the broker in the headers
 // the outbox row carries, and each consumer reads it back from them.
@@ -42,13 +43,18 @@ describe('trace ids without spans exported', () => {
     for (const traceId of traceOf.values()) expect(traceId).toMatch(/^[0-9a-f]{32}$/);
 
     for (const app of consumers) {
-      const lines = stack
-        .output(app)
-        .split('\n')
-        .filter((line) => line.includes('"message handled"'))
-        .map((line) => JSON.parse(line) as { orderId: string; traceId?: string });
-      const handled = new Set(lines.map((line) => line.orderId));
-      for (const orderId of placed) expect(handled, `${app} handled ${orderId}`).toContain(orderId);
+      // A line is written after its batch's ack, and the notification handles an order after it
+      // has settled: wait for each consumer's line about every order.
+      const lines = await waitFor(
+        `${app} to log every order handled`,
+        async () =>
+          stack
+            .output(app)
+            .split('\n')
+            .filter((line) => line.includes('"message handled"'))
+            .map((line) => JSON.parse(line) as { orderId: string; traceId?: string }),
+        (found) => placed.every((orderId) => found.some((line) => line.orderId === orderId)),
+      );
       for (const line of lines) expect(line.traceId, `${app}: ${line.orderId}`).toBe(traceOf.get(line.orderId));
     }
 
