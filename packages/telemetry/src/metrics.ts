@@ -1,18 +1,33 @@
 import { collectDefaultMetrics, Registry, type LabelValues, type PrometheusContentType } from 'prom-client';
 import { activeTraceFields } from './trace-context.js';
 
+let processMetrics: Registry | undefined;
+
 /**
- * createRegistry makes a service's metric registry with the process defaults. It speaks
+ * processMetricsOnce collects the process's own metrics (CPU, memory, heap, event-loop delay, GC)
+ * once per process, however many services it hosts: each collector has timers and observers of
+ * its own, and the consumers' host would otherwise run one set per consumer. The event-loop delay
+ * is sampled by a timer at this resolution, which wakes an idle process each time: prom-client's
+ * 10 ms default would wake it a hundred times a second.
+ */
+function processMetricsOnce(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    // prom-client types a registry by its format; every consumer of ours only reads contentType.
+    processMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as unknown as PrometheusContentType);
+    collectDefaultMetrics({ register: processMetrics, eventLoopMonitoringPrecision: 1000 });
+  }
+  return processMetrics;
+}
+
+/**
+ * createRegistry makes a service's metric registry with the process's own metrics. It speaks
  * OpenMetrics, the exposition format that carries exemplars: a latency bucket can name a trace.
  */
 export function createRegistry(service: string): Registry {
-  const registry = new Registry();
-  // prom-client types a registry by its format; every consumer of ours only reads contentType.
-  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as unknown as PrometheusContentType);
+  // A merge is a new registry, of the same format, holding the process's metrics.
+  const registry = Registry.merge([processMetricsOnce()]);
   registry.setDefaultLabels({ service });
-  // The event-loop delay is sampled by a timer at this resolution; prom-client's 10 ms default
-  // wakes every idle process a hundred times a second.
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 200 });
   return registry;
 }
 
