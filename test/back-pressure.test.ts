@@ -98,8 +98,11 @@ describe('back-pressure at the door', () => {
     const statuses = spike.map((r) => r.status);
     expect(statuses.filter((s) => s !== 202 && s !== 503)).toEqual([]);
     const shed = spike.filter((r) => r.status === 503);
-    expect(shed.length).toBeGreaterThan(0);
-    expect(shed.every((r) => r.body.error === 'overloaded' && r.retryAfter === '1')).toBe(true);
+    expect(shed.filter((r) => r.body.error === 'overloaded').length).toBeGreaterThan(0);
+    // On a busy machine a request the door let in before the queue built up may wait out the pool's
+    // connection timeout behind the ones before it: refused as unavailable, also before any write.
+    expect(shed.filter((r) => !['overloaded', 'unavailable'].includes(r.body.error as string))).toEqual([]);
+    expect(shed.every((r) => r.retryAfter === '1')).toBe(true);
     const counts = await stack.pool.query<{ orders: number; events: number }>(
       `SELECT (SELECT count(*)::int FROM orders.orders) AS orders, (SELECT count(*)::int FROM orders.outbox) AS events`,
     );
