@@ -6,9 +6,10 @@ let processMetrics: Registry | undefined;
 /**
  * processMetricsOnce collects the process's own metrics (CPU, memory, heap, event-loop delay, GC)
  * once per process, however many services it hosts: each collector has timers and observers of
- * its own, and the consumers' host would otherwise run one set per consumer. The event-loop delay
- * is sampled by a timer at this resolution, which wakes an idle process each time: prom-client's
- * 10 ms default would wake it a hundred times a second.
+ * its own, and the consumers' host would otherwise run one set per consumer. So a scrape of any of
+ * its services reads the event-loop delay since the last scrape of any. The delay is sampled by a
+ * timer, once a second here: it wakes an idle process each time (prom-client's 10 ms default would
+ * wake it a hundred times a second).
  */
 function processMetricsOnce(): Registry {
   if (!processMetrics) {
